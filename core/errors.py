@@ -1,0 +1,47 @@
+"""Errors the user sees. Every layer raises its own typed errors with a readable sentence;
+the GUI and the CLI each have one place that shows any of :data:`USER_ERRORS`.
+"""
+
+from __future__ import annotations
+
+from models.errors import ModelError
+from storage.errors import NotFoundError, StorageError
+from sync.errors import SyncError
+
+
+class SaemError(Exception):
+    """Base class of errors raised by core services."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
+class BadInputError(SaemError):
+    """A file, query or value the user gave cannot be used (nothing was changed)."""
+
+
+class CancelledError(SaemError):
+    """Long work stopped because the user asked; what finished is kept."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (SaemError, StorageError, ModelError, SyncError)
+
+
+def user_message(exc: BaseException) -> str:
+    """The one sentence shown for an error."""
+    message = getattr(exc, "user_message", None)
+    return str(message) if message else f"Unexpected error: {exc.__class__.__name__}: {exc}"
+
+
+__all__ = [
+    "USER_ERRORS",
+    "BadInputError",
+    "CancelledError",
+    "ModelError",
+    "NotFoundError",
+    "SaemError",
+    "StorageError",
+    "SyncError",
+    "user_message",
+]

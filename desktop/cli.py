@@ -1,0 +1,28 @@
+"""`saem`: the command line. Every command calls a `core` service; errors show as one line."""
+
+from __future__ import annotations
+
+import click
+
+from desktop.cli_library import register as register_library_commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--library", "library_path", type=click.Path(file_okay=False), envvar="SAEM_LIBRARY",
+              help="Library folder (default: $SAEM_LIBRARY or the platform's data folder).")
+@click.version_option(package_name="saem")
+@click.pass_context
+def cli(ctx: click.Context, library_path: str | None) -> None:
+    """Saem (샘): your notes, photos and the text in them, searchable offline."""
+    ctx.ensure_object(dict)["library_path"] = library_path
+
+
+register_library_commands(cli)
+
+
+def main() -> None:
+    cli(prog_name="saem")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Shared CLI plumbing: the library option, the one error presenter, progress bars."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from core.errors import USER_ERRORS, user_message
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+
+def open_library(ctx: click.Context, *, create: bool = True) -> Any:
+    """The `Library` for this invocation (opened once, closed when the command ends)."""
+    from core.library import Library
+
+    obj = ctx.ensure_object(dict)
+    if "library" not in obj:
+        root = obj.get("library_path")
+        library = Library(Path(root) if root else None, create=create)
+        obj["library"] = library
+        ctx.call_on_close(library.close)
+    return obj["library"]
+
+
+def present_errors(func: F) -> F:
+    """Show typed errors as one line on stderr with a non-zero exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            click.echo(f"saem: error: {user_message(exc)}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("saem: cancelled; finished work is kept, run the command again to resume.",
+                       err=True)
+            sys.exit(EXIT_CANCELLED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr; yields ``advance(n=1, total=None, note=None)``."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
+    with Progress(*columns, console=console, transient=False,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=total, note="")
+
+        def advance(n: int = 1, total: int | None = None, note: str | None = None) -> None:
+            if total is not None:
+                progress.update(task, total=total)
+            progress.update(task, advance=n, note=(note or "")[:40])
+
+        yield advance

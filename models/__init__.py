@@ -1,0 +1,1 @@
+"""Model registry and runtimes: embedders, OCR, taggers, chat and vision LLMs."""

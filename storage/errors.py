@@ -1,0 +1,35 @@
+"""Typed storage errors. Each carries a sentence a user can read."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class for every error raised by the storage layer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
+class LibraryOpenError(StorageError):
+    """The library folder or its database cannot be opened."""
+
+
+class LibraryReadOnlyError(StorageError):
+    """The library cannot be written (read-only folder or file)."""
+
+
+class DiskFullError(StorageError):
+    """The disk (or the database's size limit) is full."""
+
+
+class SchemaTooNewError(StorageError):
+    """The library was written by a newer Saem than this one."""
+
+
+class NotFoundError(StorageError):
+    """An item, note, photo or chat with that id does not exist."""
+
+
+class BlobError(StorageError):
+    """A blob is missing or does not match its sha256."""

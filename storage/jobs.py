@@ -1,0 +1,95 @@
+"""The durable job queue (indexing work). Rows survive restarts and kill -9.
+
+A job that was ``running`` when its process died is simply claimed again: every job is
+idempotent (it recomputes derived data for one item and replaces it in one transaction).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    item_id: str
+    state: str
+    attempts: int
+    error: str | None
+
+
+def enqueue(db: Database, kind: str, item_id: str) -> None:
+    """Queue (or re-queue) a job for an item; an already pending job is left as is."""
+    now = time.time()
+    db.execute(
+        "INSERT INTO jobs(kind, item_id, state, attempts, not_before, created_at, updated_at)"
+        " VALUES (?, ?, 'pending', 0, 0, ?, ?)"
+        " ON CONFLICT(kind, item_id) DO UPDATE SET state = 'pending', attempts = 0,"
+        " not_before = 0, error = NULL, updated_at = excluded.updated_at",
+        (kind, item_id, now, now),
+    )
+
+
+def claim(db: Database, kinds: list[str] | None = None, limit: int = 32) -> list[Job]:
+    """Mark up to ``limit`` runnable jobs as running and return them (one transaction)."""
+    now = time.time()
+    sql = (
+        "SELECT id, kind, item_id, state, attempts, error FROM jobs"
+        " WHERE state IN ('pending', 'running') AND not_before <= ?"
+    )
+    params: list[object] = [now]
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params += kinds
+    sql += " ORDER BY id LIMIT ?"
+    params.append(limit)
+    with db.transaction():
+        rows = db.query(sql, params)
+        db.executemany(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?"
+            " WHERE id = ?",
+            [(now, r[0]) for r in rows],
+        )
+    return [Job(r[0], r[1], r[2], "running", r[4] + 1, r[5]) for r in rows]
+
+
+def complete(db: Database, job_id: int) -> None:
+    db.execute("UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
+               (time.time(), job_id))
+
+
+def fail(db: Database, job: Job, error: str, *, max_attempts: int = 5) -> None:
+    """Record an error; retry later with exponential back-off until ``max_attempts``."""
+    now = time.time()
+    if job.attempts >= max_attempts:
+        db.execute(
+            "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+            (error, now, job.id),
+        )
+    else:
+        delay = min(3600.0, 2.0 ** job.attempts)
+        db.execute(
+            "UPDATE jobs SET state = 'pending', error = ?, not_before = ?, updated_at = ?"
+            " WHERE id = ?",
+            (error, now + delay, now, job.id),
+        )
+
+
+def counts(db: Database) -> dict[str, int]:
+    rows = db.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+    result = {"pending": 0, "running": 0, "done": 0, "failed": 0}
+    result.update({r[0]: int(r[1]) for r in rows})
+    return result
+
+
+def failed_jobs(db: Database, limit: int = 50) -> list[Job]:
+    rows = db.query(
+        "SELECT id, kind, item_id, state, attempts, error FROM jobs WHERE state = 'failed'"
+        " ORDER BY updated_at DESC LIMIT ?",
+        (limit,),
+    )
+    return [Job(*r) for r in rows]

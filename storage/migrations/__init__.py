@@ -1,0 +1,93 @@
+"""Numbered, forward-only schema migrations.
+
+Each step is a module ``mNNN_name.py`` with ``VERSION = NNN`` and ``SQL``. The runner applies
+every step above the library's ``PRAGMA user_version`` in its own transaction together with
+its bookkeeping row, so a crash mid-upgrade leaves the library at the previous version.
+To add a step: copy the newest module, bump the number, never edit an old step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from dataclasses import dataclass
+from types import ModuleType
+
+from storage.db import Database
+from storage.errors import SchemaTooNewError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def _load() -> list[Migration]:
+    steps: list[Migration] = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("m") or not info.name[1:4].isdigit():
+            continue
+        module: ModuleType = importlib.import_module(f"{__name__}.{info.name}")
+        steps.append(Migration(int(module.VERSION), info.name, str(module.SQL)))
+    steps.sort(key=lambda m: m.version)
+    versions = [m.version for m in steps]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"Migration versions must be 1..N without gaps, got {versions}")
+    return steps
+
+
+MIGRATIONS: list[Migration] = _load()
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+
+def current_version(db: Database) -> int:
+    return int(db.scalar("PRAGMA user_version"))
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Split a script into statements (sqlite3.complete_statement aware, triggers included)."""
+    import sqlite3
+
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def migrate(db: Database, target: int | None = None) -> int:
+    """Upgrade the library to ``target`` (default: latest). Returns the new version."""
+    target = LATEST_VERSION if target is None else target
+    version = current_version(db)
+    if version > LATEST_VERSION:
+        raise SchemaTooNewError(
+            f"This library uses schema version {version}, but this Saem only knows up to "
+            f"{LATEST_VERSION}. Update Saem to open it."
+        )
+    for step in MIGRATIONS:
+        if step.version <= version or step.version > target:
+            continue
+        # executescript() would commit; run statement by statement inside our transaction.
+        with db.transaction() as conn:
+            for statement in _split_statements(step.sql):
+                conn.execute(statement)
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            conn.execute(
+                "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                (step.version, step.name, time.time()),
+            )
+            conn.execute(f"PRAGMA user_version = {step.version}")
+        version = step.version
+    return version

@@ -1,0 +1,94 @@
+"""Notes: the materialized Markdown body of each note document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Database
+from storage.errors import NotFoundError
+from storage.ids import NoteId
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    item_id: NoteId
+    body: str
+    source_path: str | None
+    source_mtime: float | None
+    source_hash: str | None
+
+
+def _row(r: object) -> NoteRow:
+    return NoteRow(
+        NoteId(r["item_id"]),  # type: ignore[index]
+        r["body"],  # type: ignore[index]
+        r["source_path"],  # type: ignore[index]
+        r["source_mtime"],  # type: ignore[index]
+        r["source_hash"],  # type: ignore[index]
+    )
+
+
+def insert_note(
+    db: Database,
+    item_id: str,
+    body: str,
+    *,
+    source_path: str | None = None,
+    source_mtime: float | None = None,
+    source_hash: str | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO notes(item_id, body, source_path, source_mtime, source_hash)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (item_id, body, source_path, source_mtime, source_hash),
+    )
+
+
+def get_note(db: Database, item_id: str) -> NoteRow:
+    row = db.query_one("SELECT * FROM notes WHERE item_id = ?", (item_id,))
+    if row is None:
+        raise NotFoundError(f"No note with id {item_id}.")
+    return _row(row)
+
+
+def find_by_source_path(db: Database, source_path: str) -> NoteRow | None:
+    row = db.query_one("SELECT * FROM notes WHERE source_path = ?", (source_path,))
+    return None if row is None else _row(row)
+
+
+def set_body(db: Database, item_id: str, body: str) -> None:
+    db.execute("UPDATE notes SET body = ? WHERE item_id = ?", (body, item_id))
+
+
+def set_source(
+    db: Database, item_id: str, source_path: str | None, mtime: float | None, digest: str | None
+) -> None:
+    db.execute(
+        "UPDATE notes SET source_path = ?, source_mtime = ?, source_hash = ? WHERE item_id = ?",
+        (source_path, mtime, digest, item_id),
+    )
+
+
+def all_notes(db: Database) -> list[tuple[str, str, NoteRow]]:
+    """(item id, title, note row) for every live note, oldest first."""
+    rows = db.query(
+        "SELECT i.id AS id, i.title AS title, n.* FROM items i JOIN notes n ON n.item_id = i.id"
+        " WHERE i.deleted = 0 ORDER BY i.created_at, i.id"
+    )
+    return [(r["id"], r["title"], _row(r)) for r in rows]
+
+
+def titles_index(db: Database) -> dict[str, str]:
+    """Lower-cased note title and source-path stem → item id, for wikilink resolution."""
+    index: dict[str, str] = {}
+    for r in db.query(
+        "SELECT i.id, i.title, n.source_path FROM items i JOIN notes n ON n.item_id = i.id"
+        " WHERE i.deleted = 0"
+    ):
+        index.setdefault(r["title"].lower(), r["id"])
+        if r["source_path"]:
+            path = r["source_path"]
+            stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+            index.setdefault(stem.lower(), r["id"])
+            index.setdefault(path.removesuffix(".md").lower(), r["id"])
+    return index
