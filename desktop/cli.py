@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from desktop.cli_io import register as register_io_commands
 from desktop.cli_library import register as register_library_commands
 
 
@@ -18,6 +19,7 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 
 register_library_commands(cli)
+register_io_commands(cli)
 
 
 def main() -> None:
