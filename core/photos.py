@@ -50,6 +50,17 @@ class PhotosService:
                      self.blobs.path(row.meta.sha256), self.thumb_path(row.meta.sha256),
                      item.created_at)
 
+    def ocr_lines(self, photo_id: str) -> list:
+        """The OCR lines of a photo (boxes in the upright image's pixels), reading order."""
+        from storage.chunks import ocr_lines_of
+
+        return ocr_lines_of(self.db, photo_id)
+
+    def grid_rows(self) -> list[tuple[PhotoId, str, str | None, Path]]:
+        """(id, title, taken_at, thumbnail path) of every photo, oldest first: the photo grid."""
+        return [(row.item_id, title, row.meta.taken_at, self.thumb_path(row.meta.sha256))
+                for title, row in photos.all_photos(self.db)]
+
     def add(self, path: Path, *, source_path: str | None = None) -> tuple[PhotoId, bool]:
         """Import one photo file. Returns (id, created); an identical photo is reused."""
         if not path.is_file():
