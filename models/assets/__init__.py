@@ -1,0 +1,1 @@
+"""Packaged model files (ONNX image taggers, class names): see LICENSES.md."""

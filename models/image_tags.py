@@ -1,0 +1,480 @@
+"""Image tags offline: EfficientNet-Lite0 (ImageNet-1k) + NanoDet-m (COCO-80) on onnxruntime.
+
+Raw labels become plain user tags ("dog" = COCO dog or any ImageNet dog breed, "beach" =
+seashore/sandbar…). NanoDet gives boxes, so people are counted. OCR lines, when the caller
+has them, turn text density into "document", "receipt" and "screenshot".
+Both ONNX files ship in ``models/assets/`` (see its LICENSES.md for provenance and sha256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import ModelError
+from models.protocols import ImageTags, OcrLine, TagScore
+
+ASSETS = Path(__file__).parent / "assets"
+EFFNET_SHA256 = "af60ce8bc8786beb81b507a93313c9977fca2e9e8c67060b77d17084bfd47144"
+NANODET_SHA256 = "477f0ec8747f0f189d73dc45b134fa04afeabfe28a2072d3bde1ed61a93fbc8d"
+
+COCO80 = (
+    (
+        "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant "
+        "stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe "
+        "backpack umbrella handbag tie suitcase frisbee skis snowboard sports_ball kite "
+        "baseball_bat baseball_glove skateboard surfboard tennis_racket bottle wine_glass cup fork "
+        "knife spoon bowl banana apple sandwich orange broccoli carrot hot_dog pizza donut cake "
+        "chair couch potted_plant bed dining_table toilet tv laptop mouse remote keyboard "
+        "cell_phone microwave oven toaster sink refrigerator book clock vase scissors teddy_bear "
+        "hair_drier toothbrush"
+    )
+    .replace("_", "\0")
+    .split()
+)
+COCO80 = tuple(n.replace("\0", " ") for n in COCO80)
+
+_COCO_TAGS: dict[str, tuple[str, ...]] = {
+    "person": ("people",),
+    "bicycle": ("bicycle",),
+    "car": ("car",),
+    "motorcycle": ("motorcycle",),
+    "airplane": ("airplane",),
+    "bus": ("bus",),
+    "train": ("train",),
+    "truck": ("truck",),
+    "boat": ("boat", "water"),
+    "bird": ("bird", "animal"),
+    "cat": ("cat", "animal"),
+    "dog": ("dog", "animal"),
+    "horse": ("horse", "animal"),
+    "sheep": ("sheep", "animal"),
+    "cow": ("cow", "animal"),
+    "elephant": ("elephant", "animal"),
+    "bear": ("bear", "animal"),
+    "zebra": ("zebra", "animal"),
+    "giraffe": ("giraffe", "animal"),
+    "skis": ("snow", "skiing"),
+    "snowboard": ("snow",),
+    "surfboard": ("surfing", "water"),
+    "sports ball": ("ball", "sports"),
+    "kite": ("kite",),
+    "skateboard": ("skateboard",),
+    "umbrella": ("umbrella",),
+    "frisbee": ("frisbee",),
+    "bench": ("bench",),
+    "book": ("book",),
+    "banana": ("food",),
+    "apple": ("food",),
+    "sandwich": ("food",),
+    "orange": ("food",),
+    "broccoli": ("food",),
+    "carrot": ("food",),
+    "hot dog": ("food",),
+    "pizza": ("food",),
+    "donut": ("food",),
+    "cake": ("food",),
+    "tv": ("screen",),
+    "laptop": ("computer",),
+    "cell phone": ("phone",),
+    "potted plant": ("plant",),
+}
+
+
+def _ranges(*spans: tuple[int, int]) -> set[int]:
+    return {i for a, b in spans for i in range(a, b + 1)}
+
+
+# ImageNet-1k class indices → user tags (indices follow the standard class order).
+_IMAGENET_TAGS: dict[str, set[int]] = {
+    "dog": _ranges((151, 268)),
+    "cat": _ranges((281, 285)),
+    "bird": _ranges((7, 24), (80, 100), (127, 146)),
+    "fish": _ranges((0, 6), (389, 397)),
+    "animal": _ranges((0, 398)) - {69, 107, 108, 109, 110, 111},
+    "horse": {339, 603},
+    "insect": _ranges((300, 326)),
+    "flower": {984, 985, 986},
+    "food": _ranges((924, 969)) - {958},
+    "fruit": _ranges((948, 957)),
+    "beach": {977, 978},
+    "mountain": {970, 972, 976, 979, 980, 349, 350},
+    "water": {460, 536, 718, 973, 975, 977, 978, 913, 625, 693},
+    "snow": {795, 802, 803, 450, 537, 289, 296},
+    "car": {407, 436, 468, 511, 581, 609, 627, 656, 661, 717, 751, 817, 864, 675, 734, 479},
+    "bicycle": {444, 671, 870, 880},
+    "boat": {472, 484, 510, 554, 576, 625, 628, 724, 780, 814, 833, 871, 914, 403},
+    "building": {
+        425,
+        437,
+        442,
+        449,
+        483,
+        497,
+        498,
+        500,
+        538,
+        580,
+        663,
+        668,
+        698,
+        727,
+        832,
+        853,
+        858,
+        900,
+        415,
+        424,
+        454,
+        467,
+        509,
+        582,
+        624,
+        762,
+        788,
+        860,
+        865,
+        743,
+        873,
+    },
+    "document": {921, 917, 918, 922, 446, 549},
+    "screenshot": {916},
+    "screen": {664, 782, 851, 527, 620, 681},
+    "toy": {850, 865},
+    "playground": {843, 476},
+    "sports": {429, 430, 522, 574, 768, 805, 852, 890, 981},
+}
+
+_COLORS = (
+    "black",
+    "white",
+    "grey",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+)
+_PRICE = re.compile(r"\d+[.,]\d{2}\b|\d{1,3}(,\d{3})+|[$₩€£]\s?\d")
+_RECEIPT_WORDS = re.compile(
+    r"total|subtotal|receipt|tax|vat|cash|change|합계|영수증|부가세|카드|"
+    r"결제|금액|총액",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str  # COCO-80 name
+    score: float
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the image's pixels
+
+
+@dataclass(frozen=True)
+class PhotoTags(ImageTags):
+    """:class:`ImageTags` plus what the semantic vectors use: detections and colour names."""
+
+    detections: list[Detection] = field(default_factory=list)
+    colors: list[str] = field(default_factory=list)
+    class_names: tuple[str, ...] = ()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _session(path: Path, sha256: str | None) -> Any:
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise ModelError(f"{path}: the image model file is missing.")
+    if sha256 and _sha256(path) != sha256:
+        raise ModelError(f"{path}: the file does not match its sha256 (damaged or replaced).")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"{path}: not a loadable ONNX model ({exc}).") from exc
+
+
+def color_names(rgb: np.ndarray, min_share: float = 0.12) -> list[str]:
+    """Dominant basic colour names, most common first."""
+    from PIL import Image
+
+    small = np.asarray(Image.fromarray(rgb).resize((48, 48)).convert("HSV"), dtype=np.float32)
+    hue, sat, val = small[..., 0] * 360 / 255, small[..., 1] / 255, small[..., 2] / 255
+    name = np.full(hue.shape, "grey", dtype=object)
+    chroma = sat > 0.25
+    bands = [
+        (15, "red"),
+        (40, "orange"),
+        (70, "yellow"),
+        (165, "green"),
+        (255, "blue"),
+        (290, "purple"),
+        (335, "pink"),
+        (361, "red"),
+    ]
+    lo = 0.0
+    for hi, label in bands:
+        name[chroma & (hue >= lo) & (hue < hi)] = label
+        lo = hi
+    name[chroma & (hue < 45) & (val < 0.55)] = "brown"
+    name[val < 0.18] = "black"
+    name[(~chroma) & (val > 0.85)] = "white"
+    labels, counts = np.unique(name.astype(str), return_counts=True)
+    order = np.argsort(-counts)
+    return [str(labels[i]) for i in order if counts[i] / name.size >= min_share]
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.5) -> list[int]:
+    order = list(np.argsort(-scores))
+    keep: list[int] = []
+    while order:
+        i = order.pop(0)
+        keep.append(i)
+        rest = np.array(order, dtype=int)
+        if not len(rest):
+            break
+        xx0 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        yy0 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        xx1 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        yy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = np.clip(xx1 - xx0, 0, None) * np.clip(yy1 - yy0, 0, None)
+        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+        ious = inter / (area(boxes[i]) + area(boxes[rest]) - inter + 1e-9)
+        order = [int(j) for j, v in zip(rest, ious, strict=False) if v < iou]
+    return keep
+
+
+def text_kind(lines: list[OcrLine], width: int, height: int, flat: float) -> dict[str, float]:
+    """document / receipt / screenshot scores from OCR text density and layout."""
+    lines = [ln for ln in lines if len(ln.text.strip()) >= 2]
+    if len(lines) < 3:
+        return {}
+    area = sum((ln.box[2] - ln.box[0]) * (ln.box[3] - ln.box[1]) for ln in lines)
+    coverage = area / max(1.0, width * height)
+    chars = sum(len(ln.text) for ln in lines)
+    out: dict[str, float] = {}
+    dense = min(1.0, coverage / 0.15) * min(1.0, len(lines) / 8) * min(1.0, chars / 120)
+    if flat >= 0.35 and len(lines) >= 4:
+        out["screenshot"] = round(min(1.0, 0.5 + flat / 2) * max(dense, 0.6), 3)
+    elif dense >= 0.5:
+        out["document"] = round(dense, 3)
+    prices = sum(1 for ln in lines if _PRICE.search(ln.text)) / len(lines)
+    keywords = sum(1 for ln in lines if _RECEIPT_WORDS.search(ln.text))
+    x0 = min(ln.box[0] for ln in lines)
+    x1 = max(ln.box[2] for ln in lines)
+    y0 = min(ln.box[1] for ln in lines)
+    y1 = max(ln.box[3] for ln in lines)
+    tall_column = (y1 - y0) > 1.2 * (x1 - x0)
+    receipt = (
+        0.5 * min(1.0, prices / 0.3) + 0.3 * min(1.0, keywords / 2) + 0.2 * float(tall_column)
+    ) * min(1.0, len(lines) / 6)
+    if receipt >= 0.5:
+        out["receipt"] = round(receipt, 3)
+        out.setdefault("document", round(max(dense, 0.5), 3))
+    return out
+
+
+def _flat_share(rgb: np.ndarray) -> float:
+    """Share of pixels in the 3 most common exact colours (high for rendered screens)."""
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 250_000)))
+    px = rgb[::step, ::step].reshape(-1, 3).astype(np.uint32)
+    keys = (px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2]
+    _, counts = np.unique(keys, return_counts=True)
+    return float(np.sort(counts)[-3:].sum() / len(keys))
+
+
+class OnnxImageTagger:
+    """EfficientNet-Lite0 classifier + NanoDet detector → :class:`PhotoTags`."""
+
+    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+        meta = meta or {}
+        files = [Path(f) for f in files or []]
+        self._effnet = next(
+            (f for f in files if "effnet" in f.name or "efficientnet" in f.name),
+            ASSETS / "effnet_lite0.onnx",
+        )
+        self._nanodet = next((f for f in files if "nanodet" in f.name), ASSETS / "nanodet.onnx")
+        names = next(
+            (f for f in files if f.suffix == ".json"), ASSETS / "imagenet1k_clean_names.json"
+        )
+        packaged = self._effnet.parent == ASSETS and self._nanodet.parent == ASSETS
+        self._shas = (EFFNET_SHA256, NANODET_SHA256) if packaged else (None, None)
+        self.model_id = str(meta.get("model_id", "effnet-lite0+nanodet-m"))
+        self.top_k = int(meta.get("top_k", 10))
+        self.min_tag_score = float(meta.get("min_tag_score", 0.3))
+        self.person_score = float(meta.get("person_score", 0.35))
+        self.object_score = float(meta.get("object_score", 0.4))
+        self._names_path = names
+        self._cls: Any = None
+        self._det: Any = None
+        self.class_names: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._cls is not None:
+            return
+        try:
+            names = json.loads(self._names_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self._names_path}: cannot read the class names ({exc}).") from exc
+        if not isinstance(names, list) or len(names) != 1000:
+            raise ModelError(f"{self._names_path}: expected 1000 ImageNet class names.")
+        self.class_names = tuple(str(n) for n in names)
+        self._cls = _session(self._effnet, self._shas[0])
+        self._det = _session(self._nanodet, self._shas[1])
+
+    # ---------------------------------------------------------------- model calls
+    def classify(self, rgb: np.ndarray) -> np.ndarray:
+        """ImageNet-1k probabilities (softmax) of a centre crop."""
+        from PIL import Image
+
+        self._load()
+        img = Image.fromarray(rgb)
+        scale = 256 / min(img.size)
+        img = img.resize(
+            (max(224, round(img.width * scale)), max(224, round(img.height * scale))),
+            Image.Resampling.BILINEAR,
+        )
+        left, top = (img.width - 224) // 2, (img.height - 224) // 2
+        x = (np.asarray(img.crop((left, top, left + 224, top + 224)), np.float32) - 127) / 128
+        logits = self._cls.run(None, {"x": x.transpose(2, 0, 1)[None]})[0][0].astype(np.float64)
+        e = np.exp(logits - logits.max())
+        return (e / e.sum()).astype(np.float32)
+
+    def detect(self, rgb: np.ndarray, min_score: float = 0.3) -> list[Detection]:
+        """NanoDet-m: class scores + generalized-focal-loss box distributions → boxes + NMS."""
+        from PIL import Image
+
+        self._load()
+        h, w = rgb.shape[:2]
+        x = (
+            np.asarray(
+                Image.fromarray(rgb).resize((416, 416), Image.Resampling.BILINEAR), np.float32
+            )
+            / 255
+        )
+        outs = self._det.run(None, {self._det.get_inputs()[0].name: x.transpose(2, 0, 1)[None]})
+        by_n: dict[tuple[int, int], np.ndarray] = {(o.shape[1], o.shape[2]): o[0] for o in outs}
+        boxes, scores, labels = [], [], []
+        for stride in (8, 16, 32):
+            side = 416 // stride
+            cls, reg = by_n[(side * side, 80)], by_n[(side * side, 44)]
+            best = cls.max(axis=1)
+            idx = np.nonzero(best >= min_score)[0]
+            if not len(idx):
+                continue
+            dist = reg[idx].reshape(-1, 4, 11).astype(np.float64)
+            dist = np.exp(dist - dist.max(axis=2, keepdims=True))
+            dist /= dist.sum(axis=2, keepdims=True)
+            d = (dist * np.arange(11)).sum(axis=2) * stride  # left, top, right, bottom
+            cx = (idx % side + 0.5) * stride
+            cy = (idx // side + 0.5) * stride
+            b = np.stack([cx - d[:, 0], cy - d[:, 1], cx + d[:, 2], cy + d[:, 3]], axis=1)
+            boxes.append(np.clip(b, 0, 416) * [w / 416, h / 416, w / 416, h / 416])
+            scores.append(best[idx])
+            labels.append(cls[idx].argmax(axis=1))
+        if not boxes:
+            return []
+        all_boxes, all_scores = np.concatenate(boxes), np.concatenate(scores)
+        all_labels = np.concatenate(labels)
+        found: list[Detection] = []
+        for label in np.unique(all_labels):
+            sel = np.nonzero(all_labels == label)[0]
+            for k in _nms(all_boxes[sel], all_scores[sel]):
+                i = sel[k]
+                found.append(
+                    Detection(
+                        COCO80[int(label)],
+                        round(float(all_scores[i]), 4),
+                        tuple(round(float(v), 1) for v in all_boxes[i]),
+                    )
+                )
+        return sorted(found, key=lambda d: -d.score)
+
+    # ---------------------------------------------------------------- tags
+    def tag(self, image: Any, ocr_lines: list[OcrLine] | None = None) -> PhotoTags:
+        from models.ocr import load_rgb
+
+        rgb = load_rgb(image)
+        with self._lock:
+            probs = self.classify(rgb)
+            detections = self.detect(rgb)
+        scores: dict[str, tuple[float, str]] = {}
+
+        def add(tag: str, score: float, source: str) -> None:
+            if score > scores.get(tag, (0.0, ""))[0]:
+                scores[tag] = (score, source)
+
+        top = np.argsort(-probs)[: self.top_k]
+        raw = [(self.class_names[i], round(float(probs[i]), 4)) for i in top]
+        for tag, ids in _IMAGENET_TAGS.items():
+            members = [i for i in ids if i < len(probs)]
+            total = float(probs[members].sum())
+            if total >= 0.15:
+                lead = max(members, key=lambda i: probs[i])
+                add(tag, total, self.class_names[lead])
+        people = [d for d in detections if d.label == "person" and d.score >= self.person_score]
+        for det in detections:
+            if det.score < (self.person_score if det.label == "person" else self.object_score):
+                continue
+            raw.append((f"coco:{det.label}", det.score))
+            for tag in _COCO_TAGS.get(det.label, ()):
+                add(tag, det.score, f"coco:{det.label}")
+        if len(people) >= 5:
+            add("crowd", people[0].score, "coco:person")
+        if ocr_lines:
+            for tag, score in text_kind(
+                ocr_lines, rgb.shape[1], rgb.shape[0], _flat_share(rgb)
+            ).items():
+                add(tag, score, "ocr")
+        tags = [
+            TagScore(t, round(s, 4), src)
+            for t, (s, src) in scores.items()
+            if s >= self.min_tag_score
+        ]
+        tags.sort(key=lambda t: -t.score)
+        return PhotoTags(
+            tags=tags,
+            people=len(people),
+            raw_labels=raw,
+            class_probs=probs,
+            detections=detections,
+            colors=color_names(rgb),
+            class_names=self.class_names,
+        )
+
+    def close(self) -> None:
+        self._cls = self._det = None
+
+
+def load_tagger(
+    runtime: str = "onnx-tagger", files: list[Path] | None = None, meta: dict | None = None
+) -> OnnxImageTagger:
+    """An :class:`~models.protocols.ImageTagger`; runtime "onnx-tagger" (alias "effnet-nanodet")."""
+    if runtime not in ("onnx-tagger", "effnet-nanodet", "default"):
+        raise ModelError(f"Unknown image tagger runtime {runtime!r}; use 'onnx-tagger'.")
+    return OnnxImageTagger(files, meta)
+
+
+def default_tagger() -> OnnxImageTagger:
+    """The packaged EfficientNet-Lite0 + NanoDet-m tagger."""
+    return OnnxImageTagger()

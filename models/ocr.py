@@ -1,0 +1,581 @@
+"""OCR runtimes: rapidocr (PP-OCRv6 ONNX, Latin/CJK), Tesseract ``kor+eng``, and "auto".
+
+Every engine returns :class:`OcrLine` objects in reading order, grouped into blocks and lines,
+with boxes in the pixels of the image it was given (after EXIF orientation when it was given a
+path or a PIL image). A photo lying on its side or upside down is read in the rotated frame and
+its boxes are mapped back.
+
+"auto" runs rapidocr first. PP-OCRv6's recognizer has no Hangul: it returns empty or
+low-confidence text for Korean regions its detector found. Those regions (or the whole photo
+when the caller says it may hold Korean) are read by Tesseract and the better line of each
+overlapping pair is kept by confidence, preferring Tesseract's reading when it holds Hangul.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import ModelError
+from models.protocols import OcrLine, OcrWord
+
+MAX_PIXELS = 120_000_000
+HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_WORDY = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
+Box = tuple[float, float, float, float]
+
+
+def has_hangul(text: str) -> bool:
+    return bool(HANGUL.search(text))
+
+
+def load_rgb(image: Any) -> np.ndarray:
+    """A path, PIL image or array → upright RGB uint8 array (EXIF orientation applied)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 2:
+            arr = np.stack([arr] * 3, axis=-1)
+        if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+            raise ModelError(f"OCR needs an RGB image, got an array of shape {arr.shape}.")
+        return np.ascontiguousarray(arr[:, :, :3].astype(np.uint8, copy=False))
+    name = str(image) if isinstance(image, str | Path) else "image"
+    try:
+        pil = Image.open(image) if isinstance(image, str | Path) else image
+        if pil.width * pil.height > MAX_PIXELS:
+            raise ModelError(f"{name}: the image is too large to read ({pil.width}×{pil.height}).")
+        pil = ImageOps.exif_transpose(pil)
+        return np.asarray(pil.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ModelError(f"{name}: not a readable image ({exc.__class__.__name__}).") from exc
+    except Image.DecompressionBombError as exc:
+        raise ModelError(f"{name}: the image is too large to read.") from exc
+
+
+# ---------------------------------------------------------------- layout: blocks, lines, order
+
+
+@dataclass
+class _Item:
+    """One recognized line fragment before layout."""
+
+    text: str
+    confidence: float
+    box: Box
+    engine: str
+    words: tuple[OcrWord, ...] = ()
+
+    @property
+    def height(self) -> float:
+        return max(1.0, self.box[3] - self.box[1])
+
+
+def _quad_box(quad: Any) -> Box:
+    pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+    return (
+        float(pts[:, 0].min()),
+        float(pts[:, 1].min()),
+        float(pts[:, 0].max()),
+        float(pts[:, 1].max()),
+    )
+
+
+def _union(boxes: list[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def box_iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _overlap_small(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / small if small > 0 else 0.0
+
+
+def _same_row(a: _Item, b: _Item) -> bool:
+    overlap = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    return overlap > 0.5 * min(a.height, b.height)
+
+
+def _near(a: _Item, b: _Item) -> bool:
+    """Fragments of one block: side by side on a row, or stacked lines of similar size."""
+    h = max(a.height, b.height)
+    if _same_row(a, b):
+        gap = max(a.box[0], b.box[0]) - min(a.box[2], b.box[2])
+        return gap < 1.5 * h
+    x_overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    y_gap = max(a.box[1], b.box[1]) - min(a.box[3], b.box[3])
+    similar = max(a.height, b.height) < 2.0 * min(a.height, b.height)
+    return x_overlap > 0 and y_gap < 1.0 * h and similar
+
+
+def layout(items: list[_Item]) -> list[OcrLine]:
+    """Group fragments into blocks and lines, in reading order (top-down, left-right)."""
+    items = [it for it in items if it.text.strip()]
+    n = len(items)
+    if n == 0:
+        return []
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if _near(items[i], items[j]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[_Item]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(items[i])
+    median_h = float(np.median([it.height for it in items]))
+    blocks = sorted(
+        groups.values(),
+        key=lambda g: (
+            round(_union([it.box for it in g])[1] / (2 * median_h)),
+            _union([it.box for it in g])[0],
+        ),
+    )
+    lines: list[OcrLine] = []
+    for block_no, group in enumerate(blocks):
+        rows: list[list[_Item]] = []
+        for it in sorted(group, key=lambda it: (it.box[1] + it.box[3]) / 2):
+            if rows and _same_row(rows[-1][-1], it):
+                rows[-1].append(it)
+            else:
+                rows.append([it])
+        for line_no, row in enumerate(rows):
+            row.sort(key=lambda it: it.box[0])
+            weights = [max(1, len(it.text)) for it in row]
+            conf = float(np.average([it.confidence for it in row], weights=weights))
+            engines = sorted({it.engine for it in row})
+            lines.append(
+                OcrLine(
+                    text=" ".join(it.text.strip() for it in row),
+                    confidence=round(conf, 4),
+                    box=tuple(round(v, 1) for v in _union([it.box for it in row])),  # type: ignore[arg-type]
+                    block=block_no,
+                    line=line_no,
+                    engine="+".join(engines),
+                    words=tuple(w for it in row for w in it.words),
+                )
+            )
+    return lines
+
+
+def _rotate_back(box: Box, k: int, width: int, height: int) -> Box:
+    """Map a box found in ``np.rot90(img, k)`` back to the original ``width``×``height`` frame."""
+    x0, y0, x1, y1 = box
+    if k % 4 == 1:
+        return (width - y1, x0, width - y0, x1)
+    if k % 4 == 2:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if k % 4 == 3:
+        return (y0, height - x1, y1, height - x0)
+    return box
+
+
+def _quality(items: list[_Item]) -> float:
+    return sum(it.confidence * len(_WORDY.findall(it.text)) for it in items)
+
+
+# ---------------------------------------------------------------- engines
+
+
+class _BaseEngine:
+    model_id = "ocr"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        """Fragments, unread text regions and how many crops looked upside down."""
+        raise NotImplementedError
+
+    def _read_upright(self, rgb: np.ndarray) -> tuple[list[_Item], int]:
+        """Read, and read again rotated when the text runs vertically or upside down.
+
+        Returns the fragments in the frame of ``np.rot90(rgb, k)`` and ``k``.
+        """
+        items, unread, flipped = self._items(rgb)
+        boxes = [it.box for it in items] + unread
+        tall = sum(1 for b in boxes if (b[3] - b[1]) > 1.5 * (b[2] - b[0]))
+        candidates: list[tuple[float, list[_Item], int]] = [(_quality(items), items, 0)]
+        turns: list[int] = []
+        if boxes and tall > len(boxes) / 2:
+            turns = [1, 3]
+        elif len(items) >= 2 and flipped > len(items) / 2:
+            turns = [2]
+        for k in turns:
+            rotated, _, _ = self._items(np.ascontiguousarray(np.rot90(rgb, k)))
+            candidates.append((_quality(rotated) * (1.05 if k == 2 else 1.0), rotated, k))
+        _, best, k = max(candidates, key=lambda c: c[0])
+        return best, k
+
+    def read(self, image: Any) -> list[OcrLine]:
+        rgb = load_rgb(image)
+        with self._lock:
+            items, k = self._read_upright(rgb)
+        lines = layout(items)  # reading order in the upright (rotated) frame
+        if k == 0:
+            return lines
+        h, w = rgb.shape[:2]
+
+        def back(b: Box) -> Box:
+            return tuple(round(v, 1) for v in _rotate_back(b, k, w, h))  # type: ignore[return-value]
+
+        return [
+            OcrLine(
+                ln.text,
+                ln.confidence,
+                back(ln.box),
+                ln.block,
+                ln.line,
+                ln.engine,
+                tuple(OcrWord(wd.text, wd.confidence, back(wd.box)) for wd in ln.words),
+            )
+            for ln in lines
+        ]
+
+    def close(self) -> None:
+        pass
+
+
+class RapidOcrEngine(_BaseEngine):
+    """PP-OCRv6 small (det + rec) with the PP-OCR direction classifier, bundled in rapidocr."""
+
+    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+        super().__init__()
+        meta = meta or {}
+        self.min_score = float(meta.get("min_score", 0.5))
+        self._files = {"det": None, "rec": None, "cls": None, "keys": None}
+        for f in files or []:
+            p = Path(f)
+            key = (
+                "keys"
+                if p.suffix == ".txt"
+                else next((k for k in ("det", "rec", "cls") if k in p.name.lower()), None)
+            )
+            if key is None:
+                raise ModelError(f"{p}: cannot tell whether this is a det, rec or cls model.")
+            self._files[key] = p
+        names = "+".join(p.stem for p in self._files.values() if p is not None)
+        self.model_id = f"rapidocr-{names}" if names else "rapidocr-ppocrv6-small"
+        self._engine: Any = None
+
+    def _load(self) -> Any:
+        if self._engine is not None:
+            return self._engine
+        try:
+            import rapidocr
+            from rapidocr import RapidOCR
+        except ImportError as exc:
+            raise ModelError("rapidocr is not installed (pip install rapidocr==3.10.0).") from exc
+        root = Path(rapidocr.__file__).parent / "models"
+        paths = {
+            "det": self._files["det"] or root / "PP-OCRv6_det_small.onnx",
+            "rec": self._files["rec"] or root / "PP-OCRv6_rec_small.onnx",
+            "cls": self._files["cls"] or root / "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+        }
+        for p in paths.values():
+            if not Path(p).is_file():
+                raise ModelError(f"{p}: the OCR model file is missing.")
+        params: dict[str, Any] = {
+            "Global.log_level": "error",
+            "Global.text_score": 0.0,
+            "Global.return_word_box": True,
+            "Det.model_path": str(paths["det"]),
+            "Rec.model_path": str(paths["rec"]),
+            "Cls.model_path": str(paths["cls"]),
+        }
+        if self._files["keys"]:
+            params["Rec.rec_keys_path"] = str(self._files["keys"])
+        capture: dict[str, Any] = {}
+
+        class _Capturing(RapidOCR):  # keeps the regions whose text came back empty
+            def build_final_output(self, ori_img, det_res, cls_res, rec_res, crops, op_record):
+                from rapidocr.utils.process_img import map_boxes_to_original
+
+                capture.clear()
+                if det_res.boxes is not None and rec_res.txts is not None:
+                    h, w = ori_img.shape[:2]
+                    boxes = map_boxes_to_original(
+                        np.array(det_res.boxes, dtype=np.float64), dict(op_record), h, w
+                    )
+                    capture["all"] = list(zip(boxes, rec_res.txts, rec_res.scores, strict=False))
+                    capture["cls"] = list(cls_res.cls_res or [])
+                return super().build_final_output(
+                    ori_img, det_res, cls_res, rec_res, crops, op_record
+                )
+
+        try:
+            engine = _Capturing(params=params)
+            engine(np.full((40, 40, 3), 255, dtype=np.uint8))  # load the three sessions now
+        except Exception as exc:
+            raise ModelError(f"The rapidocr models could not be loaded ({exc}).") from exc
+        self._engine, self._capture = engine, capture
+        return engine
+
+    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        engine = self._load()
+        try:
+            out = engine(rgb[:, :, ::-1].copy())  # rapidocr takes OpenCV-style BGR arrays
+        except Exception as exc:
+            raise ModelError(f"rapidocr failed on this image ({exc}).") from exc
+        items: list[_Item] = []
+        if out.txts:
+            words_by_line = list(out.word_results or [])
+            for i, (quad, text, score) in enumerate(
+                zip(out.boxes, out.txts, out.scores, strict=False)
+            ):
+                if score < self.min_score or not text.strip():
+                    continue
+                words: tuple[OcrWord, ...] = ()
+                if i < len(words_by_line) and words_by_line[i]:
+                    words = tuple(
+                        OcrWord(str(t), float(s), _quad_box(b))
+                        for t, s, b in words_by_line[i]
+                        if b is not None
+                    )
+                items.append(_Item(text, float(score), _quad_box(quad), "rapidocr", words))
+        unread = [
+            _quad_box(b)
+            for b, t, s in self._capture.get("all", [])
+            if not t.strip() or s < self.min_score
+        ]
+        flipped = sum(
+            1 for label, conf in self._capture.get("cls", []) if "180" in str(label) and conf > 0.9
+        )
+        return items, unread, flipped
+
+    def close(self) -> None:
+        self._engine = None
+
+
+class TesseractEngine(_BaseEngine):
+    """Tesseract 5 LSTM through pytesseract; ``kor+eng`` reads printed Korean and English."""
+
+    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+        super().__init__()
+        meta = meta or {}
+        self.lang = str(meta.get("lang", "kor+eng"))
+        self.min_score = float(meta.get("min_score", 0.45))
+        dirs = {Path(f).parent for f in files or [] if str(f).endswith(".traineddata")}
+        self._tessdata = next(iter(dirs), None)
+        self.model_id = f"tesseract-{self.lang}"
+        self._checked = False
+
+    def _config(self, psm: int) -> str:
+        cfg = f"--psm {psm}"
+        if self._tessdata:
+            cfg += f' --tessdata-dir "{self._tessdata}"'
+        return cfg
+
+    def _check(self) -> Any:
+        try:
+            import pytesseract
+        except ImportError as exc:
+            raise ModelError("pytesseract is not installed.") from exc
+        if not self._checked:
+            try:
+                pytesseract.get_tesseract_version()
+                have = set(pytesseract.get_languages(config=self._config(3)))
+            except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError) as exc:
+                raise ModelError(
+                    "Tesseract is not installed (apt install tesseract-ocr tesseract-ocr-kor)."
+                ) from exc
+            missing = [lang for lang in self.lang.split("+") if lang not in have]
+            if missing:
+                raise ModelError(
+                    f"Tesseract has no data for {', '.join(missing)} "
+                    f"(apt install tesseract-ocr-{missing[0]})."
+                )
+            self._checked = True
+        return pytesseract
+
+    def data(self, rgb: np.ndarray, psm: int = 3) -> dict[str, list]:
+        pytesseract = self._check()
+        from PIL import Image
+
+        try:
+            return pytesseract.image_to_data(
+                Image.fromarray(rgb),
+                lang=self.lang,
+                config=self._config(psm),
+                output_type=pytesseract.Output.DICT,
+            )
+        except (pytesseract.TesseractError, OSError, RuntimeError) as exc:
+            raise ModelError(f"Tesseract failed on this image ({exc}).") from exc
+
+    def lines_from_data(self, data: dict[str, list], key_fn: Any = None) -> list[_Item]:
+        """Tesseract words → line fragments; Korean words are re-joined where the gap is tight."""
+        lines: dict[tuple, list[OcrWord]] = {}
+        for i, text in enumerate(data["text"]):
+            conf = float(data["conf"][i])
+            if conf < 0 or not str(text).strip():
+                continue
+            box = (
+                float(data["left"][i]),
+                float(data["top"][i]),
+                float(data["left"][i] + data["width"][i]),
+                float(data["top"][i] + data["height"][i]),
+            )
+            key = (
+                key_fn(box)
+                if key_fn
+                else (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            )
+            lines.setdefault(key, []).append(OcrWord(str(text).strip(), conf / 100.0, box))
+        items = []
+        for words in lines.values():
+            words.sort(key=lambda w: w.box[0])
+            height = float(np.median([w.box[3] - w.box[1] for w in words]))
+            text = words[0].text
+            for prev, word in itertools.pairwise(words):
+                gap = word.box[0] - prev.box[2]
+                tight = has_hangul(prev.text[-1:]) and has_hangul(word.text[:1])
+                text += ("" if tight and gap < 0.45 * height else " ") + word.text
+            weights = [len(w.text) for w in words]
+            conf = float(np.average([w.confidence for w in words], weights=weights))
+            if conf >= self.min_score and _WORDY.search(text):
+                items.append(
+                    _Item(text, conf, _union([w.box for w in words]), "tesseract", tuple(words))
+                )
+        return items
+
+    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        return self.lines_from_data(self.data(rgb)), [], 0
+
+    def read_regions(self, rgb: np.ndarray, regions: list[Box]) -> list[_Item]:
+        """Read several text regions with ONE Tesseract call: crops stacked on a white page."""
+        target_h, gap, pad = 48, 24, 16
+        crops, slots, y = [], [], gap
+        h, w = rgb.shape[:2]
+        for box in regions:
+            x0, y0, x1, y1 = (
+                max(0, int(box[0]) - 3),
+                max(0, int(box[1]) - 3),
+                min(w, int(box[2]) + 3),
+                min(h, int(box[3]) + 3),
+            )
+            if x1 - x0 < 4 or y1 - y0 < 6:
+                continue
+            scale = target_h / (y1 - y0)
+            cw = min(2000, max(1, round((x1 - x0) * scale)))
+            crops.append((rgb[y0:y1, x0:x1], cw, y))
+            slots.append((y, y + target_h, x0, y0, (x1 - x0) / cw, (y1 - y0) / target_h))
+            y += target_h + gap
+        if not crops:
+            return []
+        from PIL import Image
+
+        page = np.full((y, max(c[1] for c in crops) + 2 * pad, 3), 255, dtype=np.uint8)
+        for crop, cw, top in crops:
+            page[top : top + target_h, pad : pad + cw] = np.asarray(
+                Image.fromarray(crop).resize((cw, target_h), Image.Resampling.BILINEAR)
+            )
+
+        def slot_of(box: Box) -> int:
+            cy = (box[1] + box[3]) / 2
+            return min(range(len(slots)), key=lambda i: abs((slots[i][0] + slots[i][1]) / 2 - cy))
+
+        items = []
+        for it in self.lines_from_data(self.data(page, psm=6), key_fn=slot_of):
+            s = slots[slot_of(it.box)]
+
+            def back(b: Box, s: tuple = s) -> Box:
+                return (
+                    s[2] + (b[0] - pad) * s[4],
+                    s[3] + (b[1] - s[0]) * s[5],
+                    s[2] + (b[2] - pad) * s[4],
+                    s[3] + (b[3] - s[0]) * s[5],
+                )
+
+            words = tuple(OcrWord(wd.text, wd.confidence, back(wd.box)) for wd in it.words)
+            items.append(_Item(it.text, it.confidence, back(it.box), it.engine, words))
+        return items
+
+
+class AutoOcrEngine(_BaseEngine):
+    """rapidocr everywhere, Tesseract ``kor+eng`` where rapidocr could not read (Hangul)."""
+
+    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+        super().__init__()
+        meta = meta or {}
+        self.rapid = RapidOcrEngine(
+            [f for f in files or [] if str(f).endswith((".onnx", ".txt"))], meta.get("rapidocr")
+        )
+        self.tess = TesseractEngine(
+            [f for f in files or [] if str(f).endswith(".traineddata")], meta.get("tesseract")
+        )
+        langs = meta.get("languages") or []
+        self.korean_expected = "ko" in langs
+        self.max_regions = int(meta.get("max_regions", 24))
+        self.model_id = f"auto({self.rapid.model_id}+{self.tess.model_id})"
+
+    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        items, unread, flipped = self.rapid._items(rgb)
+        extra: list[_Item] = []
+        if self.korean_expected or len(unread) > self.max_regions:
+            extra = self.tess._items(rgb)[0] if (self.korean_expected or not items) else []
+        elif unread:
+            extra = self.tess.read_regions(rgb, unread)
+        return merge(items, extra), unread, flipped
+
+    def close(self) -> None:
+        self.rapid.close()
+
+
+def merge(primary: list[_Item], extra: list[_Item]) -> list[_Item]:
+    """Keep the better reading of each region: higher confidence, Hangul readings preferred."""
+    kept = list(primary)
+    for it in extra:
+        rivals = [p for p in kept if _overlap_small(p.box, it.box) > 0.5]
+        hangul = has_hangul(it.text)
+
+        def beats(p: _Item, it: _Item = it, hangul: bool = hangul) -> bool:
+            return (hangul and not has_hangul(p.text) and it.confidence >= 0.5) or (
+                it.confidence > p.confidence + 0.05
+            )
+
+        if all(beats(p) for p in rivals):
+            kept = [p for p in kept if p not in rivals] + [it]
+    return kept
+
+
+RUNTIMES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine, "auto": AutoOcrEngine}
+
+
+def load_ocr(runtime: str, files: list[Path] | None = None, meta: dict | None = None) -> Any:
+    """An :class:`~models.protocols.OcrEngine` for ``runtime`` (loads lazily on first read)."""
+    cls = RUNTIMES.get(runtime)
+    if cls is None:
+        raise ModelError(f"Unknown OCR runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
+    return cls([Path(f) for f in files or []], dict(meta or {}))
+
+
+def default_ocr() -> Any:
+    """The packaged default: rapidocr with Tesseract ``kor+eng`` for Korean regions."""
+    return load_ocr("auto", [], {})

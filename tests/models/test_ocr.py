@@ -1,0 +1,117 @@
+"""OCR runtimes on rendered Korean and English lines (real rapidocr + Tesseract models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from models.errors import ModelError
+from models.ocr import _Item, box_iou, default_ocr, has_hangul, layout, load_ocr
+from models.protocols import OcrEngine
+
+FONT = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
+KOREAN = "서울에서 커피를 마셨다"
+ENGLISH = "Meeting notes for Tuesday"
+
+
+def _page(tmp_path: Path) -> Path:
+    font = ImageFont.truetype(str(FONT), 40)
+    img = Image.new("RGB", (900, 220), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((30, 30), KOREAN, font=font, fill="black")
+    draw.text((30, 120), ENGLISH, font=font, fill="black")
+    path = tmp_path / "page.png"
+    img.save(path)
+    return path
+
+
+def _texts(lines) -> list[str]:
+    return [ln.text for ln in lines]
+
+
+@pytest.fixture(scope="module")
+def auto():
+    engine = default_ocr()
+    yield engine
+    engine.close()
+
+
+def test_layout_groups_rows_into_lines_and_blocks_in_reading_order() -> None:
+    items = [
+        _Item("world", 0.9, (120, 10, 200, 30), "t"),
+        _Item("hello", 0.8, (10, 10, 100, 30), "t"),
+        _Item("second line", 0.9, (10, 40, 180, 60), "t"),
+        _Item("far away block", 0.9, (10, 400, 200, 420), "t"),
+    ]
+    lines = layout(items)
+    assert _texts(lines) == ["hello world", "second line", "far away block"]
+    assert [(ln.block, ln.line) for ln in lines] == [(0, 0), (0, 1), (1, 0)]
+    assert lines[0].box == (10, 10, 200, 30)
+    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
+
+
+def test_unknown_runtime_and_bad_image_give_model_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="Unknown OCR runtime"):
+        load_ocr("nope")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(ModelError, match="not a readable image"):
+        load_ocr("rapidocr").read(broken)
+    with pytest.raises(ModelError, match="missing"):
+        load_ocr("rapidocr", [tmp_path / "det.onnx"]).read(np.zeros((20, 20, 3), np.uint8))
+
+
+@pytest.mark.slow
+def test_auto_reads_korean_and_english_lines(tmp_path: Path, auto) -> None:
+    assert isinstance(auto, OcrEngine)
+    lines = auto.read(_page(tmp_path))
+    assert _texts(lines) == [KOREAN, ENGLISH]
+    assert lines[0].engine == "tesseract" and lines[1].engine == "rapidocr"
+    assert all(ln.confidence > 0.8 for ln in lines)
+    assert lines[1].box[1] > lines[0].box[3] - 5  # English line is below the Korean one
+    assert [w.text for w in lines[1].words] == ENGLISH.split()
+
+
+@pytest.mark.slow
+def test_single_runtimes(tmp_path: Path) -> None:
+    page = _page(tmp_path)
+    rapid = _texts(load_ocr("rapidocr").read(page))
+    assert rapid == [ENGLISH]  # PP-OCRv6 has no Hangul: that is why "auto" exists
+    tess = load_ocr("tesseract").read(page)
+    assert _texts(tess) == [KOREAN, ENGLISH]
+    assert has_hangul(tess[0].text)
+
+
+@pytest.mark.slow
+def test_exif_rotated_photo_still_reads(tmp_path: Path, auto) -> None:
+    upright = Image.open(_page(tmp_path))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # camera stored it sideways
+    exif = Image.Exif()
+    exif[274] = 6  # "rotate 90° clockwise to display"
+    path = tmp_path / "sideways.jpg"
+    stored.save(path, quality=95, exif=exif)
+    lines = auto.read(path)
+    assert _texts(lines) == [KOREAN, ENGLISH]
+    assert lines[0].box[2] <= 900 and lines[0].box[3] <= 220  # boxes in the upright frame
+
+
+@pytest.mark.slow
+def test_sideways_and_upside_down_without_exif(tmp_path: Path, auto) -> None:
+    upright = Image.open(_page(tmp_path))
+    for turn in (90, 180):
+        path = tmp_path / f"turned{turn}.png"
+        upright.rotate(turn, expand=True).save(path)
+        lines = auto.read(path)
+        assert _texts(lines) == [KOREAN, ENGLISH], turn
+        w, h = Image.open(path).size
+        assert all(
+            0 <= ln.box[0] < ln.box[2] <= w and 0 <= ln.box[1] < ln.box[3] <= h for ln in lines
+        )
+
+
+@pytest.mark.slow
+def test_blank_image_reads_nothing(auto) -> None:
+    assert auto.read(np.full((200, 300, 3), 255, np.uint8)) == []
