@@ -28,18 +28,20 @@ class DemoPhoto:
 
 
 DEMO_PHOTOS = [
-    DemoPhoto("station_sign.jpg", "asset:sign_station.png", "2024:07:14 09:55:00",
-              (37.5759, 126.9735)),
-    DemoPhoto("cafe_receipt.jpg", "asset:receipt_cafe.png", "2024:07:14 10:32:00",
-              (37.5826, 126.9817)),
+    DemoPhoto(
+        "station_sign.jpg", "asset:sign_station.png", "2024:07:14 09:55:00", (37.5759, 126.9735)
+    ),
+    DemoPhoto(
+        "cafe_receipt.jpg", "asset:receipt_cafe.png", "2024:07:14 10:32:00", (37.5826, 126.9817)
+    ),
     DemoPhoto("coffee.jpg", "skimage:coffee.png", "2024:03:02 08:10:00", (37.5665, 126.9780)),
     DemoPhoto("chelsea.jpg", "skimage:chelsea.png", "2023:11:20 19:40:00", (35.1796, 129.0756)),
-    DemoPhoto("astronaut.jpg", "skimage:astronaut.png", "2022:05:01 12:00:00",
-              (29.5593, -95.0900)),
+    DemoPhoto("astronaut.jpg", "skimage:astronaut.png", "2022:05:01 12:00:00", (29.5593, -95.0900)),
     DemoPhoto("rocket.jpg", "skimage:rocket.jpg", "2022:05:03 07:30:00", (28.5729, -80.6490)),
     DemoPhoto("hubble.jpg", "skimage:hubble_deep_field.jpg", "2022:05:04 22:15:00", None),
-    DemoPhoto("motorcycle.jpg", "skimage:motorcycle_left.png", "2024:09:28 15:05:00",
-              (33.4996, 126.5312)),
+    DemoPhoto(
+        "motorcycle.jpg", "skimage:motorcycle_left.png", "2024:09:28 15:05:00", (33.4996, 126.5312)
+    ),
     DemoPhoto("scanned_page.jpg", "skimage:page.png", "2024:01:15 11:00:00", None),
 ]
 

@@ -60,6 +60,10 @@ class DocumentCache:
             return self._load(doc_id, NoteDoc)
         return self._load(doc_id, CrdtDoc)
 
+    def peek(self, doc_id: str) -> CrdtDoc | None:
+        """The cached document, or None when it is not loaded (does not load it)."""
+        return self._docs.get(doc_id)
+
     def forget(self, doc_id: str | None = None) -> None:
         if doc_id is None:
             self._docs.clear()

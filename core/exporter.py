@@ -32,7 +32,7 @@ class ExportReport:
 
 
 def safe_filename(title: str, suffix: str = ".md") -> str:
-    name = _UNSAFE.sub(" ", title).strip().strip(".") or "Untitled"
+    name = re.sub(r"\s+", " ", _UNSAFE.sub(" ", title)).strip().strip(".") or "Untitled"
     return name[:120] + suffix
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 SKIP_DIRS = {".obsidian", ".git", ".trash", ".Trash", "node_modules", "__pycache__", ".saem"}
 
 
-def walk_files(
-    root: Path, on_problem: Callable[[Path, str], None]
-) -> Iterator[Path]:
+def walk_files(root: Path, on_problem: Callable[[Path, str], None]) -> Iterator[Path]:
     """Every regular file under ``root`` (following directory symlinks once), sorted.
 
     Symlink loops and unreadable folders are reported through ``on_problem`` and skipped.

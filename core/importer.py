@@ -154,8 +154,14 @@ def _import_note(
             _import_photo(library, image, report)
     mtime = path.stat().st_mtime
     if existing is None:
-        library.notes.create(text, source_path=source, source_mtime=mtime, source_hash=digest,
-                             created_at=mtime, fallback_title=path.stem)
+        library.notes.create(
+            text,
+            source_path=source,
+            source_mtime=mtime,
+            source_hash=digest,
+            created_at=mtime,
+            fallback_title=path.stem,
+        )
         report.notes_created += 1
         return
     item = items.find_item(library.db, existing.item_id)
@@ -193,8 +199,9 @@ def import_photos(
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            files += [p for p in walk_files(path, report.skip)
-                      if p.suffix.lower() in PHOTO_SUFFIXES]
+            files += [
+                p for p in walk_files(path, report.skip) if p.suffix.lower() in PHOTO_SUFFIXES
+            ]
         elif path.is_file() or path.is_symlink():
             files.append(path)
         else:

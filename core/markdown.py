@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
-                           re.S | re.M)
+_FRONT_MATTER = re.compile(
+    r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M
+)
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
@@ -22,8 +23,18 @@ _TAG = re.compile(r"(?:(?<=\s)|^)#([^\s#\[\]{}()<>,.;:!?'\"`~@$%^&*+=|\\]+)", re
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n|#^]*)(?:#([^\[\]\n|]*))?(?:\|([^\[\]\n]*))?\]\]")
 _MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif",
-                  ".tiff")
+IMAGE_SUFFIXES = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+)
 
 
 class FrontMatterError(ValueError):
@@ -61,10 +72,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, str | None]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
-        return {}, text[match.end():], f"broken YAML front matter{where}"
+        return {}, text[match.end() :], f"broken YAML front matter{where}"
     if not isinstance(data, dict):
-        return {}, text[match.end():], "front matter is not a YAML mapping"
-    return data, text[match.end():], None
+        return {}, text[match.end() :], "front matter is not a YAML mapping"
+    return data, text[match.end() :], None
 
 
 def _strip_code(text: str) -> str:
@@ -108,8 +119,12 @@ def parse_note(text: str, *, fallback_title: str = "", strict: bool = False) -> 
         if not target and not heading:
             continue
         links.append(
-            ParsedLink("embed" if bang else "wikilink", target, heading and heading.strip(),
-                       alias and alias.strip())
+            ParsedLink(
+                "embed" if bang else "wikilink",
+                target,
+                heading and heading.strip(),
+                alias and alias.strip(),
+            )
         )
     for match in _MD_LINK.finditer(plain):
         bang, label, target = match.groups()
@@ -117,8 +132,9 @@ def parse_note(text: str, *, fallback_title: str = "", strict: bool = False) -> 
             continue  # http:, mailto:, … are not items
         from urllib.parse import unquote
 
-        links.append(ParsedLink("embed" if bang else "markdown", unquote(target), None,
-                                label or None))
+        links.append(
+            ParsedLink("embed" if bang else "markdown", unquote(target), None, label or None)
+        )
     title = str(front.get("title") or "").strip()
     if not title:
         title = fallback_title.strip()
@@ -128,5 +144,6 @@ def parse_note(text: str, *, fallback_title: str = "", strict: bool = False) -> 
     if not title:
         first = next((ln.strip() for ln in content.splitlines() if ln.strip()), "")
         title = first[:80]
-    return ParsedNote(title or "Untitled", list(dict.fromkeys(t for t in tags if t)), links,
-                      front, content)
+    return ParsedNote(
+        title or "Untitled", list(dict.fromkeys(t for t in tags if t)), links, front, content
+    )

@@ -86,20 +86,32 @@ class NotesService:
             body_update = note_doc.set_text(body)
             lib_update = self.docs.library().put_item(
                 note_id,
-                {"kind": "note", "title": final_title, "tags": parsed.tags, "deleted": False,
-                 "created_at": created_at or time.time()},
+                {
+                    "kind": "note",
+                    "title": final_title,
+                    "tags": parsed.tags,
+                    "deleted": False,
+                    "created_at": created_at or time.time(),
+                },
             )
             items.insert_item(self.db, note_id, "note", final_title, created_at)
-            notes.insert_note(self.db, note_id, body, source_path=source_path,
-                              source_mtime=source_mtime, source_hash=source_hash)
+            notes.insert_note(
+                self.db,
+                note_id,
+                body,
+                source_path=source_path,
+                source_mtime=source_mtime,
+                source_hash=source_hash,
+            )
             self._materialize_meta(note_id, parsed.tags, parsed.links)
             log_update(self.db, doc_id, body_update)
             log_update(self.db, LIBRARY_DOC_ID, lib_update)
             jobs.enqueue(self.db, INDEX_JOB, note_id)
         return note_id
 
-    def edit(self, note_id: str, new_body: str, *, title: str | None = None,
-             fallback_title: str = "") -> bool:
+    def edit(
+        self, note_id: str, new_body: str, *, title: str | None = None, fallback_title: str = ""
+    ) -> bool:
         """Replace the body with minimal CRDT edits. Returns False when nothing changed."""
         _check_body(new_body)
         item = items.get_item(self.db, note_id)

@@ -16,8 +16,13 @@ from core.errors import BadInputError
 MAX_PIXELS = 120_000_000  # ~ a 12,000 × 10,000 image; larger is refused as a possible bomb
 THUMB_SIZE = 512
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
-_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heif",
-         "MPO": "image/jpeg"}
+_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/heif",
+    "MPO": "image/jpeg",
+}
 
 _heif_registered = False
 
@@ -99,8 +104,11 @@ def open_checked(path: Path) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise BadInputError(f"{path}: not a readable image ({exc.__class__.__name__}).") from exc
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read the image ({exc}).") from exc
@@ -137,7 +145,9 @@ def read_photo(path: Path) -> PhotoInfo:
             width=image.width,
             height=image.height,
             orientation=int(orientation) if isinstance(orientation, int) else None,
-            taken_at=_taken_at(sub.get(36867) or sub.get(36868) or (exif.get(306) if exif else None)),
+            taken_at=_taken_at(
+                sub.get(36867) or sub.get(36868) or (exif.get(306) if exif else None)
+            ),
             gps_lat=lat,
             gps_lon=lon,
             camera_make=_clean(exif.get(271)) if exif else None,

@@ -31,8 +31,9 @@ class Photo:
 
 
 class PhotosService:
-    def __init__(self, db: Database, docs: DocumentCache, blobs: BlobStore,
-                 paths: LibraryPaths) -> None:
+    def __init__(
+        self, db: Database, docs: DocumentCache, blobs: BlobStore, paths: LibraryPaths
+    ) -> None:
         self.db = db
         self.docs = docs
         self.blobs = blobs
@@ -46,9 +47,15 @@ class PhotosService:
         if item.kind != "photo":
             raise BadInputError(f"Item {photo_id} is a {item.kind}, not a photo.")
         row = photos.get_photo(self.db, photo_id)
-        return Photo(PhotoId(item.id), item.title, row.meta, tags.tags_of(self.db, photo_id),
-                     self.blobs.path(row.meta.sha256), self.thumb_path(row.meta.sha256),
-                     item.created_at)
+        return Photo(
+            PhotoId(item.id),
+            item.title,
+            row.meta,
+            tags.tags_of(self.db, photo_id),
+            self.blobs.path(row.meta.sha256),
+            self.thumb_path(row.meta.sha256),
+            item.created_at,
+        )
 
     def ocr_lines(self, photo_id: str) -> list:
         """The OCR lines of a photo (boxes in the upright image's pixels), reading order."""
@@ -58,8 +65,10 @@ class PhotosService:
 
     def grid_rows(self) -> list[tuple[PhotoId, str, str | None, Path]]:
         """(id, title, taken_at, thumbnail path) of every photo, oldest first: the photo grid."""
-        return [(row.item_id, title, row.meta.taken_at, self.thumb_path(row.meta.sha256))
-                for title, row in photos.all_photos(self.db)]
+        return [
+            (row.item_id, title, row.meta.taken_at, self.thumb_path(row.meta.sha256))
+            for title, row in photos.all_photos(self.db)
+        ]
 
     def add(self, path: Path, *, source_path: str | None = None) -> tuple[PhotoId, bool]:
         """Import one photo file. Returns (id, created); an identical photo is reused."""
@@ -79,10 +88,19 @@ class PhotosService:
         if not thumb.exists():
             make_thumbnail(path, thumb)
         meta = PhotoMeta(
-            sha256=sha256, size=path.stat().st_size, mime=info.mime, width=info.width,
-            height=info.height, orientation=info.orientation, taken_at=info.taken_at,
-            gps_lat=info.gps_lat, gps_lon=info.gps_lon, camera_make=info.camera_make,
-            camera_model=info.camera_model, original_name=path.name, source_path=source_path,
+            sha256=sha256,
+            size=path.stat().st_size,
+            mime=info.mime,
+            width=info.width,
+            height=info.height,
+            orientation=info.orientation,
+            taken_at=info.taken_at,
+            gps_lat=info.gps_lat,
+            gps_lon=info.gps_lon,
+            camera_make=info.camera_make,
+            camera_model=info.camera_model,
+            original_name=path.name,
+            source_path=source_path,
         )
         if existing is not None:  # the same photo was deleted before: bring it back
             with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
@@ -93,13 +111,26 @@ class PhotosService:
             return existing.item_id, True
         photo_id = PhotoId(new_id())
         title = path.stem
-        record = {"kind": "photo", "title": title, "tags": [], "deleted": False,
-                  "created_at": time.time(), "sha256": sha256, "size": meta.size,
-                  "mime": meta.mime, "width": meta.width, "height": meta.height,
-                  "orientation": meta.orientation, "taken_at": meta.taken_at,
-                  "gps_lat": meta.gps_lat, "gps_lon": meta.gps_lon,
-                  "camera_make": meta.camera_make, "camera_model": meta.camera_model,
-                  "original_name": meta.original_name, "caption": ""}
+        record = {
+            "kind": "photo",
+            "title": title,
+            "tags": [],
+            "deleted": False,
+            "created_at": time.time(),
+            "sha256": sha256,
+            "size": meta.size,
+            "mime": meta.mime,
+            "width": meta.width,
+            "height": meta.height,
+            "orientation": meta.orientation,
+            "taken_at": meta.taken_at,
+            "gps_lat": meta.gps_lat,
+            "gps_lon": meta.gps_lon,
+            "camera_make": meta.camera_make,
+            "camera_model": meta.camera_model,
+            "original_name": meta.original_name,
+            "caption": "",
+        }
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(photo_id, record)
             items.insert_item(self.db, photo_id, "photo", title)

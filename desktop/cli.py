@@ -6,11 +6,17 @@ import click
 
 from desktop.cli_io import register as register_io_commands
 from desktop.cli_library import register as register_library_commands
+from desktop.cli_models import models_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--library", "library_path", type=click.Path(file_okay=False), envvar="SAEM_LIBRARY",
-              help="Library folder (default: $SAEM_LIBRARY or the platform's data folder).")
+@click.option(
+    "--library",
+    "library_path",
+    type=click.Path(file_okay=False),
+    envvar="SAEM_LIBRARY",
+    help="Library folder (default: $SAEM_LIBRARY or the platform's data folder).",
+)
 @click.version_option(package_name="saem")
 @click.pass_context
 def cli(ctx: click.Context, library_path: str | None) -> None:
@@ -20,6 +26,7 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 register_library_commands(cli)
 register_io_commands(cli)
+cli.add_command(models_group)
 
 
 def main() -> None:

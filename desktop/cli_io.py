@@ -30,8 +30,12 @@ def _print_report(report: object) -> None:
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--photos", "force_photos", is_flag=True,
-              help="Treat the paths as photos / photo folders even if they contain Markdown.")
+@click.option(
+    "--photos",
+    "force_photos",
+    is_flag=True,
+    help="Treat the paths as photos / photo folders even if they contain Markdown.",
+)
 @click.pass_context
 @present_errors
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], force_photos: bool) -> None:
@@ -69,9 +73,7 @@ def export_cmd(ctx: click.Context, folder: Path) -> None:
 
     lib = open_library(ctx)
     with progress_bar("Exporting") as advance:
-        report = export_markdown_folder(
-            lib, folder, progress=lambda d, t, n="": advance(1, t, n)
-        )
+        report = export_markdown_folder(lib, folder, progress=lambda d, t, n="": advance(1, t, n))
     for path, reason in report.problems:
         click.echo(f"problem: {path}: {reason}", err=True)
     click.echo(f"Exported {report.notes} notes and {report.photos} photos to {report.folder}")
@@ -92,12 +94,16 @@ def doctor_cmd(ctx: click.Context, fix: bool) -> None:
     click.echo(f"integrity      {'ok' if report.integrity == ['ok'] else report.integrity[:5]}")
     click.echo(f"foreign keys   {'ok' if not report.foreign_keys else report.foreign_keys[:5]}")
     click.echo(f"items          {'ok' if not report.incomplete_items else report.incomplete_items}")
-    click.echo(f"photo files    {len(report.missing_blobs)} missing, "
-               f"{len(report.orphan_blobs)} orphan, {len(report.missing_thumbs)} without thumbnail")
+    click.echo(
+        f"photo files    {len(report.missing_blobs)} missing, "
+        f"{len(report.orphan_blobs)} orphan, {len(report.missing_thumbs)} without thumbnail"
+    )
     click.echo(f"notes vs CRDT  {'ok' if not report.crdt_mismatch else report.crdt_mismatch[:5]}")
     j = report.jobs
-    click.echo(f"index queue    {j.get('pending', 0)} pending, {j.get('running', 0)} running, "
-               f"{j.get('done', 0)} done, {j.get('failed', 0)} failed")
+    click.echo(
+        f"index queue    {j.get('pending', 0)} pending, {j.get('running', 0)} running, "
+        f"{j.get('done', 0)} done, {j.get('failed', 0)} failed"
+    )
     for line in report.fixed:
         click.echo(f"fixed: {line}")
     if not report.ok:

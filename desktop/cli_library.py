@@ -22,7 +22,10 @@ def _read_text_arg(body: str | None, file: str | None) -> str | None:
         return body
     if file is None:
         return None
-    raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{file}: cannot read the file ({exc.strerror or exc}).") from exc
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -44,8 +47,12 @@ def notes_list(ctx: click.Context, limit: int, as_json: bool) -> None:
     lib = open_library(ctx)
     for item in lib.list_items("note", limit=limit):
         if as_json:
-            click.echo(json.dumps({"id": item.id, "title": item.title,
-                                   "updated_at": item.updated_at}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"id": item.id, "title": item.title, "updated_at": item.updated_at},
+                    ensure_ascii=False,
+                )
+            )
         else:
             click.echo(f"{item.id[:8]}  {_when(item.updated_at)}  {item.title}")
 
@@ -60,10 +67,19 @@ def notes_show(ctx: click.Context, note_id: str, as_json: bool) -> None:
     lib = open_library(ctx)
     note = lib.notes.get(lib.resolve(note_id, "note").id)
     if as_json:
-        click.echo(json.dumps({"id": note.id, "title": note.title, "body": note.body,
-                               "tags": note.tags,
-                               "links": [ln.target for ln in note.links],
-                               "backlinks": note.backlinks}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "id": note.id,
+                    "title": note.title,
+                    "body": note.body,
+                    "tags": note.tags,
+                    "links": [ln.target for ln in note.links],
+                    "backlinks": note.backlinks,
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     click.echo(note.body, nl=not note.body.endswith("\n"))
     if note.tags:
@@ -136,12 +152,21 @@ def photos_list(ctx: click.Context, limit: int, as_json: bool) -> None:
         photo = lib.photos.get(item.id)
         m = photo.meta
         if as_json:
-            click.echo(json.dumps({"id": item.id, "title": item.title, "sha256": m.sha256,
-                                   "taken_at": m.taken_at, "width": m.width,
-                                   "height": m.height}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": item.id,
+                        "title": item.title,
+                        "sha256": m.sha256,
+                        "taken_at": m.taken_at,
+                        "width": m.width,
+                        "height": m.height,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
-            click.echo(f"{item.id[:8]}  {m.taken_at or '-':19}  {m.width}×{m.height}  "
-                       f"{item.title}")
+            click.echo(f"{item.id[:8]}  {m.taken_at or '-':19}  {m.width}×{m.height}  {item.title}")
 
 
 @photos.command("show")
@@ -154,12 +179,23 @@ def photos_show(ctx: click.Context, photo_id: str, as_json: bool) -> None:
     lib = open_library(ctx)
     photo = lib.photos.get(lib.resolve(photo_id, "photo").id)
     m = photo.meta
-    data = {"id": photo.id, "title": photo.title, "file": str(photo.blob_path),
-            "thumbnail": str(photo.thumb_path), "sha256": m.sha256, "size": m.size,
-            "mime": m.mime, "width": m.width, "height": m.height, "orientation": m.orientation,
-            "taken_at": m.taken_at, "gps": [m.gps_lat, m.gps_lon] if m.gps_lat is not None
-            else None, "camera": " ".join(x for x in (m.camera_make, m.camera_model) if x) or None,
-            "caption": m.caption, "tags": photo.tags}
+    data = {
+        "id": photo.id,
+        "title": photo.title,
+        "file": str(photo.blob_path),
+        "thumbnail": str(photo.thumb_path),
+        "sha256": m.sha256,
+        "size": m.size,
+        "mime": m.mime,
+        "width": m.width,
+        "height": m.height,
+        "orientation": m.orientation,
+        "taken_at": m.taken_at,
+        "gps": [m.gps_lat, m.gps_lon] if m.gps_lat is not None else None,
+        "camera": " ".join(x for x in (m.camera_make, m.camera_model) if x) or None,
+        "caption": m.caption,
+        "tags": photo.tags,
+    }
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,10 +43,24 @@ def present_errors(func: F) -> F:
         except USER_ERRORS as exc:
             click.echo(f"saem: error: {user_message(exc)}", err=True)
             sys.exit(EXIT_ERROR)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"saem: error:{where} {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
-            click.echo("saem: cancelled; finished work is kept, run the command again to resume.",
-                       err=True)
+            click.echo(
+                "saem: cancelled; finished work is kept, run the command again to resume.", err=True
+            )
             sys.exit(EXIT_CANCELLED)
+        except Exception as exc:
+            if os.environ.get("SAEM_DEBUG"):
+                raise
+            click.echo(
+                f"saem: internal error: {exc.__class__.__name__}: {exc} "
+                "(run with SAEM_DEBUG=1 for details)",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
 
@@ -54,14 +69,27 @@ def present_errors(func: F) -> F:
 def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     """A rich progress bar on stderr; yields ``advance(n=1, total=None, note=None)``."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
-    with Progress(*columns, console=console, transient=False,
-                  disable=not console.is_terminal) as progress:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
+    )
+    with Progress(
+        *columns, console=console, transient=False, disable=not console.is_terminal
+    ) as progress:
         task = progress.add_task(description, total=total, note="")
 
         def advance(n: int = 1, total: int | None = None, note: str | None = None) -> None:

@@ -29,7 +29,9 @@ class Store:
         try:
             self.paths.ensure()
         except OSError as exc:
-            raise LibraryOpenError(f"Cannot create the library at {self.paths.root}: {exc}") from exc
+            raise LibraryOpenError(
+                f"Cannot create the library at {self.paths.root}: {exc}"
+            ) from exc
         self.db = Database(self.paths.db)
         migrate(self.db)
         self.blobs = BlobStore(self.paths.blobs)

@@ -27,7 +27,9 @@ def set_tags(db: Database, item_id: str, tags: Iterable[str], source: str = "use
 
 
 def tags_of(db: Database, item_id: str) -> list[str]:
-    return [r[0] for r in db.query("SELECT tag FROM tags WHERE item_id = ? ORDER BY tag", (item_id,))]
+    return [
+        r[0] for r in db.query("SELECT tag FROM tags WHERE item_id = ? ORDER BY tag", (item_id,))
+    ]
 
 
 def tag_counts(db: Database) -> list[tuple[str, int]]:

@@ -9,3 +9,27 @@ class SyncError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.user_message = message
+
+
+class UnknownDocumentError(SyncError):
+    """An update or request names a document this library does not have or cannot hold."""
+
+
+class MalformedUpdateError(SyncError):
+    """The bytes of a CRDT update could not be decoded; nothing was written."""
+
+
+class UnpairedDeviceError(SyncError):
+    """A device that the user did not pair tried to connect (or we reached one)."""
+
+
+class BadDeviceIdError(SyncError):
+    """A device ID typed by the user is not well-formed."""
+
+
+class PeerUnreachableError(SyncError):
+    """The peer could not be reached or dropped the connection."""
+
+
+class BlobTransferError(SyncError):
+    """A photo blob arrived corrupted (wrong sha256) or could not be written."""

@@ -68,8 +68,9 @@ def test_reimport_is_idempotent_and_updates_changed_notes(library: Library, vaul
     assert library.docs.note(reading.id).text == reading.body
 
 
-def test_photo_folder_import_dedupes_by_content(library: Library, tmp_path: Path,
-                                                make_photo) -> None:
+def test_photo_folder_import_dedupes_by_content(
+    library: Library, tmp_path: Path, make_photo
+) -> None:
     folder = tmp_path / "pics"
     make_photo(folder / "a.jpg", (10, 20, 30))
     make_photo(folder / "b.png", (200, 20, 30))
@@ -91,7 +92,6 @@ def test_real_photos_from_scikit_image(library: Library, tmp_path: Path) -> None
     assert library.photos.get(sign.id).meta.gps_lat == 37.5759
 
 
-
 def test_notes_written_through_crdt_log(library: Library) -> None:
     from storage import crdt_log
 
@@ -105,8 +105,9 @@ def test_notes_written_through_crdt_log(library: Library) -> None:
     assert NoteDoc(None, [u.data for u in updates]).text == "# 제목\n본문을 고쳤다 #tag"
 
 
-def test_cancel_keeps_a_consistent_library_and_rerun_finishes(library: Library,
-                                                              tmp_path: Path) -> None:
+def test_cancel_keeps_a_consistent_library_and_rerun_finishes(
+    library: Library, tmp_path: Path
+) -> None:
     from tests.fixtures.vault import build_vault
 
     vault = build_vault(tmp_path / "big", extra_notes=40)

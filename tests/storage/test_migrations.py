@@ -17,23 +17,35 @@ from storage.store import Store
 # Saem would have written them.
 SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
     1: [
-        ("INSERT INTO items(id, kind, title, created_at, updated_at) VALUES (?,?,?,?,?)",
-         ("n1", "note", "커피 노트", 1.0, 2.0)),
-        ("INSERT INTO notes(item_id, body, source_path) VALUES (?,?,?)",
-         ("n1", "# 커피 노트\n커피를 마셨다 #coffee", "/vault/coffee.md")),
+        (
+            "INSERT INTO items(id, kind, title, created_at, updated_at) VALUES (?,?,?,?,?)",
+            ("n1", "note", "커피 노트", 1.0, 2.0),
+        ),
+        (
+            "INSERT INTO notes(item_id, body, source_path) VALUES (?,?,?)",
+            ("n1", "# 커피 노트\n커피를 마셨다 #coffee", "/vault/coffee.md"),
+        ),
         ("INSERT INTO tags(item_id, tag) VALUES (?,?)", ("n1", "coffee")),
-        ("INSERT INTO crdt_updates(doc_id, data, created_at) VALUES (?,?,?)",
-         ("note:n1", b"\x01\x00", 1.0)),
+        (
+            "INSERT INTO crdt_updates(doc_id, data, created_at) VALUES (?,?,?)",
+            ("note:n1", b"\x01\x00", 1.0),
+        ),
     ],
     2: [
-        ("INSERT INTO chunks(item_id, source, ord, text) VALUES (?,?,?,?)",
-         ("n1", "body", 0, "커피를 마셨다")),
-        ("INSERT INTO jobs(kind, item_id, created_at, updated_at) VALUES (?,?,?,?)",
-         ("index", "n1", 1.0, 1.0)),
+        (
+            "INSERT INTO chunks(item_id, source, ord, text) VALUES (?,?,?,?)",
+            ("n1", "body", 0, "커피를 마셨다"),
+        ),
+        (
+            "INSERT INTO jobs(kind, item_id, created_at, updated_at) VALUES (?,?,?,?)",
+            ("index", "n1", 1.0, 1.0),
+        ),
     ],
     3: [
-        ("INSERT INTO events(ts, session_id, kind, item_id) VALUES (?,?,?,?)",
-         (1.0, "s1", "open", "n1")),
+        (
+            "INSERT INTO events(ts, session_id, kind, item_id) VALUES (?,?,?,?)",
+            (1.0, "s1", "open", "n1"),
+        ),
     ],
 }
 
