@@ -1,0 +1,507 @@
+"""One sync connection, transport-agnostic: the multiplexed peer session and the y-websocket
+room session. Both speak through a :class:`Replica` (implemented by ``core.sync_service``).
+
+Rules every path here follows:
+
+* an update is applied by :meth:`Replica.apply_batch`, which persists it (SQLite commit)
+  before returning; only then is anything acknowledged (``FLUSHED``) or forwarded;
+* forwarding is done by *pumps* that tail the persisted update log, so a peer never gets
+  an update that could still be lost here, and edits made by other processes (CLI) flow too;
+* a malformed frame, an unknown document or a bad update closes the connection (code 1007 /
+  1008) after nothing was written for it; other connections are not affected.
+
+Initial exchange on a peer connection (both sides, symmetric)::
+
+    → step1 for every doc I have, then FLUSH(init)
+    ← step2 for each of those; step1 for docs the other side did not announce
+    ← FLUSHED(init)            : I now hold everything the peer had (pulled)
+    → FLUSH(t) meaning "my log up to <start>"; ← FLUSHED(t): the peer persisted it (pushed)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync.blobs import CHUNK_SIZE, BlobExchange
+from sync.errors import BlobTransferError, SyncError
+from sync.protocol import (
+    AuthMessage,
+    AwarenessMessage,
+    BlobData,
+    BlobNone,
+    BlobWant,
+    Decoder,
+    DocFrame,
+    Envelope,
+    Flush,
+    Flushed,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    YMessage,
+    decode_envelope,
+    decode_message,
+    encode_envelope,
+    encode_message,
+    write_var_bytes,
+    write_var_string,
+    write_varuint,
+)
+
+log = logging.getLogger("saem.sync")
+
+POLL_SECONDS = 0.25
+BATCH = 512
+CLOSE_INVALID = 1007
+CLOSE_POLICY = 1008
+
+
+class Change(Protocol):
+    id: int
+    doc_id: str
+    data: bytes
+    origin: str
+
+
+class Replica(Protocol):
+    device_id: str
+    blobs: BlobExchange
+
+    def doc_ids(self) -> list[str]: ...
+    def check_doc_id(self, doc_id: str) -> None: ...
+    def state_vector(self, doc_id: str) -> bytes: ...
+    def diff(self, doc_id: str, state_vector: bytes) -> bytes: ...
+    def apply_batch(self, updates: Sequence[tuple[str, bytes]], origin: str) -> int: ...
+    def changes_since(self, after_id: int, limit: int = BATCH) -> Sequence[Change]: ...
+    def last_change_id(self) -> int: ...
+    def refresh(self) -> None: ...
+    def is_paired(self, device_id: str) -> bool: ...
+    def record_peer(
+        self, device_id: str, bytes_in: int, bytes_out: int, address: str | None
+    ) -> None: ...
+    def peer_acked(self, device_id: str, upto_id: int) -> None: ...
+    def wanted_blobs(self) -> list[str]: ...
+    def blob_arrived(self, sha256: str) -> None: ...
+    def room_allowed(self, doc_id: str) -> bool: ...
+
+
+class Connection(Protocol):
+    """What we need of a websockets connection."""
+
+    async def send(self, message: bytes) -> None: ...
+    async def recv(self) -> Any: ...
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
+class Hub:
+    """Wakes the pumps of every open session when the log grows; tracks open sessions."""
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+        self._events: set[asyncio.Event] = set()
+        self.rooms: dict[str, set[RoomSession]] = {}
+        self.peers: dict[str, PeerSession] = {}
+
+    def subscribe(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events.add(event)
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        self._events.discard(event)
+
+    def notify(self) -> None:
+        for event in self._events:
+            event.set()
+
+
+@dataclass
+class SessionReport:
+    device_id: str
+    bytes_in: int = 0
+    bytes_out: int = 0
+    updates_in: int = 0
+    updates_out: int = 0
+    blobs_in: int = 0
+    pulled: bool = False
+    pushed: bool = False
+    error: str | None = None
+    blob_failures: list[str] = field(default_factory=list)
+
+
+class _Base:
+    def __init__(self, replica: Replica, hub: Hub, conn: Connection, origin: str) -> None:
+        self.replica = replica
+        self.hub = hub
+        self.conn = conn
+        self.origin = origin
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.sent_upto = 0
+        self._wake = hub.subscribe()
+        self._closed = asyncio.Event()
+
+    async def _send(self, data: bytes) -> None:
+        self.bytes_out += len(data)
+        await self.conn.send(data)
+
+    async def _recv(self) -> bytes:
+        frame = await self.conn.recv()
+        if isinstance(frame, str):
+            frame = frame.encode("utf-8", "replace")
+            self.bytes_in += len(frame)
+            raise_text = SyncError("A peer sent a text frame; only binary frames are valid.")
+            raise raise_text
+        self.bytes_in += len(frame)
+        return bytes(frame)
+
+    def _pending_changes(self, doc_filter: str | None = None) -> list[Change]:
+        self.replica.refresh()
+        changes = list(self.replica.changes_since(self.sent_upto, BATCH))
+        if changes:
+            self.sent_upto = changes[-1].id
+        return [
+            c
+            for c in changes
+            if c.origin != self.origin and (doc_filter is None or c.doc_id == doc_filter)
+        ]
+
+    async def _wait_for_changes(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _refuse(self, exc: Exception, code: int) -> None:
+        message = getattr(exc, "user_message", str(exc))
+        log.warning("sync: closing %s: %s", self.origin, message)
+        await self.conn.close(code, message[:120])
+
+
+class PeerSession(_Base):
+    """The multiplexed connection between two paired Saem devices."""
+
+    def __init__(
+        self,
+        replica: Replica,
+        hub: Hub,
+        conn: Connection,
+        device_id: str,
+        address: str | None = None,
+    ) -> None:
+        super().__init__(replica, hub, conn, f"peer:{device_id}")
+        self.device_id = device_id
+        self.address = address
+        self.report = SessionReport(device_id)
+        self._tokens = itertools.count(1)
+        self._acks: dict[int, int] = {}
+        self._init_token = 0
+        self._push_token = 0
+        self._announced: set[str] = set()
+        self._requested: set[str] = set()
+        self._failed_blobs: set[str] = set()
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._done = asyncio.Event()
+        self._start = 0
+
+    async def run(self, *, one_round: bool = False, timeout: float | None = None) -> SessionReport:
+        self.hub.peers[self.device_id] = self
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            self._start = self.replica.last_change_id()
+            self.sent_upto = self._start
+            for doc_id in self.replica.doc_ids():
+                self._announced.add(doc_id)
+                sv = self.replica.state_vector(doc_id)
+                await self._send(encode_envelope(DocFrame(doc_id, SyncStep1(sv))))
+            self._init_token = await self._flush(None)
+            tasks = [
+                asyncio.create_task(self._reader()),
+                asyncio.create_task(self._process()),
+                asyncio.create_task(self._pump()),
+            ]
+            waiters: list[asyncio.Future[Any]] = list(tasks)
+            if one_round:
+                waiters.append(asyncio.ensure_future(self._done.wait()))
+            done, _ = await asyncio.wait(
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                self.report.error = "timed out"
+            for task in done:
+                if task in tasks and task.exception() is not None:
+                    exc = task.exception()
+                    self.report.error = getattr(exc, "user_message", repr(exc))
+            if one_round:
+                await self.conn.close(1000, "round complete")
+        except SyncError as exc:
+            self.report.error = exc.user_message
+            await self._refuse(exc, CLOSE_POLICY)
+        except _closed_errors() as exc:
+            self.report.error = self.report.error or f"connection closed ({exc})"
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.hub.unsubscribe(self._wake)
+            if self.hub.peers.get(self.device_id) is self:
+                del self.hub.peers[self.device_id]
+            self.report.bytes_in, self.report.bytes_out = self.bytes_in, self.bytes_out
+            self.replica.record_peer(self.device_id, self.bytes_in, self.bytes_out, self.address)
+        return self.report
+
+    async def _flush(self, covers: int | None) -> int:
+        token = next(self._tokens)
+        if covers is not None:
+            self._acks[token] = covers
+        await self._send(encode_envelope(Flush(token)))
+        return token
+
+    async def _reader(self) -> None:
+        try:
+            while True:
+                await self._queue.put(await self._recv())
+        finally:
+            await self._queue.put(None)
+
+    async def _process(self) -> None:
+        while True:
+            frame = await self._queue.get()
+            if frame is None:
+                return
+            frames = [frame]
+            while len(frames) < BATCH and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if nxt is None:
+                    self._queue.put_nowait(None)
+                    break
+                frames.append(nxt)
+            try:
+                await self._handle_frames(frames)
+            except SyncError as exc:
+                await self._refuse(exc, CLOSE_INVALID)
+                raise
+
+    async def _handle_frames(self, frames: list[bytes]) -> None:
+        updates: list[tuple[str, bytes]] = []
+        for frame in frames:
+            env = decode_envelope(frame)
+            if isinstance(env, DocFrame) and isinstance(env.message, (SyncStep2, SyncUpdate)):
+                self.replica.check_doc_id(env.doc_id)
+                updates.append((env.doc_id, env.message.update))
+                continue
+            await self._apply(updates)
+            updates = []
+            await self._handle(env)
+        await self._apply(updates)
+        self._check_done()
+
+    async def _apply(self, updates: list[tuple[str, bytes]]) -> None:
+        if not updates:
+            return
+        novel = self.replica.apply_batch(updates, self.origin)  # persisted when it returns
+        self.report.updates_in += novel
+        if novel:
+            self.hub.notify()
+            if any(doc_id == "library" for doc_id, _ in updates) and self.report.pulled:
+                await self._request_blobs()
+
+    async def _handle(self, env: Envelope) -> None:
+        if isinstance(env, DocFrame):
+            msg = env.message
+            if isinstance(msg, SyncStep1):
+                self.replica.check_doc_id(env.doc_id)
+                diff = self.replica.diff(env.doc_id, msg.state_vector)
+                await self._send(encode_envelope(DocFrame(env.doc_id, SyncStep2(diff))))
+                if env.doc_id not in self._announced:
+                    self._announced.add(env.doc_id)
+                    sv = self.replica.state_vector(env.doc_id)
+                    await self._send(encode_envelope(DocFrame(env.doc_id, SyncStep1(sv))))
+            # awareness / query-awareness / auth on the peer channel: nothing to do
+        elif isinstance(env, Flush):
+            await self._send(encode_envelope(Flushed(env.token)))
+        elif isinstance(env, Flushed):
+            if env.token == self._init_token:
+                self.report.pulled = True
+                self._push_token = await self._flush(self._start)
+                await self._request_blobs()
+            elif env.token in self._acks:
+                if env.token == self._push_token:
+                    self.report.pushed = True
+                self.replica.peer_acked(self.device_id, self._acks.pop(env.token))
+        elif isinstance(env, BlobWant):
+            await self._serve_blob(env)
+        elif isinstance(env, BlobData):
+            self._receive_blob(env)
+        elif isinstance(env, BlobNone):
+            self._requested.discard(env.sha256)
+            self._failed_blobs.add(env.sha256)
+
+    async def _request_blobs(self) -> None:
+        for sha in self.replica.wanted_blobs():
+            if sha not in self._requested and sha not in self._failed_blobs:
+                self._requested.add(sha)
+                offset = self.replica.blobs.partial(sha)
+                await self._send(encode_envelope(BlobWant(sha, offset)))
+
+    async def _serve_blob(self, want: BlobWant) -> None:
+        size = self.replica.blobs.size(want.sha256)
+        if size is None or want.offset > size:
+            await self._send(encode_envelope(BlobNone(want.sha256)))
+            return
+        offset = want.offset
+        while True:
+            chunk = self.replica.blobs.read(want.sha256, offset, CHUNK_SIZE)
+            await self._send(encode_envelope(BlobData(want.sha256, offset, size, chunk)))
+            offset += len(chunk)
+            if offset >= size or not chunk:
+                return
+
+    def _receive_blob(self, data: BlobData) -> None:
+        if data.sha256 not in self._requested:
+            return  # unsolicited: ignore
+        try:
+            complete = self.replica.blobs.write(data.sha256, data.offset, data.total, data.chunk)
+        except BlobTransferError as exc:
+            log.warning("sync: %s", exc.user_message)
+            self._requested.discard(data.sha256)
+            self._failed_blobs.add(data.sha256)
+            self.report.blob_failures.append(data.sha256)
+            return
+        if complete:
+            self._requested.discard(data.sha256)
+            self.report.blobs_in += 1
+            self.replica.blob_arrived(data.sha256)
+
+    def _check_done(self) -> None:
+        if (
+            self.report.pulled
+            and self.report.pushed
+            and not self._requested
+            and not self._acks
+            and self.sent_upto >= self.replica.last_change_id()
+        ):
+            self._done.set()
+
+    async def _pump(self) -> None:
+        while True:
+            changes = self._pending_changes()
+            for change in changes:
+                frame = DocFrame(change.doc_id, SyncUpdate(change.data))
+                await self._send(encode_envelope(frame))
+                self.report.updates_out += 1
+            if changes:
+                await self._flush(self.sent_upto)
+            self._check_done()
+            if len(changes) < BATCH:
+                await self._wait_for_changes()
+
+
+class RoomSession(_Base):
+    """A stock y-websocket client editing one document (``/<doc-id>``)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, replica: Replica, hub: Hub, conn: Connection, doc_id: str) -> None:
+        super().__init__(replica, hub, conn, f"room:{next(self._ids)}")
+        self.doc_id = doc_id
+        self.awareness: bytes | None = None
+        self._clients: dict[int, int] = {}
+
+    async def run(self) -> None:
+        room = self.hub.rooms.setdefault(self.doc_id, set())
+        room.add(self)
+        pump = None
+        try:
+            self.sent_upto = self.replica.last_change_id()
+            await self._send(encode_message(SyncStep1(self.replica.state_vector(self.doc_id))))
+            for other in room:
+                if other is not self and other.awareness:
+                    await self._send(encode_message(AwarenessMessage(other.awareness)))
+            pump = asyncio.create_task(self._pump())
+            while True:
+                frame = await self._recv()
+                await self._handle(decode_message(frame))
+        except SyncError as exc:
+            await self._refuse(exc, CLOSE_INVALID)
+        except _closed_errors():
+            pass
+        finally:
+            if pump is not None:
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+            room.discard(self)
+            self.hub.unsubscribe(self._wake)
+            await self._broadcast_leave(room)
+
+    async def _handle(self, msg: YMessage) -> None:
+        if isinstance(msg, SyncStep1):
+            diff = self.replica.diff(self.doc_id, msg.state_vector)
+            await self._send(encode_message(SyncStep2(diff)))
+        elif isinstance(msg, (SyncStep2, SyncUpdate)):
+            if self.replica.apply_batch([(self.doc_id, msg.update)], self.origin):
+                self.hub.notify()
+        elif isinstance(msg, AwarenessMessage):
+            self.awareness = msg.payload
+            self._remember_clients(msg.payload)
+            for other in list(self.hub.rooms.get(self.doc_id, ())):
+                if other is not self:
+                    await other._send_quietly(encode_message(msg))
+        elif isinstance(msg, QueryAwareness):
+            for other in list(self.hub.rooms.get(self.doc_id, ())):
+                if other is not self and other.awareness:
+                    await self._send(encode_message(AwarenessMessage(other.awareness)))
+        elif isinstance(msg, AuthMessage):
+            pass
+
+    def _remember_clients(self, payload: bytes) -> None:
+        dec = Decoder(payload)
+        for _ in range(dec.varuint()):
+            client, clock = dec.varuint(), dec.varuint()
+            state = dec.var_string()
+            if state == "null":
+                self._clients.pop(client, None)
+            else:
+                self._clients[client] = clock
+
+    async def _broadcast_leave(self, room: set[RoomSession]) -> None:
+        """Tell the others this client's cursors are gone (as the y-websocket server does)."""
+        if not self._clients:
+            return
+        out = bytearray()
+        write_varuint(out, len(self._clients))
+        for client, clock in self._clients.items():
+            write_varuint(out, client)
+            write_varuint(out, clock + 1)
+            write_var_string(out, "null")
+        msg = bytearray()
+        write_varuint(msg, 1)
+        write_var_bytes(msg, bytes(out))
+        for other in list(room):
+            await other._send_quietly(bytes(msg))
+
+    async def _send_quietly(self, data: bytes) -> None:
+        try:
+            await self._send(data)
+        except _closed_errors():
+            pass
+
+    async def _pump(self) -> None:
+        while True:
+            changes = self._pending_changes(self.doc_id)
+            for change in changes:
+                await self._send(encode_message(SyncUpdate(change.data)))
+            await self._wait_for_changes()
+
+
+def _closed_errors() -> tuple[type[BaseException], ...]:
+    from websockets.exceptions import ConnectionClosed
+
+    return (ConnectionClosed, ConnectionError, EOFError)
