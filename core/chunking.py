@@ -175,8 +175,11 @@ def chunk_markdown(source: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> list[C
             flush()
             limit = max_chars * 2 if block.kind in ("code", "list", "table") else max_chars
             if size <= limit:
-                chunks.append(Chunk(source[block.start : block.end], block.start, block.end,
-                                    block.heading_path))
+                chunks.append(
+                    Chunk(
+                        source[block.start : block.end], block.start, block.end, block.heading_path
+                    )
+                )
                 continue
             for s, e in _split_long(source, block.start, block.end, max_chars):
                 s, e = _trim(source, s, e)

@@ -93,3 +93,42 @@ def failed_jobs(db: Database, limit: int = 50) -> list[Job]:
         (limit,),
     )
     return [Job(*r) for r in rows]
+
+
+def complete_if_running(db: Database, job_id: int) -> bool:
+    """Mark a claimed job done unless it was re-queued meanwhile (an edit during indexing).
+
+    Returns False when the job went back to ``pending``: it will run again with the new data.
+    """
+    cur = db.execute(
+        "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?"
+        " AND state = 'running'",
+        (time.time(), job_id),
+    )
+    return cur.rowcount > 0
+
+
+def enqueue_many(db: Database, kind: str, item_ids: list[str]) -> None:
+    """Queue one job per item (used when the embedding model changes)."""
+    for item_id in item_ids:
+        enqueue(db, kind, item_id)
+
+
+def runnable_count(db: Database, kinds: list[str] | None = None) -> int:
+    """Jobs that are pending or were left running (by a process that died)."""
+    sql = "SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'running')"
+    params: list[object] = []
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params += kinds
+    return int(db.scalar(sql, params))
+
+
+def ready_count(db: Database) -> int:
+    """Runnable jobs whose back-off delay is over."""
+    return int(
+        db.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'running') AND not_before <= ?",
+            (time.time(),),
+        )
+    )

@@ -1,0 +1,118 @@
+"""Combining ranked lists from several retrievers (keyword, trigram, meaning, photo vectors).
+
+Naive reciprocal rank fusion treats a weak retriever's ranks as much as a strong one's: with
+USE-m3 on SciFact it scored 0.552 nDCG@10 against BM25's 0.668. Here each source's scores are
+normalized per query (min–max over its own candidates, so the best hit is 1 and the weakest
+candidate 0) and summed with per-source weights; an item a source did not return gets 0 from
+it. Weights depend on the query (see :func:`weights_for`) and were tuned on the dev sets — the
+numbers and the comparison with RRF are in the README's search section.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+Scores = Mapping[str, float]
+
+
+def normalize(scores: Scores, method: str = "minmax") -> dict[str, float]:
+    """Map one source's raw scores to [0, 1] (``minmax``), by the max (``max``) or z-scores."""
+    if not scores:
+        return {}
+    values = list(scores.values())
+    hi, lo = max(values), min(values)
+    if method == "max":
+        return {k: (v / hi if hi > 0 else 0.0) for k, v in scores.items()}
+    if method == "zscore":
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
+        return {k: (v - mean) / std for k, v in scores.items()}
+    if hi - lo <= 1e-12:
+        return {k: 1.0 for k in scores}
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def weighted_sum(
+    sources: Mapping[str, Scores], weights: Mapping[str, float], method: str = "minmax"
+) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for name, scores in sources.items():
+        weight = weights.get(name, 0.0)
+        if weight == 0.0:
+            continue
+        for key, value in normalize(scores, method).items():
+            fused[key] = fused.get(key, 0.0) + weight * value
+    return fused
+
+
+def rrf(
+    sources: Mapping[str, Scores], weights: Mapping[str, float] | None = None, k: int = 60
+) -> dict[str, float]:
+    """(Weighted) reciprocal rank fusion, the baseline we compare against."""
+    fused: dict[str, float] = {}
+    for name, scores in sources.items():
+        weight = 1.0 if weights is None else weights.get(name, 0.0)
+        ranked = sorted(scores, key=lambda key: -scores[key])
+        for rank, key in enumerate(ranked, start=1):
+            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
+    return fused
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Per-source weights; ``dense_weight`` is scaled by the query type in :func:`weights_for`."""
+
+    keyword: float = 1.0
+    trigram: float = 0.3
+    dense: float = 0.35
+    photo: float = 0.5
+    method: str = "minmax"
+    # multipliers of the dense weight by query type
+    question_boost: float = 1.0  # natural-language questions / long claims
+    short_query_factor: float = 0.5  # one or two words: keywords are usually what is meant
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def is_question(text: str) -> bool:
+    lowered = text.strip().lower()
+    return lowered.endswith("?") or lowered.split(" ", 1)[0] in {
+        "what",
+        "who",
+        "when",
+        "where",
+        "why",
+        "how",
+        "which",
+        "does",
+        "is",
+        "are",
+        "can",
+    }
+
+
+def weights_for(
+    config: FusionConfig, words: list[str], text: str, dense_available: bool
+) -> dict[str, float]:
+    """The weights for one query: fewer words → trust keywords more, questions → meaning."""
+    dense = config.dense if dense_available else 0.0
+    if len(words) <= 2:
+        dense *= config.short_query_factor
+    elif is_question(text):
+        dense *= config.question_boost
+    return {
+        "keyword": config.keyword,
+        "trigram": config.trigram,
+        "dense": dense,
+        "photo": config.photo if dense_available else 0.0,
+        **config.extra,
+    }
+
+
+def fuse(
+    sources: Mapping[str, Scores], weights: Mapping[str, float], method: str = "minmax"
+) -> dict[str, float]:
+    if method == "rrf":
+        return rrf(sources, weights)
+    return weighted_sum(sources, weights, method)

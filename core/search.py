@@ -1,0 +1,446 @@
+"""Hybrid search: keywords (FTS5 BM25 + trigrams) and meaning (vectors), fused per query.
+
+Sources, all over chunks of notes and photos (OCR text, tags and captions are chunks too):
+``keyword`` — FTS5 BM25 on the unicode61 table, Korean words stemmed and prefix-matched;
+``trigram`` — BM25 on the trigram table (Korean substrings: 커피 in 아이스커피를);
+``dense`` — cosine between the query embedding and chunk vectors; ``photo`` — cosine to a
+photo's semantic vector. Chunk scores become item scores (best chunk), are fused by
+:mod:`core.fusion`, filtered (``kind: tag: after: before: near: "phrase"``) and returned
+with a snippet, highlight offsets and the reasons each item matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.errors import BadInputError, SaemError
+from core.fusion import FusionConfig, fuse, weights_for
+from core.query import Query, fts_terms, parse_query, trigram_terms
+from core.vector_index import VectorCache
+from models.errors import ModelError
+from models.protocols import TextEmbedder
+from storage import chunks as chunk_store
+from storage import vectors as vector_store
+from storage.chunks import ChunkRow, ItemFacts
+from storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 200  # chunks per source before fusion
+NEAR_KM = 25.0
+SNIPPET_CHARS = 220
+METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    item_id: str
+    kind: str
+    title: str
+    snippet: str
+    highlights: list[tuple[int, int]]
+    reasons: list[str]
+    score: float
+    chunk_id: int | None = None
+    thumb_path: str | None = None
+
+
+@dataclass
+class SearchResults:
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    took_ms: float = 0.0
+    methods: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "meaning search unavailable: …"
+
+
+@dataclass
+class _Source:
+    scores: dict[str, float] = field(default_factory=dict)  # item → best chunk score
+    best: dict[str, int | None] = field(default_factory=dict)  # item → best chunk id
+
+    def add(self, item_id: str, chunk_id: int | None, score: float) -> None:
+        if item_id not in self.scores or score > self.scores[item_id]:
+            self.scores[item_id] = score
+            self.best[item_id] = chunk_id
+
+
+class Searcher:
+    """Search one library. Cheap to create; keeps the vector cache and the query embedder."""
+
+    def __init__(
+        self,
+        library: Any,
+        embedder: TextEmbedder | None = None,
+        *,
+        config: FusionConfig | None = None,
+        dense: bool = True,
+    ) -> None:
+        self.library = library
+        self.db = library.db
+        self.config = config or FusionConfig()
+        self.dense_enabled = dense
+        self._embedder = embedder
+        self._vectors = VectorCache(self.db)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 20, *, method: str = "hybrid") -> SearchResults:
+        """Ranked items for ``query``; bad queries raise :class:`BadInputError`."""
+        started = time.perf_counter()
+        if method not in METHODS:
+            raise BadInputError(f"Unknown search method {method!r}; use {', '.join(METHODS)}.")
+        limit = max(1, min(int(limit), 500))
+        parsed = parse_query(query)
+        results = SearchResults(query=query)
+        sources = self._gather(parsed, method, results)
+        ranked = self._rank(parsed, sources, method, results)
+        window = len(ranked) if parsed.has_filters or parsed.phrases else limit * 4 + 50
+        facts = chunk_store.item_facts(self.db, [i for i, _ in ranked[:window]])
+        ranked = [(i, s) for i, s in ranked if i in facts]
+        ranked = self._filter(parsed, ranked, facts)
+        if parsed.phrases:
+            ranked = self._require_phrases(parsed, ranked, sources)
+        results.hits = self._hits(parsed, ranked[:limit], sources, facts)
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def suggest(self, prefix: str, limit: int = 8) -> SearchResults:
+        """Palette results while typing: keywords only, the last word matched as a prefix."""
+        started = time.perf_counter()
+        parsed = parse_query(prefix)
+        results = SearchResults(query=prefix, methods=["keyword"])
+        sources: dict[str, _Source] = {}
+        if parsed.words:
+            terms = fts_terms(parsed.words, prefix_last=True)
+            sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), limit * 8)
+        ranked = self._rank(parsed, sources, "bm25", results)
+        facts = chunk_store.item_facts(self.db, [i for i, _ in ranked[: limit * 4]])
+        ranked = self._filter(parsed, [(i, s) for i, s in ranked if i in facts], facts)
+        results.hits = self._hits(parsed, ranked[:limit], sources, facts)
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def rank_items(
+        self, query: str, *, method: str = "hybrid", k: int = 100
+    ) -> list[tuple[str, float]]:
+        """(item id, score) best first, without snippets (used by the evaluation)."""
+        parsed = parse_query(query)
+        results = SearchResults(query=query)
+        sources = self._gather(parsed, method, results)
+        return self._rank(parsed, sources, method, results)[:k]
+
+    def query_sources(self, query: str, method: str = "hybrid") -> dict[str, dict[str, float]]:
+        """Raw per-source item scores of a query (for fusion experiments)."""
+        parsed = parse_query(query)
+        sources = self._gather(parsed, method, SearchResults(query=query))
+        return {name: dict(src.scores) for name, src in sources.items()}
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def _gather(self, q: Query, method: str, results: SearchResults) -> dict[str, _Source]:
+        sources: dict[str, _Source] = {}
+        if not q.words:
+            return sources
+        if method in ("hybrid", "bm25", "rrf"):
+            terms = fts_terms(q.words)
+            sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), CANDIDATES)
+        if method in ("hybrid", "trigram", "rrf"):
+            tri = trigram_terms(q.words)
+            if tri:
+                sources["trigram"] = self._fts("chunks_tri", " OR ".join(tri), CANDIDATES)
+        if method in ("hybrid", "bm25", "trigram", "rrf") and not any(
+            s.scores for s in sources.values()
+        ):
+            short = [w for w in q.words if len(w) <= 2]
+            if short:  # 1–2 character words the trigram index cannot look up: scan
+                src = _Source()
+                for cid, item_id, score in chunk_store.like_match(self.db, short, limit=CANDIDATES):
+                    src.add(item_id, cid, score)
+                sources["trigram"] = src
+        if method in ("hybrid", "dense", "rrf") and self.dense_enabled:
+            self._dense(q, sources, results)
+        results.methods = [name for name, src in sources.items() if src.scores]
+        return sources
+
+    def _fts(self, table: str, expr: str, limit: int) -> _Source:
+        src = _Source()
+        if not expr:
+            return src
+        try:
+            rows = chunk_store.fts_match(self.db, table, expr, limit=limit)
+        except StorageError as exc:
+            log.warning("FTS query failed for %r: %s", expr, exc)
+            return src
+        for chunk_id, item_id, score in rows:
+            src.add(item_id, chunk_id, score)
+        return src
+
+    def _query_embedder(self, results: SearchResults) -> TextEmbedder | None:
+        serving = vector_store.serving_model(self.db)
+        if serving is None:
+            return None
+        if self._embedder is not None and self._embedder.model_id == serving:
+            return self._embedder
+        try:
+            from models.text_embedders import embedder_for_model_id
+
+            found = embedder_for_model_id(serving)
+            if found is None and self._embedder is None:
+                from core.indexer import resolve_embedder
+
+                candidate = resolve_embedder(self.library)
+                found = candidate if candidate.model_id == serving else None
+        except ModelError as exc:
+            results.notes.append(f"meaning search unavailable: {exc.user_message}")
+            return None
+        if found is None:
+            results.notes.append(f"meaning search unavailable: the model {serving} is not loaded")
+            return None
+        self._embedder = found
+        return found
+
+    def _dense(self, q: Query, sources: dict[str, _Source], results: SearchResults) -> None:
+        embedder = self._query_embedder(results)
+        if embedder is None:
+            return
+        chunk_index = self._vectors.index(embedder.model_id, "chunk")
+        photo_index = self._vectors.index(embedder.model_id, "photo")
+        if not chunk_index and not photo_index:
+            return
+        try:
+            qvec = embedder.embed_queries([q.text or " ".join(q.words)])[0]
+        except (ModelError, ValueError, RuntimeError) as exc:
+            results.notes.append(f"meaning search unavailable: {exc}")
+            return
+        if chunk_index:
+            src = _Source()
+            for n in chunk_index.search(qvec, CANDIDATES):
+                src.add(n.item_id, int(n.owner_id), n.score)
+            sources["dense"] = src
+        if photo_index:
+            src = _Source()
+            for n in photo_index.search(qvec, CANDIDATES // 2):
+                src.add(n.item_id, None, n.score)
+            sources["photo"] = src
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def _rank(
+        self, q: Query, sources: dict[str, _Source], method: str, results: SearchResults
+    ) -> list[tuple[str, float]]:
+        if not q.words:
+            items = chunk_store.recent_items(self.db, sorted(q.kinds), 2000)
+            return [(item, 1.0 / (1 + i)) for i, item in enumerate(items)]
+        raw = {name: src.scores for name, src in sources.items() if src.scores}
+        if method == "bm25":
+            fused = dict(raw.get("keyword") or raw.get("trigram") or {})
+        elif method == "trigram":
+            fused = dict(raw.get("trigram", {}))
+        elif method == "dense":
+            fused = dict(raw.get("dense", {}))
+            for item, score in raw.get("photo", {}).items():
+                fused[item] = max(fused.get(item, -1.0), score)
+        else:
+            weights = weights_for(self.config, q.words, q.text, "dense" in raw or "photo" in raw)
+            fused = fuse(raw, weights, "rrf" if method == "rrf" else self.config.method)
+        return sorted(
+            ((k, v) for k, v in fused.items() if v > 0 or method == "dense"),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+
+    def _filter(
+        self, q: Query, ranked: list[tuple[str, float]], facts: dict[str, ItemFacts]
+    ) -> list[tuple[str, float]]:
+        if not q.has_filters:
+            return ranked
+        tagged = chunk_store.items_with_all_tags(self.db, q.tags) if q.tags else None
+        center = _place(q.near) if q.near else None
+        out = []
+        for item_id, score in ranked:
+            f = facts[item_id]
+            if q.kinds and f.kind not in q.kinds:
+                continue
+            if tagged is not None and item_id not in tagged:
+                continue
+            if q.after or q.before:
+                when = f.taken_at or datetime.fromtimestamp(f.created_at).isoformat()
+                if q.after and when[: len(q.after)] < q.after:
+                    continue
+                if q.before and when[: len(q.before)] >= q.before:
+                    continue
+            far = center is not None and (
+                f.lat is None or f.lon is None or _km(center, (f.lat, f.lon)) > NEAR_KM
+            )
+            if far:
+                continue
+            out.append((item_id, score))
+        return out
+
+    def _require_phrases(
+        self, q: Query, ranked: list[tuple[str, float]], sources: dict[str, _Source]
+    ) -> list[tuple[str, float]]:
+        wanted = [" ".join(p.lower().split()) for p in q.phrases]
+        out = []
+        for item_id, score in ranked[:500]:
+            texts = [
+                " ".join(c.text.lower().split()) for c in chunk_store.chunks_of(self.db, item_id)
+            ]
+            if all(any(p in t for t in texts) for p in wanted):
+                out.append((item_id, score))
+        return out
+
+    # -- presenting ---------------------------------------------------------------------------
+
+    def _hits(
+        self,
+        q: Query,
+        ranked: list[tuple[str, float]],
+        sources: dict[str, _Source],
+        facts: dict[str, ItemFacts],
+    ) -> list[SearchHit]:
+        best_ids: dict[str, int | None] = {}
+        for item_id, _ in ranked:
+            best_ids[item_id] = next(
+                (
+                    sources[s].best[item_id]
+                    for s in ("keyword", "trigram", "dense")
+                    if s in sources
+                    and item_id in sources[s].best
+                    and sources[s].best[item_id] is not None
+                ),
+                None,
+            )
+        chunk_rows = chunk_store.get_chunks(self.db, [c for c in best_ids.values() if c])
+        surface = fts_terms(q.words).surface + [p.lower() for p in q.phrases] if q.words else []
+        hits = []
+        for item_id, score in ranked:
+            f = facts[item_id]
+            chunk = chunk_rows.get(best_ids[item_id] or -1)
+            if chunk is None:
+                chunk = _first_chunk(self.db, item_id)
+            if q.phrases and chunk is not None:
+                chunk = _chunk_with_phrase(self.db, item_id, q.phrases) or chunk
+            snippet, highlights = make_snippet(chunk.text if chunk else "", surface)
+            hits.append(
+                SearchHit(
+                    item_id=item_id,
+                    kind=f.kind,
+                    title=f.title,
+                    snippet=snippet,
+                    highlights=highlights,
+                    reasons=self._reasons(q, item_id, chunk, sources),
+                    score=round(float(score), 6),
+                    chunk_id=chunk.id if chunk else None,
+                    thumb_path=self._thumb(f),
+                )
+            )
+        return hits
+
+    def _reasons(
+        self, q: Query, item_id: str, chunk: ChunkRow | None, sources: dict[str, _Source]
+    ) -> list[str]:
+        reasons = []
+        keyword = any(item_id in sources[s].scores for s in ("keyword", "trigram") if s in sources)
+        if keyword:
+            reasons.append("keyword")
+        dense = sources.get("dense")
+        if dense and dense.scores and item_id in dense.scores:
+            top = max(dense.scores.values())
+            if dense.scores[item_id] >= top - 0.1:
+                reasons.append("meaning")
+        photo = sources.get("photo")
+        if photo and item_id in photo.scores and "meaning" not in reasons:
+            reasons.append("meaning")
+        if chunk is not None and chunk.source == "ocr" and keyword:
+            reasons.append("photo text")
+        if q.tags or (chunk is not None and chunk.source == "tags" and keyword):
+            reasons.append("tag")
+        if q.near:
+            reasons.append("place")
+        if q.after or q.before:
+            reasons.append("time")
+        return reasons or (["filter"] if q.has_filters else [])
+
+    def _thumb(self, f: ItemFacts) -> str | None:
+        if f.kind != "photo" or not f.sha256:
+            return None
+        path = self.library.photos.thumb_path(f.sha256)
+        return str(path)
+
+
+def _first_chunk(db: Any, item_id: str) -> ChunkRow | None:
+    rows = chunk_store.chunks_of(db, item_id)
+    body = [c for c in rows if c.source in ("body", "ocr", "caption")]
+    return (body or rows or [None])[0]
+
+
+def _chunk_with_phrase(db: Any, item_id: str, phrases: list[str]) -> ChunkRow | None:
+    for chunk in chunk_store.chunks_of(db, item_id):
+        text = chunk.text.lower()
+        if any(p.lower() in text for p in phrases):
+            return chunk
+    return None
+
+
+def make_snippet(
+    text: str, terms: list[str], width: int = SNIPPET_CHARS
+) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first matched term, and the match offsets in it."""
+    lowered = text.lower()
+    positions = [(lowered.find(t), t) for t in terms if t and lowered.find(t) >= 0]
+    first = min((p for p, _ in positions), default=0)
+    start = max(0, first - width // 3)
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + width)
+    snippet = text[start:end]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shown = prefix + " ".join(snippet.split("\n")) + suffix
+    highlights: list[tuple[int, int]] = []
+    low = shown.lower()
+    for term in terms:
+        if not term:
+            continue
+        pos = low.find(term)
+        while pos >= 0:
+            highlights.append((pos, pos + len(term)))
+            pos = low.find(term, pos + len(term))
+    highlights.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in highlights:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return shown, merged
+
+
+def _place(name: str) -> tuple[float, float]:
+    try:
+        from core.places import lookup_place
+    except ImportError as exc:
+        raise BadInputError("Place search (near:) is not available in this installation.") from exc
+    try:
+        found = lookup_place(name)
+    except (ValueError, OSError, SaemError) as exc:
+        raise BadInputError(f"Cannot look up the place {name!r}: {exc}") from exc
+    if found is None:
+        raise BadInputError(f"Unknown place {name!r} for near:; try a city name like near:Seoul.")
+    return float(found[0]), float(found[1])
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))

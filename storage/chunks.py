@@ -1,0 +1,250 @@
+"""Chunks (searchable pieces of items), their FTS5 tables, and OCR lines — derived data.
+
+Derived rows of one item are always replaced together: :func:`replace_item_chunks` deletes the
+item's old chunks (the triggers of schema 2 keep ``chunks_fts`` and ``chunks_tri`` in step) and
+their vectors, then inserts the new ones. Callers run it inside ``db.transaction()``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.db import Database
+from storage.errors import StorageError
+
+FTS_TABLES = ("chunks_fts", "chunks_tri")
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    source: str  # title | body | ocr | caption | tags | chat
+    text: str
+    start: int = 0
+    end: int = 0
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    item_id: str
+    source: str
+    ord: int
+    text: str
+    start: int
+    end: int
+    heading: str
+
+
+@dataclass(frozen=True)
+class OcrLineRow:
+    block: int
+    line: int
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+    engine: str = ""
+
+
+def _row(r: sqlite3.Row) -> ChunkRow:
+    return ChunkRow(
+        r["id"], r["item_id"], r["source"], r["ord"], r["text"], r["start"], r["end"], r["heading"]
+    )
+
+
+def replace_item_chunks(db: Database, item_id: str, chunks: Sequence[NewChunk]) -> list[int]:
+    """Replace every chunk of an item (and their vectors). Returns the new chunk ids in order."""
+    old = [str(r[0]) for r in db.query("SELECT id FROM chunks WHERE item_id = ?", (item_id,))]
+    if old:
+        db.execute("DELETE FROM vectors WHERE owner_kind = 'chunk' AND item_id = ?", (item_id,))
+    db.execute("DELETE FROM chunks WHERE item_id = ?", (item_id,))
+    ids: list[int] = []
+    for ord_, chunk in enumerate(chunks):
+        cur = db.execute(
+            "INSERT INTO chunks(item_id, source, ord, text, start, end, heading)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (item_id, chunk.source, ord_, chunk.text, chunk.start, chunk.end, chunk.heading),
+        )
+        ids.append(int(cur.lastrowid or 0))
+    return ids
+
+
+def delete_item_chunks(db: Database, item_id: str) -> None:
+    db.execute("DELETE FROM vectors WHERE item_id = ?", (item_id,))
+    db.execute("DELETE FROM chunks WHERE item_id = ?", (item_id,))
+
+
+def chunks_of(db: Database, item_id: str) -> list[ChunkRow]:
+    rows = db.query("SELECT * FROM chunks WHERE item_id = ? ORDER BY ord", (item_id,))
+    return [_row(r) for r in rows]
+
+
+def get_chunks(db: Database, chunk_ids: Sequence[int]) -> dict[int, ChunkRow]:
+    out: dict[int, ChunkRow] = {}
+    ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        for r in db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", part):
+            out[int(r["id"])] = _row(r)
+    return out
+
+
+def count_chunks(db: Database) -> int:
+    return int(db.scalar("SELECT COUNT(*) FROM chunks"))
+
+
+def chunks_without_vectors(db: Database, item_id: str, model_id: str) -> list[ChunkRow]:
+    rows = db.query(
+        "SELECT c.* FROM chunks c WHERE c.item_id = ? AND NOT EXISTS ("
+        " SELECT 1 FROM vectors v WHERE v.owner_kind = 'chunk' AND v.model_id = ?"
+        " AND v.owner_id = CAST(c.id AS TEXT)) ORDER BY c.ord",
+        (item_id, model_id),
+    )
+    return [_row(r) for r in rows]
+
+
+def items_with_chunks(db: Database) -> list[str]:
+    return [r[0] for r in db.query("SELECT DISTINCT item_id FROM chunks")]
+
+
+def fts_match(
+    db: Database, table: str, match: str, *, limit: int = 200
+) -> list[tuple[int, str, float]]:
+    """(chunk id, item id, bm25 score — higher is better) for an FTS5 MATCH expression.
+
+    Only chunks of live items are returned. ``match`` must be a valid FTS5 expression built by
+    the caller from quoted terms; a malformed one raises :class:`StorageError`.
+    """
+    if table not in FTS_TABLES:
+        raise ValueError(f"unknown FTS table {table}")
+    sql = (
+        f"SELECT f.rowid, c.item_id, -bm25({table}) AS score FROM {table} f"
+        " JOIN chunks c ON c.id = f.rowid JOIN items i ON i.id = c.item_id"
+        f" WHERE {table} MATCH ? AND i.deleted = 0 ORDER BY bm25({table}) LIMIT ?"
+    )
+    try:
+        rows = db.query(sql, (match, limit))
+    except StorageError as exc:
+        raise StorageError(f"The search expression could not be run ({exc}).") from exc
+    return [(int(r[0]), r[1], float(r[2])) for r in rows]
+
+
+def like_match(
+    db: Database, needles: Sequence[str], *, limit: int = 200
+) -> list[tuple[int, str, float]]:
+    """Chunks containing every needle as a substring (for 1–2 character Korean words that the
+    trigram index cannot look up). Score = number of occurrences; a scan, so callers cap it."""
+    if not needles:
+        return []
+    where = " AND ".join("c.text LIKE ? ESCAPE '\\'" for _ in needles)
+    params: list[object] = []
+    for needle in needles:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    params.append(limit)
+    rows = db.query(
+        "SELECT c.id, c.item_id, c.text FROM chunks c JOIN items i ON i.id = c.item_id"
+        f" WHERE i.deleted = 0 AND {where} LIMIT ?",
+        params,
+    )
+    return [
+        (int(r[0]), r[1], float(sum(r[2].count(n) for n in needles)) / (1 + len(r[2]) / 500))
+        for r in rows
+    ]
+
+
+# -- OCR lines -------------------------------------------------------------------------------
+
+
+def replace_ocr_lines(db: Database, item_id: str, lines: Sequence[OcrLineRow]) -> None:
+    db.execute("DELETE FROM ocr_lines WHERE item_id = ?", (item_id,))
+    db.executemany(
+        "INSERT INTO ocr_lines(item_id, block, line, text, confidence, x0, y0, x1, y1, engine)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                item_id,
+                ln.block,
+                ln.line,
+                ln.text,
+                float(ln.confidence),
+                *map(float, ln.box),
+                ln.engine,
+            )
+            for ln in lines
+        ],
+    )
+
+
+def ocr_lines_of(db: Database, item_id: str) -> list[OcrLineRow]:
+    rows = db.query(
+        "SELECT block, line, text, confidence, x0, y0, x1, y1, engine FROM ocr_lines"
+        " WHERE item_id = ? ORDER BY block, line, id",
+        (item_id,),
+    )
+    return [OcrLineRow(r[0], r[1], r[2], r[3], (r[4], r[5], r[6], r[7]), r[8]) for r in rows]
+
+
+def tags_by_source(db: Database, item_id: str, source: str) -> list[str]:
+    """Tags of one item from one source ('user' or 'auto' machine tags)."""
+    rows = db.query(
+        "SELECT tag FROM tags WHERE item_id = ? AND source = ? ORDER BY tag", (item_id, source)
+    )
+    return [r[0] for r in rows]
+
+
+# -- facts used by search filters and results ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    id: str
+    kind: str
+    title: str
+    created_at: float
+    updated_at: float
+    taken_at: str | None
+    lat: float | None
+    lon: float | None
+    sha256: str | None
+
+
+def item_facts(db: Database, item_ids: Sequence[str]) -> dict[str, ItemFacts]:
+    """Facts of live items (deleted ones are left out)."""
+    out: dict[str, ItemFacts] = {}
+    ids = list(dict.fromkeys(item_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        rows = db.query(
+            "SELECT i.id, i.kind, i.title, i.created_at, i.updated_at, p.taken_at, p.gps_lat,"
+            " p.gps_lon, p.sha256 FROM items i LEFT JOIN photos p ON p.item_id = i.id"
+            f" WHERE i.deleted = 0 AND i.id IN ({marks})",
+            part,
+        )
+        for r in rows:
+            out[r[0]] = ItemFacts(*r)
+    return out
+
+
+def items_with_all_tags(db: Database, tag_list: Sequence[str]) -> set[str]:
+    result: set[str] | None = None
+    for tag in tag_list:
+        found = {r[0] for r in db.query("SELECT item_id FROM tags WHERE tag = ?", (tag,))}
+        result = found if result is None else result & found
+    return result or set()
+
+
+def recent_items(db: Database, kinds: Sequence[str], limit: int) -> list[str]:
+    """Live items, most recent first (for filter-only searches)."""
+    sql = "SELECT i.id FROM items i LEFT JOIN photos p ON p.item_id = i.id WHERE i.deleted = 0"
+    params: list[object] = []
+    if kinds:
+        sql += f" AND i.kind IN ({', '.join('?' for _ in kinds)})"
+        params += list(kinds)
+    sql += " ORDER BY COALESCE(p.taken_at, datetime(i.created_at, 'unixepoch')) DESC LIMIT ?"
+    params.append(limit)
+    return [r[0] for r in db.query(sql, params)]
