@@ -31,8 +31,9 @@ from storage.errors import NotFoundError
 from storage.ids import LIBRARY_DOC_ID
 from storage.photos import PhotoMeta
 from sync.blobs import BlobExchange
-from sync.errors import BadDeviceIdError, MalformedUpdateError, UnknownDocumentError
+from sync.errors import BadDeviceIdError, MalformedUpdateError, SyncError, UnknownDocumentError
 from sync.identity import DeviceIdentity, load_or_create_identity, normalize_device_id
+from sync.node import split_address
 
 log = logging.getLogger("saem.sync")
 
@@ -118,7 +119,7 @@ class SyncService:
         if normalized == self.device_id:
             raise BadDeviceIdError("That is this device's own ID; pair the OTHER device's ID.")
         if address is not None:
-            parse_address(address)
+            split_address(address)
         with self.db.transaction():
             return peers.pair(self.db, normalized, name, address)
 
@@ -377,6 +378,62 @@ class SyncService:
         row = items.find_item(self.db, doc_id.removeprefix("note:"))
         return row is not None and row.kind == "note" and not row.deleted
 
+    def peer_addresses(self) -> dict[str, str]:
+        return {p.device_id: p.address for p in peers.list_peers(self.db) if p.address}
+
+    # -- running ------------------------------------------------------------------------------
+
+    def serve(
+        self,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 22070,
+        local_port: int | None = None,
+        discover: bool = True,
+        on_ready: Any = None,
+    ) -> None:
+        """Run as a long-lived peer until cancelled (Ctrl+C)."""
+        import asyncio
+
+        from sync.node import SyncNode
+
+        node = SyncNode(
+            self,
+            self.identity,
+            host=host,
+            port=port,
+            local_port=local_port,
+            local_token=self.local_token() if local_port is not None else None,
+            discover=discover,
+            addresses=self.peer_addresses,
+        )
+        asyncio.run(node.run(on_ready))
+
+    def sync_now(self, target: str, *, timeout: float = 300.0) -> Any:
+        """One sync round with a paired device (name, ID prefix or host:port)."""
+        import asyncio
+
+        from sync.client import run_peer
+
+        expected: str | None = None
+        if ":" in target:
+            host, port = split_address(target)
+        else:
+            peer = self.resolve_peer(target)
+            expected = peer.device_id
+            if not peer.address:
+                raise SyncError(
+                    f"No address known for {peer.name or peer.device_id[:7]}; use "
+                    "`saem sync pair <ID> --address host:port` or `saem sync now host:port`."
+                )
+            host, port = split_address(peer.address)
+        report = asyncio.run(
+            run_peer(self, self.identity, host, port, expected_device=expected, timeout=timeout)
+        )
+        if report.error:
+            raise SyncError(f"Sync with {host}:{port} did not finish: {report.error}")
+        return report
+
     # -- compaction ---------------------------------------------------------------------------
 
     def compact(self, min_updates: int = 32) -> CompactReport:
@@ -407,14 +464,3 @@ class SyncService:
                 before += sum(len(p) for p in parts)
                 after += len(state)
         return CompactReport(documents, removed, before, after)
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """``host:port`` (IPv6 as ``[::1]:port``); raises BadDeviceIdError-like SyncError."""
-    from sync.errors import SyncError
-
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SyncError(f"{text!r} is not an address; use host:port, e.g. 192.168.1.20:22070.")
-    return host, int(port)

@@ -6,6 +6,7 @@ import click
 
 from desktop.cli_io import register as register_io_commands
 from desktop.cli_library import register as register_library_commands
+from desktop.cli_sync import sync_group
 from desktop.cli_models import models_group
 
 
@@ -25,6 +26,7 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 
 register_library_commands(cli)
+cli.add_command(sync_group)
 register_io_commands(cli)
 cli.add_command(models_group)
 

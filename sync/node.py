@@ -1,0 +1,109 @@
+"""A running sync peer: the server, LAN discovery and dialing paired devices (keep-alive)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sync.client import run_peer
+from sync.discovery import Discovery
+from sync.errors import SyncError
+from sync.identity import DeviceIdentity
+from sync.server import SyncServer
+from sync.session import Hub, Replica
+
+log = logging.getLogger("saem.sync")
+
+REDIAL_SECONDS = 5.0
+
+
+def split_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SyncError(f"{text!r} is not an address; use host:port, e.g. 192.168.1.20:22070.")
+    return host, int(port)
+
+
+class SyncNode:
+    def __init__(
+        self,
+        replica: Replica,
+        identity: DeviceIdentity,
+        *,
+        host: str,
+        port: int,
+        local_port: int | None = None,
+        local_token: str | None = None,
+        discover: bool = True,
+        addresses: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
+        self.replica = replica
+        self.identity = identity
+        self.hub = Hub(replica)
+        self.server = SyncServer(
+            replica,
+            identity,
+            host=host,
+            port=port,
+            local_port=local_port,
+            local_token=local_token,
+            hub=self.hub,
+        )
+        self.discover = discover
+        self.addresses = addresses or (lambda: {})
+        self.discovery: Discovery | None = None
+        self._dialing: dict[str, asyncio.Task[object]] = {}
+
+    async def run(self, on_ready: Callable[[SyncServer], None] | None = None) -> None:
+        await self.server.start()
+        try:
+            if self.discover:
+                self.discovery = Discovery(self.identity.device_id, self.server.port)
+                try:
+                    await self.discovery.start()
+                except OSError as exc:  # no multicast on this network: manual addresses only
+                    log.warning("sync: LAN discovery unavailable (%s)", exc)
+                    self.discovery = None
+            if on_ready:
+                on_ready(self.server)
+            while True:
+                self._dial_missing()
+                await asyncio.sleep(REDIAL_SECONDS)
+        finally:
+            for task in self._dialing.values():
+                task.cancel()
+            await asyncio.gather(*self._dialing.values(), return_exceptions=True)
+            if self.discovery is not None:
+                await self.discovery.stop()
+            await self.server.stop()
+
+    def _dial_missing(self) -> None:
+        targets = dict(self.addresses())
+        if self.discovery is not None:
+            for device, found in self.discovery.found.items():
+                targets.setdefault(device, f"{found.host}:{found.port}")
+        for device, address in targets.items():
+            if device in self.hub.peers or not self.replica.is_paired(device):
+                continue
+            task = self._dialing.get(device)
+            if task is not None and not task.done():
+                continue
+            self._dialing[device] = asyncio.create_task(self._dial(device, address))
+
+    async def _dial(self, device: str, address: str) -> None:
+        with contextlib.suppress(SyncError):
+            host, port = split_address(address)
+            report = await run_peer(
+                self.replica,
+                self.identity,
+                host,
+                port,
+                expected_device=device,
+                one_round=False,
+                timeout=None,
+                hub=self.hub,
+            )
+            log.info("sync: live session with %s ended: %s", device[:7], report.error)
