@@ -128,7 +128,12 @@ class EventLog:
         with self.db.transaction():
             sid = self.session_for(now)
             event_id = store.append(
-                self.db, ts=now, session_id=sid, kind=kind, item_id=item_id, query=query,
+                self.db,
+                ts=now,
+                session_id=sid,
+                kind=kind,
+                item_id=item_id,
+                query=query,
                 data=data,
             )
         return event_id
@@ -168,8 +173,9 @@ class EventLog:
     ) -> list[EventRow]:
         return store.between(self.db, since=since, until=until, kinds=kinds, limit=limit)
 
-    def recent_opens(self, *, within: float | None = None, now: float | None = None,
-                     limit: int = 20) -> list[str]:
+    def recent_opens(
+        self, *, within: float | None = None, now: float | None = None, limit: int = 20
+    ) -> list[str]:
         """Items opened in the current session, most recent first (deduplicated)."""
         sid = self.current_session(now=now)
         if sid is None:
