@@ -8,6 +8,7 @@ from desktop.cli_io import register as register_io_commands
 from desktop.cli_library import register as register_library_commands
 from desktop.cli_sync import sync_group
 from desktop.cli_models import models_group
+from desktop.cli_related import register as register_related_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ register_library_commands(cli)
 cli.add_command(sync_group)
 register_io_commands(cli)
 cli.add_command(models_group)
+register_related_commands(cli)
 
 
 def main() -> None:
