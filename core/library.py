@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from core.documents import DocumentCache
+from core.model_manager import ModelManager
 from core.notes import NotesService
 from core.photos import PhotosService
 from storage import items, jobs, tags
@@ -37,10 +38,12 @@ class Library:
         self.docs = DocumentCache(self.db)
         self.notes = NotesService(self.db, self.docs)
         self.photos = PhotosService(self.db, self.docs, self.store.blobs, self.store.paths)
+        self.models = ModelManager(self.db, self.store.paths)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
+        self.models.close()
         self.store.close()
 
     def __enter__(self) -> Library:
@@ -74,6 +77,4 @@ class Library:
         )
 
     def is_empty(self) -> bool:
-        return items.count_items(self.db) == 0 and not self.db.scalar(
-            "SELECT 1 FROM items LIMIT 1"
-        )
+        return items.count_items(self.db) == 0 and not self.db.scalar("SELECT 1 FROM items LIMIT 1")

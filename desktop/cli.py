@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from desktop.cli_io import register as register_io_commands
+from desktop.cli_gui import open_command
 from desktop.cli_library import register as register_library_commands
 from desktop.cli_sync import sync_group
 from desktop.cli_models import models_group
@@ -28,6 +29,7 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 register_library_commands(cli)
 cli.add_command(sync_group)
+cli.add_command(open_command)
 register_io_commands(cli)
 cli.add_command(models_group)
 register_related_commands(cli)

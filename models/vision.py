@@ -1,0 +1,216 @@
+"""Vision chat: a GGUF language model + its mmproj projector through llama.cpp's mtmd.
+
+The pair is checked before use: the projector must be a ``clip``-architecture GGUF with a
+vision encoder, its output width must equal the language model's embedding width, and mtmd
+must accept the pair (its context is created at load time, not at the first question).
+Images are read from disk, turned upright by EXIF, downscaled and passed to mtmd as in-memory
+data URIs — nothing is fetched from a network.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from models.errors import ModelError
+from models.llm import check_chat_gguf, open_llama
+from models.protocols import CancelCheck, ChatMessage
+from models.validate import check_fits_in_memory, read_gguf
+
+MAX_IMAGE_SIDE = 1024
+
+
+def check_projector(mmproj: Path, llm_embd: int | None, llm_path: Path) -> None:
+    info = read_gguf(mmproj)
+    if not info.is_projector:
+        raise ModelError(
+            f"{mmproj} is not a vision projector (its architecture is "
+            f"{info.architecture or 'unknown'}); a vision model needs the model's mmproj file."
+        )
+    if info.metadata.get("clip.has_vision_encoder") is False:
+        raise ModelError(f"{mmproj} has no vision encoder (audio-only projector).")
+    check_fits_in_memory(mmproj, int((info.expected_size or mmproj.stat().st_size) * 1.2))
+    last = info.tensors.get("mm.2.weight")
+    if llm_embd and last is not None and len(last.shape) == 2 and last.shape[1] != llm_embd:
+        raise ModelError(
+            f"{mmproj} does not match {llm_path.name}: the projector outputs {last.shape[1]}-d "
+            f"embeddings but the language model expects {llm_embd}-d."
+        )
+
+
+def image_data_uri(path: str | Path) -> str:
+    """An image file → upright, at most MAX_IMAGE_SIDE, JPEG data URI."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            im.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            buf = io.BytesIO()
+            im.save(buf, format="JPEG", quality=90)
+    except OSError as exc:
+        raise ModelError(f"{path} is not a readable image ({exc}).") from exc
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _handler_class() -> type:
+    from llama_cpp.llama_chat_format import MTMDChatHandler
+
+    class Handler(MTMDChatHandler):  # type: ignore[misc, valid-type]
+        """Flattens image+text parts to one string for templates that expect strings."""
+
+        flatten = False
+
+        def _get_template_messages(self, messages: Any, media_marker: str) -> list[Any]:
+            out = super()._get_template_messages(messages, media_marker)
+            if not self.flatten:
+                return out
+            for m in out:
+                if isinstance(m.get("content"), list):
+                    texts = [p.get("text", "") for p in m["content"] if isinstance(p, dict)]
+                    m["content"] = "\n".join(texts)
+            return out
+
+    return Handler
+
+
+class LlamaVisionModel:
+    """:class:`models.protocols.VisionChatModel` on llama.cpp + mtmd."""
+
+    def __init__(
+        self,
+        model_path: Path | str,
+        mmproj_path: Path | str,
+        *,
+        context_tokens: int = 4096,
+        n_threads: int | None = None,
+        model_id: str | None = None,
+    ) -> None:
+        from models.providers import llama_gpu_layers
+
+        self.path = Path(model_path)
+        self.mmproj = Path(mmproj_path)
+        info = check_chat_gguf(self.path, context_tokens)
+        check_projector(self.mmproj, int(info.get("{arch}.embedding_length", 0) or 0), self.path)
+        trained = int(info.get("{arch}.context_length", 0) or 0)
+        self.context_tokens = min(context_tokens, trained) if trained else context_tokens
+        self.model_id = model_id or f"llama.cpp:{self.path.name}+{self.mmproj.name}"
+        self._lock = threading.RLock()
+        gpu_layers = llama_gpu_layers()
+        self._handler = _handler_class()(
+            clip_model_path=str(self.mmproj), verbose=False, use_gpu=gpu_layers != 0
+        )
+        self._llm: Any = open_llama(
+            self.path, n_ctx=self.context_tokens, n_threads=n_threads, n_gpu_layers=gpu_layers,
+            chat_handler=self._handler,
+        )  # fmt: skip
+        template = str(self._llm.metadata.get("tokenizer.chat_template") or "")
+        self._handler.flatten = "['type']" not in template and '["type"]' not in template
+        if not template:
+            from models.llm import CHATML
+
+            self._llm.metadata["tokenizer.chat_template"] = CHATML
+        try:
+            self._handler._init_mtmd_context(self._llm)
+        except ValueError as exc:
+            self._llm.close()
+            self._llm = None
+            raise ModelError(
+                f"{self.mmproj} does not match {self.path.name} (or is not a projector llama.cpp "
+                f"supports): {exc}"
+            ) from exc
+
+    @property
+    def llama(self) -> Any:
+        if self._llm is None:
+            raise ModelError(f"The vision model {self.model_id} was closed.")
+        return self._llm
+
+    def supports_images(self) -> bool:
+        return True
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _messages(self, messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for m in messages:
+            if m.images and m.role == "user":
+                parts: list[dict[str, Any]] = [
+                    {"type": "image_url", "image_url": {"url": image_data_uri(p)}} for p in m.images
+                ]
+                parts.append({"type": "text", "text": m.content})
+                out.append({"role": m.role, "content": parts})
+            else:
+                out.append({"role": m.role, "content": m.content})
+        return out
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        should_cancel: CancelCheck | None = None,
+    ) -> Iterator[str]:
+        with self._lock:
+            llm = self.llama
+            try:
+                chunks = llm.create_chat_completion(
+                    messages=self._messages(messages), stream=True, max_tokens=max_tokens,
+                    temperature=temperature,
+                )  # fmt: skip
+                produced = 0
+                for chunk in chunks:
+                    if should_cancel is not None and should_cancel():
+                        break
+                    text = chunk["choices"][0].get("delta", {}).get("content")
+                    if text:
+                        yield text
+                        produced += 1
+                        if produced >= max_tokens:
+                            break
+                chunks.close()
+            except ValueError as exc:
+                raise ModelError(f"{self.model_id} could not answer: {exc}") from exc
+
+    def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
+        return "".join(self.stream(messages, **kwargs))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()  # also frees the mtmd context (registered on its exit stack)
+                self._llm = None
+
+    def __enter__(self) -> LlamaVisionModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_vision_model(
+    runtime: str, files: Sequence[Path], meta: dict[str, Any]
+) -> LlamaVisionModel:
+    """Factory entry: ``runtime`` "llama.cpp", files = [model.gguf, mmproj.gguf] (any order)."""
+    if runtime not in ("llama.cpp", "llama.cpp-mtmd"):
+        raise ModelError(f"Unknown vision runtime {runtime!r}; Saem runs them on llama.cpp.")
+    paths = [Path(f) for f in files]
+    if len(paths) != 2:
+        raise ModelError("A vision model is a language model GGUF plus its mmproj GGUF.")
+    projector = [p for p in paths if read_gguf(p).is_projector]
+    if len(projector) != 1:
+        raise ModelError(
+            f"Exactly one of {paths[0].name}, {paths[1].name} must be the mmproj projector."
+        )
+    model = paths[0] if paths[1] == projector[0] else paths[1]
+    return LlamaVisionModel(
+        model, projector[0], context_tokens=int(meta.get("context_tokens", 4096)),
+        n_threads=meta.get("n_threads"), model_id=meta.get("model_id"),
+    )  # fmt: skip

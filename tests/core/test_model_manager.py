@@ -1,0 +1,137 @@
+"""ModelManager on a real library with tiny real model files (GGUF, mmproj, ONNX CLIP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import BadInputError
+from core.library import Library
+from models.errors import ModelError
+from models.protocols import ChatMessage, ChatModel
+from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
+
+pytest.importorskip("gguf")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("models")
+    return {
+        "llm": tiny_llama_gguf(d / "tiny-chat.gguf"),
+        "llm2": tiny_llama_gguf(d / "tiny-chat-2.gguf", seed=7),
+        "mmproj": tiny_mmproj_gguf(d / "tiny-mmproj.gguf"),
+        "mmproj_bad": tiny_mmproj_gguf(d / "wrong-mmproj.gguf", text_embd=32),
+    }
+
+
+def _rows(lib: Library) -> int:
+    return int(lib.db.scalar("SELECT COUNT(*) FROM models"))
+
+
+def test_builtins_are_listed(library: Library) -> None:
+    listed = {m.id: m for m in library.models.list()}
+    assert listed["builtin:usem3"].task == "text-embedding"
+    assert listed["builtin:qwen2.5-0.5b"].task == "chat"
+    assert listed["builtin:usem3"].active
+    assert all(m.where for m in listed.values())
+    assert "CPU" in listed["builtin:qwen2.5-0.5b"].where
+
+
+def test_add_chat_model_detects_task_and_registers(library: Library, files) -> None:
+    info = library.models.add([files["llm"]])
+    assert info.task == "chat" and info.runtime == "llama.cpp"
+    assert len(info.sha256) == 64 and info.size == files["llm"].stat().st_size
+    copied = Path(info.files[0])
+    assert copied.is_file() and library.root in copied.parents
+    assert not info.active  # a packaged chat default exists: not switched silently
+    library.models.use(info.id[:6])
+    model = library.models.get("chat")
+    assert isinstance(model, ChatModel)
+    assert model is library.models.get("chat")  # cached per process
+    assert "".join(model.stream([ChatMessage("user", "hi")], max_tokens=4)) is not None
+    assert library.models.verify(info.id).ok
+
+
+def test_at_most_one_llm_and_close(library: Library, files) -> None:
+    chat = library.models.add([files["llm"]], use=True)
+    vision = library.models.add([files["llm2"], files["mmproj"]])
+    assert vision.task == "vision-chat" and vision.active  # no packaged vision model
+    first = library.models.get("chat")
+    assert library.models.loaded() == {"chat": chat.id}
+    v = library.models.get("vision-chat")
+    assert v.supports_images()
+    assert library.models.loaded() == {"vision-chat": vision.id}
+    with pytest.raises(ModelError, match=r"closed"):
+        first.count_tokens("a")  # the first LLM was freed, not just forgotten
+    library.models.close()
+    assert library.models.loaded() == {}
+
+
+def test_remove_deletes_copy_and_falls_back(library: Library, files) -> None:
+    info = library.models.add([files["llm"]], use=True)
+    library.models.get("chat")
+    library.models.remove(info.id)
+    assert not Path(info.files[0]).exists()
+    assert library.models.active("chat").id == "builtin:qwen2.5-0.5b"
+    with pytest.raises(BadInputError):
+        library.models.remove("builtin:usem3")
+
+
+def test_duplicate_add_is_refused(library: Library, files) -> None:
+    library.models.add([files["llm"]])
+    with pytest.raises(BadInputError, match=r"already registered"):
+        library.models.add([files["llm"]])
+    assert _rows(library) == 1
+
+
+def test_verify_catches_a_changed_file(library: Library, files) -> None:
+    info = library.models.add([files["llm"]])
+    path = Path(info.files[0])
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    result = library.models.verify(info.id)
+    assert not result.ok and "sha256" in result.problems[0]
+
+
+def test_device_setting(library: Library) -> None:
+    library.models.set_device("cpu")
+    assert library.models.device() == "cpu"
+    assert library.models.placement().onnx_providers == ["CPUExecutionProvider"]
+    with pytest.raises(BadInputError):
+        library.models.set_device("tpu")
+
+
+# -- bad input: clear error naming the file, nothing registered, previous model still works --
+
+
+def _bad_cases(files: dict[str, Path], tmp: Path) -> list[tuple[list[Path], str | None, str]]:
+    raw = files["llm"].read_bytes()
+    cut = tmp / "cut.gguf"
+    cut.write_bytes(raw[: len(raw) * 2 // 3])
+    junk = tmp / "junk.onnx"
+    junk.write_bytes(b"\x08\x07garbage that is not protobuf" * 20)
+    return [
+        ([cut], None, "cut.gguf is truncated"),
+        ([junk], None, "junk.onnx"),
+        ([files["llm"]], "text-embedding", "is a chat model, not a text-embedding model"),
+        ([files["mmproj"]], None, "tiny-mmproj.gguf is a vision projector"),
+        ([files["llm"], files["mmproj_bad"]], None, "wrong-mmproj.gguf does not match"),
+    ]
+
+
+def test_bad_files_change_nothing(library: Library, files, tmp_path: Path) -> None:
+    good = library.models.add([files["llm"]], use=True)
+    before = library.models.get("chat")
+    for paths, task, message in _bad_cases(files, tmp_path):
+        with pytest.raises((ModelError, BadInputError), match=message):
+            library.models.add(paths, task)
+        assert _rows(library) == 1
+        assert sorted(p.name for p in library.store.paths.models.iterdir()) == [good.id]
+    # the previous model still works (the bad vision pair unloaded it to test; it reloads)
+    after = library.models.get("chat")
+    assert "".join(after.stream([ChatMessage("user", "hi")], max_tokens=3)) is not None
+    assert library.models.active("chat").id == good.id
+    del before
