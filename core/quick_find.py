@@ -1,0 +1,93 @@
+"""Title matching for the search palette when the full :class:`core.search.Searcher` is not
+available (or has no index yet). Hits have the same fields as ``core.search.SearchHit``.
+
+Titles are cached and refreshed when the library's item count or newest change moves, so a
+keystroke costs one cheap check plus a scan of the cached titles.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+_REFRESH_SECONDS = 2.0
+_MAX_ITEMS = 200_000
+
+
+@dataclass(frozen=True)
+class QuickHit:
+    item_id: str
+    kind: str
+    title: str
+    snippet: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=lambda: ["title"])
+    score: float = 0.0
+    chunk_id: int | None = None
+    thumb_path: str | None = None
+
+
+@dataclass(frozen=True)
+class QuickResults:
+    hits: list[QuickHit]
+
+
+class QuickFinder:
+    """Case-insensitive title search over one library's notes and photos."""
+
+    def __init__(self, library: Any) -> None:
+        self.library = library
+        self._rows: list[tuple[str, str, str, str]] = []  # (folded title, id, kind, title)
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._rows and now - self._loaded_at < _REFRESH_SECONDS:
+            return
+        rows = self.library.list_items(limit=_MAX_ITEMS)
+        self._rows = [(r.title.casefold(), r.id, r.kind, r.title) for r in rows]
+        self._loaded_at = now
+
+    def search(self, query: str, limit: int = 20) -> QuickResults:
+        words = query.casefold().split()
+        with self._lock:
+            self._refresh()
+            rows = self._rows
+        if not words:
+            picked = [(0, r) for r in rows[:limit]]
+        else:
+            picked = []
+            for row in rows:
+                folded = row[0]
+                if all(w in folded for w in words):
+                    rank = 0 if folded.startswith(words[0]) else 1
+                    picked.append((rank, row))
+            picked.sort(key=lambda p: (p[0], len(p[1][0])))
+            picked = picked[:limit]
+        hits = []
+        for rank, (folded, item_id, kind, title) in picked:
+            spans = []
+            for w in words:
+                at = folded.find(w)
+                if at >= 0:
+                    spans.append((at, at + len(w)))
+            thumb = None
+            if kind == "photo":
+                thumb = str(self.library.photos.get(item_id).thumb_path)
+            hits.append(
+                QuickHit(
+                    item_id,
+                    kind,
+                    title,
+                    title,
+                    sorted(spans),
+                    ["title"],
+                    1.0 / (1 + rank),
+                    None,
+                    thumb,
+                )
+            )
+        return QuickResults(hits)

@@ -1,0 +1,79 @@
+"""Starting the GUI: the QApplication (fonts with a Korean fallback, system light/dark,
+high-DPI), the library, the demo content for an empty library, and the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop.gui.main_window import MainWindow
+
+UI_FONTS = [
+    "Noto Sans",
+    "DejaVu Sans",
+    "NanumGothic",
+    "NanumBarunGothic",
+    "Noto Sans CJK KR",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "sans-serif",
+]
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (reused when it exists, as under pytest-qt)."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Saem")
+    app.setOrganizationName("Saem")
+    app.setApplicationDisplayName("Saem")
+    app.setStyle("Fusion")  # follows the system colour scheme (light/dark) on every platform
+    font = QFont(app.font())
+    font.setFamilies(UI_FONTS)  # Hangul falls back to Nanum when the first font lacks it
+    app.setFont(font)
+    return app
+
+
+def open_window(
+    library: Any, *, settings: QSettings | None = None, auto_index: bool = True
+) -> MainWindow:
+    window = MainWindow(library, settings=settings, auto_index=auto_index)
+    window.load()
+    return window
+
+
+def ensure_demo(library: Any) -> bool:
+    """Fill an empty library with the demo notes and photos when that module is present."""
+    if not library.is_empty():
+        return False
+    try:
+        from core.demo import ensure_demo_library
+    except ImportError:
+        return False
+    return bool(ensure_demo_library(library))
+
+
+def run(library_path: Path | None, *, demo: bool = True, auto_index: bool = True) -> int:
+    """`saem open`: show the window and run the event loop until it closes."""
+    from core.library import Library
+
+    app = make_app()
+    library = Library(library_path)
+    try:
+        if demo:
+            ensure_demo(library)
+        window = open_window(library, auto_index=auto_index)
+        window.show()
+        return app.exec()
+    finally:
+        library.close()

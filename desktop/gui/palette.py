@@ -1,0 +1,416 @@
+"""The Ctrl+K search palette: notes, photos, photo text, chats and commands in one list.
+
+Each keystroke bumps a generation counter and queues a search on the db worker; a search
+whose generation is no longer current is skipped before it starts and its results are
+dropped when they arrive, so typing never waits and stale results never flash.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import USER_ERRORS
+from desktop.gui.operations import Operations
+
+ICON = 40
+ROW_HEIGHT = 52
+LIMIT = 12
+DEEP_SEARCH_MS = 300
+KIND_LABELS = {
+    "note": "Note",
+    "photo": "Photo",
+    "ocr": "Photo text",
+    "chat": "Chat",
+    "command": "Command",
+    "ask": "Ask",
+}
+
+
+@dataclass
+class PaletteRow:
+    kind: str  # note | photo | ocr | chat | command | ask
+    title: str
+    subtitle: str = ""
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    item_id: str | None = None
+    image: QImage | None = None
+    action: Callable[[], None] | None = None
+
+
+@dataclass
+class Command:
+    title: str
+    keywords: str
+    action: Callable[[], None]
+
+
+def hit_to_row(hit: Any) -> PaletteRow:
+    """A ``core.search.SearchHit`` (or ``QuickHit``) as a palette row (image loaded here:
+    this runs on the worker thread, QImage is safe off the GUI thread)."""
+    reasons = list(getattr(hit, "reasons", []) or [])
+    kind = hit.kind
+    if kind == "photo" and "photo text" in reasons:
+        kind = "ocr"
+    image = None
+    thumb = getattr(hit, "thumb_path", None)
+    if thumb:
+        loaded = QImage(str(thumb))
+        if not loaded.isNull():
+            image = loaded.scaled(
+                ICON,
+                ICON,
+                Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+    snippet = hit.snippet if hit.snippet != hit.title else ""
+    highlights = list(hit.highlights) if snippet else []
+    return PaletteRow(kind, hit.title or "(untitled)", snippet, highlights, hit.item_id, image)
+
+
+class PaletteModel(QAbstractListModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[PaletteRow] = []
+        self._pixmaps: dict[int, QPixmap] = {}
+
+    def set_rows(self, rows: list[PaletteRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self._pixmaps = {}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"{KIND_LABELS.get(row.kind, row.kind)}: {row.title}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.subtitle or row.title
+        if role == Qt.ItemDataRole.DecorationRole and row.image is not None:
+            if index.row() not in self._pixmaps:
+                self._pixmaps[index.row()] = QPixmap.fromImage(row.image)
+            return self._pixmaps[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+
+class PaletteDelegate(QStyledItemDelegate):
+    """Icon or thumbnail, title, kind, and the matched text with highlights."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(option.rect.width(), ROW_HEIGHT)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        row: PaletteRow = index.data(Qt.ItemDataRole.UserRole)
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(
+            QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget
+        )
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pal = option.palette
+        text_color = pal.highlightedText().color() if selected else pal.text().color()
+        rect = option.rect.adjusted(6, 6, -6, -6)
+        icon_rect = QRect(rect.left(), rect.top(), ICON, ICON)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        painter.save()
+        if isinstance(pixmap, QPixmap):
+            painter.drawPixmap(icon_rect, pixmap)
+        else:
+            painter.setPen(text_color)
+            glyph = {"note": "📝", "command": "⌘", "chat": "💬", "ask": "?"}.get(row.kind, "•")
+            painter.drawText(icon_rect, Qt.AlignmentFlag.AlignCenter, glyph)
+        left = icon_rect.right() + 10
+        kind_text = KIND_LABELS.get(row.kind, row.kind)
+        font = painter.font()
+        small = painter.font()
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(small)
+        kind_width = painter.fontMetrics().horizontalAdvance(kind_text) + 8
+        painter.setPen(pal.placeholderText().color() if not selected else text_color)
+        painter.drawText(
+            QRect(rect.right() - kind_width, rect.top(), kind_width, 20),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            kind_text,
+        )
+        bold = painter.font()
+        bold.setPointSizeF(font.pointSizeF())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        title_rect = QRect(left, rect.top(), rect.right() - left - kind_width, 20)
+        title = painter.fontMetrics().elidedText(
+            row.title, Qt.TextElideMode.ElideRight, title_rect.width()
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
+        )
+        if row.subtitle:
+            doc = QTextDocument()
+            doc.setDefaultFont(small)
+            doc.setDocumentMargin(0)
+            color = text_color.name()
+            doc.setHtml(
+                f"<span style='color:{color}'>{_highlighted(row.subtitle, row.highlights)}</span>"
+            )
+            doc.setTextWidth(rect.right() - left)
+            painter.translate(left, rect.top() + 22)
+            painter.setClipRect(QRect(0, 0, rect.right() - left, 20))
+            doc.drawContents(painter)
+        painter.restore()
+
+
+def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    text = " ".join(text.split())[:240] if not spans else text[:400]
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos or start >= len(text):
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<b><u>{html.escape(text[start:end])}</u></b>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", " ")
+
+
+class SearchPalette(QFrame):
+    """A frameless overlay on the main window. Emits what the user chose."""
+
+    open_item = Signal(str, str)  # kind, item id
+    ask = Signal(str)  # a question for the assistant
+    results_shown = Signal(int)  # generation whose results are now painted
+
+    def __init__(self, library: Any, ops: Operations, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.ops = ops
+        self.commands: list[Command] = []
+        self._generation = 0
+        self._engine: Any = None
+        self._quick: Any = None
+        self._deep_timer = QTimer(self)
+        self._deep_timer.setSingleShot(True)
+        self._deep_timer.setInterval(DEEP_SEARCH_MS)
+        self._deep_timer.timeout.connect(self._deep_search)
+        self.setObjectName("palette")
+        self.setAccessibleName("Search palette")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setStyleSheet("#palette { border: 1px solid palette(mid); border-radius: 8px; }")
+        self.input = QLineEdit(self)
+        self.input.setAccessibleName("Search notes, photos, photo text, chats and commands")
+        self.input.setPlaceholderText("Search, or type a command…   Tab: ask the assistant")
+        self.input.setClearButtonEnabled(True)
+        self.input.setMinimumHeight(34)
+        self.input.installEventFilter(self)
+        self.list = QListView(self)
+        self.list.setAccessibleName("Results")
+        self.list.setUniformItemSizes(True)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.model = PaletteModel(self)
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(PaletteDelegate(self.list))
+        self.list.activated.connect(lambda index: self.activate(index.row()))
+        self.list.clicked.connect(lambda index: self.activate(index.row()))
+        self.hint = QLabel("↑↓ move · Enter open · Tab ask · Esc close", self)
+        self.hint.setAccessibleName("Keyboard hints")
+        self.hint.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 6)
+        layout.addWidget(self.input)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
+        self.input.textChanged.connect(self._query_changed)
+        self.hide()
+
+    # -- showing -------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        parent = self.parentWidget()
+        width = min(720, max(420, parent.width() - 80))
+        height = min(480, max(260, parent.height() - 120))
+        self.setGeometry((parent.width() - width) // 2, 60, width, height)
+        self.show()
+        self.raise_()
+        self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.input.selectAll()
+        self._query_changed(self.input.text())
+
+    def close_palette(self) -> None:
+        self.hide()
+        self._generation += 1
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.setFocus()
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def _query_changed(self, text: str) -> None:
+        self._generation += 1
+        query = text.strip()
+        commands = self._matching_commands(query)
+        if not query:
+            self._show(self._generation, commands)
+            return
+        self._run(self._generation, query, commands, deep=False)
+        self._deep_timer.start()
+
+    def _deep_search(self) -> None:
+        """After a pause in typing: the full hybrid search (meaning, photo text, tags…)."""
+        query = self.input.text().strip()
+        if query and self.isVisible():
+            self._run(self._generation, query, self._matching_commands(query), deep=True)
+
+    def _run(self, generation: int, query: str, commands: list[PaletteRow], *, deep: bool) -> None:
+        def work() -> tuple[int, list[PaletteRow] | None]:
+            if generation != self._generation:
+                return generation, None  # a newer keystroke already queued its own search
+            return generation, [hit_to_row(h) for h in self._search(query, deep=deep)]
+
+        def done(result: tuple[int, list[PaletteRow] | None]) -> None:
+            gen, rows = result
+            if rows is None or gen != self._generation:
+                return
+            ask = PaletteRow(
+                "ask",
+                f"Ask: {query}",
+                "Tab sends the question to the assistant",
+                action=lambda q=query: self.ask.emit(q),
+            )
+            self._show(gen, [*rows, *commands, ask])
+
+        self.ops.query(work, done)
+
+    def _search(self, query: str, *, deep: bool) -> list[Any]:
+        """Runs on the db worker: index hits first, then title matches not already listed."""
+        from core.quick_find import QuickFinder
+
+        if self._quick is None:
+            self._quick = QuickFinder(self.library)
+        if self._engine is None:
+            self._engine = _make_engine(self.library)
+        hits: list[Any] = []
+        if self._engine is not None:
+            try:
+                found = (
+                    self._engine.search(query, limit=LIMIT)
+                    if deep
+                    else self._engine.suggest(query, limit=LIMIT)
+                )
+                hits = list(found.hits)
+            except USER_ERRORS:
+                hits = []  # e.g. a query the index cannot parse yet: titles still match
+        seen = {h.item_id for h in hits}
+        titles = [h for h in self._quick.search(query, limit=LIMIT).hits if h.item_id not in seen]
+        return (hits + titles)[:LIMIT]
+
+    def _matching_commands(self, query: str) -> list[PaletteRow]:
+        words = query.casefold().split()
+        return [
+            PaletteRow("command", c.title, action=c.action)
+            for c in self.commands
+            if all(w in f"{c.title} {c.keywords}".casefold() for w in words)
+        ][:8]
+
+    def _show(self, generation: int, rows: list[PaletteRow]) -> None:
+        self.model.set_rows(rows)
+        if rows:
+            self.list.setCurrentIndex(self.model.index(0, 0))
+        self.results_shown.emit(generation)
+
+    # -- choosing ------------------------------------------------------------------------------
+
+    def activate(self, row: int) -> None:
+        if not 0 <= row < len(self.model.rows):
+            return
+        chosen = self.model.rows[row]
+        self.close_palette()
+        if chosen.action is not None:
+            chosen.action()
+        elif chosen.item_id:
+            self.open_item.emit("photo" if chosen.kind == "ocr" else chosen.kind, chosen.item_id)
+
+    def _move(self, delta: int) -> None:
+        count = self.model.rowCount()
+        if not count:
+            return
+        current = self.list.currentIndex().row()
+        row = min(max(0, current + delta), count - 1)
+        self.list.setCurrentIndex(self.model.index(row, 0))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.input and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key == Qt.Key.Key_Down:
+                self._move(1)
+            elif key == Qt.Key.Key_Up:
+                self._move(-1)
+            elif key == Qt.Key.Key_PageDown:
+                self._move(8)
+            elif key == Qt.Key.Key_PageUp:
+                self._move(-8)
+            elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.activate(self.list.currentIndex().row())
+            elif key == Qt.Key.Key_Escape:
+                self.close_palette()
+            elif key == Qt.Key.Key_Tab:
+                query = self.input.text().strip()
+                if query:
+                    self.close_palette()
+                    self.ask.emit(query)
+            else:
+                return False
+            return True
+        return super().eventFilter(watched, event)
+
+
+def _make_engine(library: Any) -> Any:
+    """The hybrid Searcher when it is installed (else the palette matches titles only)."""
+    try:
+        from core.search import Searcher
+    except ImportError:
+        return None
+    return Searcher(library)

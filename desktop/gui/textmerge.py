@@ -1,0 +1,184 @@
+"""Merging a remote body change into text the user is typing (pure Python, no Qt).
+
+The editor knows three texts: ``base`` (the body it last synced with the library), ``local``
+(what is in the editor now) and ``remote`` (the library's body after a peer's edit). It needs
+the *remote* changes expressed as edits on ``local`` so it can apply them to the open
+document with a cursor, leaving the user's own edits — and the caret — where they are.
+Text the user inserted is never deleted by a remote edit (as in a sequence CRDT: a concurrent
+delete cannot remove characters it never saw).
+
+Offsets are code points of Python strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+_MAX_MATCHER_SPAN = 20_000
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``old[start:end]`` with ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+def diff(old: str, new: str) -> list[Edit]:
+    """Small edits turning ``old`` into ``new``, ascending and non-overlapping."""
+    if old == new:
+        return []
+    prefix = _common_prefix(old, new)
+    suffix = _common_suffix(old[prefix:], new[prefix:])
+    old_mid = old[prefix : len(old) - suffix]
+    new_mid = new[prefix : len(new) - suffix]
+    if not old_mid or not new_mid or len(old_mid) + len(new_mid) > _MAX_MATCHER_SPAN:
+        return [Edit(prefix, prefix + len(old_mid), new_mid)]
+    matcher = SequenceMatcher(None, old_mid, new_mid, autojunk=False)
+    return [
+        Edit(prefix + i1, prefix + i2, new_mid[j1:j2])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # binary search with C-speed slice compares: fast on long notes
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def apply(text: str, edits: list[Edit]) -> str:
+    """Apply ascending, non-overlapping edits to ``text``."""
+    out: list[str] = []
+    pos = 0
+    for edit in edits:
+        out.append(text[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def map_position(pos: int, edits: list[Edit]) -> int:
+    """Where position ``pos`` of the old text is after ``edits`` (inserts at ``pos`` push it)."""
+    shift = 0
+    for edit in edits:
+        if edit.end < pos or (edit.end == pos and edit.start < pos):
+            shift += len(edit.text) - (edit.end - edit.start)
+        elif edit.start <= pos:  # pos inside a replaced range, or an insert right at pos
+            return edit.start + shift + (len(edit.text) if edit.start == pos else 0)
+        else:
+            break
+    return pos + shift
+
+
+def _map_left(pos: int, local: list[Edit]) -> int:
+    """``pos`` of base in local coordinates, staying before text the user inserted there."""
+    shift = 0
+    for edit in local:
+        if edit.end <= pos and edit.start < pos:
+            shift += len(edit.text) - (edit.end - edit.start)
+        elif edit.start < pos < edit.end:
+            return edit.start + shift + len(edit.text)
+        else:
+            break
+    return pos + shift
+
+
+def _map_right(pos: int, local: list[Edit]) -> int:
+    """``pos`` of base in local coordinates, after text the user inserted there."""
+    shift = 0
+    for edit in local:
+        if edit.end < pos or (edit.start <= pos and edit.end == pos):
+            shift += len(edit.text) - (edit.end - edit.start)
+        elif edit.start < pos < edit.end:
+            return edit.start + shift + len(edit.text)
+        else:
+            break
+    return pos + shift
+
+
+def rebase(base: str, local: str, remote: str) -> list[Edit]:
+    """The remote changes (``base`` → ``remote``) as ascending edits on ``local``."""
+    remote_edits = diff(base, remote)
+    if not remote_edits:
+        return []
+    local_edits = diff(base, local)
+    out: list[Edit] = []
+    for redit in remote_edits:
+        # Split the remote deletion around ranges the user changed: those characters are the
+        # user's now, and the user's inserts inside the range must survive.
+        pieces = [(redit.start, redit.end)]
+        for ledit in local_edits:
+            next_pieces = []
+            for s, e in pieces:
+                if ledit.end <= s or ledit.start >= e:
+                    if ledit.start == ledit.end and s < ledit.start < e:
+                        next_pieces += [(s, ledit.start), (ledit.start, e)]
+                    else:
+                        next_pieces.append((s, e))
+                    continue
+                if s < ledit.start:
+                    next_pieces.append((s, ledit.start))
+                if ledit.end < e:
+                    next_pieces.append((ledit.end, e))
+            pieces = next_pieces
+        if redit.text:
+            at = _map_left(redit.start, local_edits)
+            out.append(Edit(at, at, redit.text))
+        for s, e in pieces:
+            if s < e:
+                ms = _map_right(s, local_edits)
+                out.append(Edit(ms, ms + (e - s), ""))
+    out.sort(key=lambda ed: (ed.start, ed.end))
+    return _normalize(out)
+
+
+def _normalize(edits: list[Edit]) -> list[Edit]:
+    """Merge touching/overlapping edits so the list is strictly non-overlapping."""
+    merged: list[Edit] = []
+    for edit in edits:
+        if merged and (
+            edit.start < merged[-1].end
+            or (edit.start == merged[-1].end and merged[-1].start < merged[-1].end)
+        ):
+            prev = merged[-1]
+            merged[-1] = Edit(prev.start, max(prev.end, edit.end), prev.text + edit.text)
+        else:
+            merged.append(edit)
+    return merged
+
+
+def utf16_offset(text: str, pos: int) -> int:
+    """Qt counts positions in UTF-16 code units; Python in code points."""
+    head = text[:pos]
+    return pos + sum(1 for ch in head if ord(ch) > 0xFFFF)
+
+
+def span_edit(old: str, new: str) -> Edit | None:
+    """The one edit (common prefix/suffix trimmed) turning ``old`` into ``new``."""
+    if old == new:
+        return None
+    prefix = _common_prefix(old, new)
+    suffix = _common_suffix(old[prefix:], new[prefix:])
+    return Edit(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
