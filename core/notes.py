@@ -81,6 +81,7 @@ class NotesService:
         parsed = parse_note(body, fallback_title=fallback_title)
         final_title = title or parsed.title
         doc_id = note_doc_id(note_id)
+        created_at = created_at or time.time()  # the same value in the CRDT doc and the row
         with self.docs.committing(doc_id, LIBRARY_DOC_ID), self.db.transaction():
             note_doc = self.docs.note(note_id)
             body_update = note_doc.set_text(body)

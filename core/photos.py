@@ -116,7 +116,7 @@ class PhotosService:
             "title": title,
             "tags": [],
             "deleted": False,
-            "created_at": time.time(),
+            "created_at": (now := time.time()),
             "sha256": sha256,
             "size": meta.size,
             "mime": meta.mime,
@@ -133,7 +133,7 @@ class PhotosService:
         }
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(photo_id, record)
-            items.insert_item(self.db, photo_id, "photo", title)
+            items.insert_item(self.db, photo_id, "photo", title, now)
             photos.insert_photo(self.db, photo_id, meta)
             log_update(self.db, LIBRARY_DOC_ID, update)
             jobs.enqueue(self.db, INDEX_JOB, photo_id)

@@ -56,7 +56,7 @@ from sync.protocol import (
 
 log = logging.getLogger("saem.sync")
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.05  # also picks up edits made by other processes (CLI)
 BATCH = 512
 CLOSE_INVALID = 1007
 CLOSE_POLICY = 1008
