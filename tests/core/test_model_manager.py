@@ -135,3 +135,22 @@ def test_bad_files_change_nothing(library: Library, files, tmp_path: Path) -> No
     assert "".join(after.stream([ChatMessage("user", "hi")], max_tokens=3)) is not None
     assert library.models.active("chat").id == good.id
     del before
+
+
+def test_add_clip_pair_and_embed(library: Library, tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import numpy as np
+
+    from tests.fixtures.tiny_models import tiny_clip_onnx
+
+    tiny = tiny_clip_onnx(tmp_path / "clip")
+    with pytest.raises(ModelError, match="is a clip model, not a chat model"):
+        library.models.add(tiny.files, "chat")
+    info = library.models.add(tiny.files)
+    assert info.task == "clip" and info.active and info.dim == tiny.dim
+    assert "onnxruntime" in info.where
+    clip = library.models.get("clip")
+    assert clip.embed_texts(["red"]).shape == (1, tiny.dim)
+    red = np.full((20, 20, 3), (240, 10, 10), np.uint8)
+    assert clip.embed_images([red]).shape == (1, tiny.dim)
+    assert library.models.verify(info.id).ok
