@@ -49,7 +49,7 @@ def test_image_question_streams_through_mtmd(pair, photo: Path) -> None:
     finally:
         model.close()
         model.close()
-    with pytest.raises(ModelError, match="closed"):
+    with pytest.raises(ModelError, match=r"closed"):
         model.count_tokens("x")
 
 
@@ -75,12 +75,12 @@ def test_mtmd_itself_rejects_a_mismatch_our_precheck_cannot_see(pair, tmp_path: 
 
 def test_two_language_models_are_not_a_pair(pair, tmp_path: Path) -> None:
     other = tiny_llama_gguf(tmp_path / "other.gguf")
-    with pytest.raises(ModelError, match="must be the mmproj"):
+    with pytest.raises(ModelError, match=r"must be the mmproj"):
         load_vision_model("llama.cpp", [pair[0], other], {})
 
 
 def test_unreadable_image_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
-    with pytest.raises(ModelError, match="broken.jpg is not a readable image"):
+    with pytest.raises(ModelError, match=r"broken.jpg is not a readable image"):
         image_data_uri(bad)
