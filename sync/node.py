@@ -39,6 +39,8 @@ class SyncNode:
         local_token: str | None = None,
         discover: bool = True,
         addresses: Callable[[], dict[str, str]] | None = None,
+        mdns_interfaces: list[str] | None = None,
+        redial_seconds: float = REDIAL_SECONDS,
     ) -> None:
         self.replica = replica
         self.identity = identity
@@ -55,13 +57,21 @@ class SyncNode:
         self.discover = discover
         self.addresses = addresses or (lambda: {})
         self.discovery: Discovery | None = None
+        self.mdns_interfaces = mdns_interfaces
+        self.redial_seconds = redial_seconds
         self._dialing: dict[str, asyncio.Task[object]] = {}
 
     async def run(self, on_ready: Callable[[SyncServer], None] | None = None) -> None:
         await self.server.start()
         try:
             if self.discover:
-                self.discovery = Discovery(self.identity.device_id, self.server.port)
+                factory = _loopback_factory(self.mdns_interfaces) if self.mdns_interfaces else None
+                self.discovery = Discovery(
+                    self.identity.device_id,
+                    self.server.port,
+                    zeroconf_factory=factory,
+                    addresses=self.mdns_interfaces,
+                )
                 try:
                     await self.discovery.start()
                 except OSError as exc:  # no multicast on this network: manual addresses only
@@ -71,7 +81,7 @@ class SyncNode:
                 on_ready(self.server)
             while True:
                 self._dial_missing()
-                await asyncio.sleep(REDIAL_SECONDS)
+                await asyncio.sleep(self.redial_seconds)
         finally:
             for task in self._dialing.values():
                 task.cancel()
@@ -107,3 +117,14 @@ class SyncNode:
                 hub=self.hub,
             )
             log.info("sync: live session with %s ended: %s", device[:7], report.error)
+
+
+def _loopback_factory(interfaces: list[str]) -> Callable[[], object]:
+    """mDNS restricted to given interfaces (tests use 127.0.0.1 only)."""
+
+    def factory() -> object:
+        from zeroconf.asyncio import AsyncZeroconf
+
+        return AsyncZeroconf(interfaces=interfaces)
+
+    return factory

@@ -156,8 +156,9 @@ class _Base:
         if isinstance(frame, str):
             frame = frame.encode("utf-8", "replace")
             self.bytes_in += len(frame)
-            raise_text = SyncError("A peer sent a text frame; only binary frames are valid.")
-            raise raise_text
+            exc = SyncError("A peer sent a text frame; only binary frames are valid.")
+            await self._refuse(exc, CLOSE_INVALID)
+            raise exc
         self.bytes_in += len(frame)
         return bytes(frame)
 
