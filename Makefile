@@ -6,7 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 APT_PACKAGES := tesseract-ocr tesseract-ocr-kor fonts-nanum xvfb libgl1 libegl1 \
-	libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0
+	libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-keysyms1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-models.txt Makefile 2>/dev/null | sha256sum | cut -c1-16)
 SYSTEM_STAMP := $(VENV)/.system-packages
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
