@@ -77,6 +77,12 @@ def preprocess(image: Any, size: int, mean: Sequence[float], std: Sequence[float
     return arr.transpose(2, 0, 1)
 
 
+def _pick_output(session: Any, preferred: str) -> str:
+    """The embedding output: ``image_embeds``/``text_embeds`` when exported, else the first."""
+    names = [o.name for o in session.get_outputs()]
+    return preferred if preferred in names else names[0]
+
+
 class OnnxClip:
     """:class:`models.protocols.ImageTextEmbedder` over an image + text ONNX pair."""
 
@@ -104,6 +110,8 @@ class OnnxClip:
         if "input_ids" not in text_names:
             raise ModelError(f"{text_model} is not a text encoder (it has no input_ids input).")
         self._image_input = image_in[0].name
+        self._image_output = _pick_output(self._image, "image_embeds")
+        self._text_output = _pick_output(self._text, "text_embeds")
         self._text_inputs = text_names
         shape_size = image_in[0].shape[-1]
         self.image_size = int(meta.get("image_size") or (shape_size if isinstance(
@@ -130,7 +138,7 @@ class OnnxClip:
             return np.zeros((0, getattr(self, "dim", 0)), np.float32)
         batch = np.stack([preprocess(im, self.image_size, self.mean, self.std) for im in images])
         with self._lock:
-            out = self._image.run(None, {self._image_input: batch})[0]
+            out = self._image.run([self._image_output], {self._image_input: batch})[0]
         return _l2(out)
 
     def embed_texts(self, texts: Sequence[str]) -> Vector:
@@ -146,7 +154,7 @@ class OnnxClip:
         if "attention_mask" in self._text_inputs:
             feeds["attention_mask"] = mask
         with self._lock:
-            out = self._text.run(None, feeds)[0]
+            out = self._text.run([self._text_output], feeds)[0]
         return _l2(out)
 
     def close(self) -> None:

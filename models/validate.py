@@ -216,7 +216,13 @@ def check_onnx(path: Path) -> Any:
     check_fits_in_memory(path, int(path.stat().st_size * 1.5))
     try:
         import onnx
-    except ImportError:
+    except ImportError:  # default install: let onnxruntime parse it
+        import onnxruntime
+
+        try:
+            onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"{path} is not a readable ONNX model ({exc}).") from exc
         return None
     try:
         model = onnx.load(str(path), load_external_data=False)

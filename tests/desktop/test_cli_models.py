@@ -67,3 +67,11 @@ def test_device_command_persists(tmp_path: Path) -> None:
     assert code == 0  # persisted; on a machine without a GPU, list says where things run
     code, out = run(lib, "list")
     assert out.startswith("device=gpu")
+
+
+def test_fetch_without_key_lists_catalog_and_offline_is_plain(tmp_path: Path, monkeypatch) -> None:
+    code, out = run(tmp_path / "lib", "fetch")
+    assert code == 0 and "clip-vit-b32" in out and "smolvlm-256m" in out
+    monkeypatch.setenv("SAEM_OFFLINE", "1")
+    code, out = run(tmp_path / "lib", "fetch", "qwen2.5-1.5b")
+    assert code == 1 and "saem: error: Saem is offline" in out
