@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from storage import notes as notes_repo
 
 NOTE_SUFFIXES = {".md", ".markdown"}
 MAX_NOTE_BYTES = 5_000_000
+# Notes are committed in batches: each note is still all-or-nothing (savepoint), but one
+# durable commit (fsync) per batch instead of per note makes large vaults ~10× faster.
+BATCH_NOTES = 100
+BATCH_SECONDS = 1.0
 
 
 @dataclass
@@ -117,15 +122,24 @@ def import_markdown_folder(
     images = _VaultImages(root, files)
     total = len(note_files)
     progress(0, total, "")
-    for done, path in enumerate(note_files, start=1):
-        if should_cancel():
-            report.cancelled = True
-            break
-        try:
-            _import_note(library, root, path, images, report)
-        except BadInputError as exc:
-            report.skip(path, exc.user_message.removeprefix(f"{path}: "))
-        progress(done, total, path.name)
+    done = 0
+    while done < total and not report.cancelled:
+        started = time.monotonic()
+        with library.docs.committing(), library.db.transaction():
+            for path in note_files[done : done + BATCH_NOTES]:
+                if should_cancel():
+                    report.cancelled = True
+                    break
+                try:
+                    with library.db.transaction():  # savepoint: one note is all-or-nothing
+                        _import_note(library, root, path, images, report)
+                except BadInputError as exc:
+                    library.docs.forget()
+                    report.skip(path, exc.user_message.removeprefix(f"{path}: "))
+                done += 1
+                progress(done, total, path.name)
+                if time.monotonic() - started > BATCH_SECONDS:
+                    break
     library.notes.resolve_pending_links()
     return report
 

@@ -43,6 +43,23 @@ class NotesService:
     def __init__(self, db: Database, docs: DocumentCache) -> None:
         self.db = db
         self.docs = docs
+        # Wikilink target index, kept up to date by our own writes; rebuilt when another
+        # writer (sync, another process) changed items since we last looked.
+        self._titles: dict[str, str] | None = None
+        self._titles_version: tuple[int, float] | None = None
+
+    def _title_index(self) -> dict[str, str]:
+        version = notes.items_version(self.db)
+        if self._titles is None or version != self._titles_version:
+            self._titles = notes.titles_index(self.db)
+            self._titles_version = version
+        return self._titles
+
+    def _remember_title(self, note_id: str, title: str, source_path: str | None) -> None:
+        if self._titles is not None:
+            for key in notes.index_keys(title, source_path):
+                self._titles.setdefault(key, note_id)
+            self._titles_version = notes.items_version(self.db)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -108,6 +125,7 @@ class NotesService:
             log_update(self.db, doc_id, body_update)
             log_update(self.db, LIBRARY_DOC_ID, lib_update)
             jobs.enqueue(self.db, INDEX_JOB, note_id)
+        self._remember_title(note_id, final_title, source_path)
         return note_id
 
     def edit(
@@ -121,6 +139,7 @@ class NotesService:
         doc_id = note_doc_id(note_id)
         parsed = parse_note(new_body, fallback_title=fallback_title or item.title)
         final_title = title or parsed.title
+        self._title_index()
         with self.docs.committing(doc_id, LIBRARY_DOC_ID), self.db.transaction():
             body_update = self.docs.note(note_id).set_text(new_body)
             lib_update = self.docs.library().put_item(
@@ -134,6 +153,7 @@ class NotesService:
             log_update(self.db, doc_id, body_update)
             log_update(self.db, LIBRARY_DOC_ID, lib_update)
             jobs.enqueue(self.db, INDEX_JOB, note_id)
+        self._titles = None  # a title may have changed: rebuild on next use
         return True
 
     def delete(self, note_id: str) -> None:
@@ -156,7 +176,7 @@ class NotesService:
 
         if not links:
             return []
-        index = notes.titles_index(self.db)
+        index = self._titles if self._titles is not None else self._title_index()
         rows: list[LinkRow] = []
         for link in links:
             dst: str | None = None
@@ -182,7 +202,7 @@ class NotesService:
 
     def resolve_pending_links(self) -> int:
         """Link wikilinks whose target note arrived later (e.g. later in the same import)."""
-        index = notes.titles_index(self.db)
+        index = self._title_index()
         fixed = 0
         with self.db.transaction():
             for src, ord_, target in tags.unresolved_links(self.db):

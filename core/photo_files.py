@@ -121,8 +121,9 @@ def open_checked(path: Path) -> Image.Image:
     return image
 
 
-def read_photo(path: Path) -> PhotoInfo:
-    """Validate a photo (decode all pixels) and read its EXIF."""
+def read_photo(path: Path, thumbnail_to: Path | None = None) -> PhotoInfo:
+    """Validate a photo (decode all pixels), read its EXIF, optionally write its thumbnail
+    from the same decoded pixels (one decode instead of two)."""
     image = open_checked(path)
     try:
         fmt = image.format or ""
@@ -136,6 +137,8 @@ def read_photo(path: Path) -> PhotoInfo:
                 image.load()  # full decode: truncated or corrupt data fails here
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
             raise BadInputError(f"{path}: the image data is corrupt or truncated ({exc}).") from exc
+        if thumbnail_to is not None and not thumbnail_to.exists():
+            _save_thumbnail(image, thumbnail_to)
         sub = exif.get_ifd(0x8769) if exif else {}
         gps = exif.get_ifd(0x8825) if exif else {}
         lat, lon = _gps(dict(gps))
@@ -161,21 +164,28 @@ def make_thumbnail(source: Path, target: Path, size: int = THUMB_SIZE) -> None:
     """Write a JPEG thumbnail with EXIF orientation applied (atomic rename)."""
     image = open_checked(source)
     try:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((size, size))
-        if image.mode not in ("RGB", "L"):
-            background = Image.new("RGB", image.size, (255, 255, 255))
-            rgba = image.convert("RGBA")
-            background.paste(rgba, mask=rgba.split()[-1])
-            image = background
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                image.save(out, "JPEG", quality=85)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if image.format == "JPEG":
+            image.draft("RGB", (size, size))  # decode at a reduced scale: much faster
+        _save_thumbnail(image, target, size)
     finally:
         image.close()
+
+
+def _save_thumbnail(image: Image.Image, target: Path, size: int = THUMB_SIZE) -> None:
+    """Thumbnail of an opened image, orientation applied, written atomically as JPEG."""
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((size, size))
+    if image.mode not in ("RGB", "L"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        rgba = image.convert("RGBA")
+        background.paste(rgba, mask=rgba.split()[-1])
+        image = background
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            image.save(out, "JPEG", quality=85)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.documents import DocumentCache, log_update
 from core.errors import BadInputError
-from core.photo_files import make_thumbnail, read_photo
+from core.photo_files import read_photo
 from storage import items, jobs, photos, tags
 from storage.blobs import BlobStore, sha256_file
 from storage.db import Database
@@ -82,11 +82,9 @@ class PhotosService:
             item = items.find_item(self.db, existing.item_id)
             if item is not None and not item.deleted:
                 return existing.item_id, False
-        info = read_photo(path)  # validates before anything is written
-        self.blobs.put_file(path, sha256)
         thumb = self.thumb_path(sha256)
-        if not thumb.exists():
-            make_thumbnail(path, thumb)
+        info = read_photo(path, thumbnail_to=thumb)  # validates before the blob is stored
+        self.blobs.put_file(path, sha256)
         meta = PhotoMeta(
             sha256=sha256,
             size=path.stat().st_size,

@@ -78,6 +78,21 @@ def all_notes(db: Database) -> list[tuple[str, str, NoteRow]]:
     return [(r["id"], r["title"], _row(r)) for r in rows]
 
 
+def index_keys(title: str, source_path: str | None) -> list[str]:
+    """The lower-cased names a wikilink may use for a note: title, file stem, vault path."""
+    keys = [title.lower()]
+    if source_path:
+        stem = source_path.rsplit("/", 1)[-1].removesuffix(".md")
+        keys += [stem.lower(), source_path.removesuffix(".md").lower()]
+    return keys
+
+
+def items_version(db: Database) -> tuple[int, float]:
+    """Changes whenever items are added or touched (cheap cache-invalidation token)."""
+    row = db.query_one("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM items")
+    return (int(row[0]), float(row[1])) if row else (0, 0.0)
+
+
 def titles_index(db: Database) -> dict[str, str]:
     """Lower-cased note title and source-path stem → item id, for wikilink resolution."""
     index: dict[str, str] = {}
@@ -85,10 +100,6 @@ def titles_index(db: Database) -> dict[str, str]:
         "SELECT i.id, i.title, n.source_path FROM items i JOIN notes n ON n.item_id = i.id"
         " WHERE i.deleted = 0"
     ):
-        index.setdefault(r["title"].lower(), r["id"])
-        if r["source_path"]:
-            path = r["source_path"]
-            stem = path.rsplit("/", 1)[-1].removesuffix(".md")
-            index.setdefault(stem.lower(), r["id"])
-            index.setdefault(path.removesuffix(".md").lower(), r["id"])
+        for key in index_keys(r["title"], r["source_path"]):
+            index.setdefault(key, r["id"])
     return index
