@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
+from core.errors import BadInputError
 from core.library import Library
 from core.photo_files import make_thumbnail
 from storage import jobs, maintenance
@@ -54,9 +54,11 @@ def run_doctor(library: Library, *, fix: bool = False) -> DoctorReport:
     report.jobs = jobs.counts(db)
     if fix:
         for sha in report.missing_thumbs:
-            with contextlib.suppress(Exception):
+            try:
                 make_thumbnail(blobs.path(sha), library.photos.thumb_path(sha))
                 report.fixed.append(f"thumbnail {sha[:12]}")
+            except (OSError, BadInputError) as exc:
+                report.fixed.append(f"could not rebuild thumbnail {sha[:12]}: {exc}")
         for sha in report.orphan_blobs:
             blobs.path(sha).unlink(missing_ok=True)
             report.fixed.append(f"removed orphan blob {sha[:12]}")

@@ -53,3 +53,18 @@ def test_export_refuses_a_non_empty_folder(library: Library, tmp_path: Path) -> 
     with pytest.raises(BadInputError, match="not empty"):
         export_markdown_folder(library, tmp_path / "busy")
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_doctor_finds_and_fixes_problems(library: Library, vault: Path) -> None:
+    from core.doctor import run_doctor
+
+    import_markdown_folder(library, vault)
+    assert run_doctor(library).ok
+    photo = library.photos.get(library.list_items("photo")[0].id)
+    photo.thumb_path.unlink()
+    orphan = library.store.blobs.put_bytes(b"left behind by a crash")
+    report = run_doctor(library, fix=True)
+    assert report.missing_thumbs == [photo.meta.sha256] and report.orphan_blobs == [orphan]
+    assert photo.thumb_path.exists() and not library.store.blobs.has(orphan)
+    photo.blob_path.unlink()
+    assert not run_doctor(library).ok

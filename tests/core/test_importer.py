@@ -123,3 +123,15 @@ def test_cancel_keeps_a_consistent_library_and_rerun_finishes(
     second = import_markdown_folder(library, vault)
     assert second.notes_created == 35 and second.notes_unchanged == 10
     assert library.stats().notes == 45
+
+
+def test_heic_and_webp_photos(library: Library, tmp_path: Path) -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(tmp_path / "phone.heic", quality=80)
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(tmp_path / "web.webp")
+    report = import_photos(library, [tmp_path / "phone.heic", tmp_path / "web.webp"])
+    assert report.photos_created == 2, report.skipped
+    mimes = {library.photos.get(i.id).meta.mime for i in library.list_items("photo")}
+    assert mimes == {"image/heif", "image/webp"}
