@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QTextDocument
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QTextDocument, QTextOption
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -45,6 +45,13 @@ ICON = 40
 ROW_HEIGHT = 52
 LIMIT = 12
 DEEP_SEARCH_MS = 300
+_STANDARD_ICONS = {
+    "note": QStyle.StandardPixmap.SP_FileIcon,
+    "command": QStyle.StandardPixmap.SP_CommandLink,
+    "chat": QStyle.StandardPixmap.SP_MessageBoxQuestion,
+    "ask": QStyle.StandardPixmap.SP_MessageBoxQuestion,
+}
+_FALLBACK_ICON = QStyle.StandardPixmap.SP_FileIcon
 KIND_LABELS = {
     "note": "Note",
     "photo": "Photo",
@@ -136,7 +143,7 @@ class PaletteDelegate(QStyledItemDelegate):
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        return QSize(option.rect.width(), ROW_HEIGHT)
+        return QSize(1, ROW_HEIGHT)  # as wide as the view; never a horizontal scroll
 
     def paint(
         self,
@@ -159,9 +166,8 @@ class PaletteDelegate(QStyledItemDelegate):
         if isinstance(pixmap, QPixmap):
             painter.drawPixmap(icon_rect, pixmap)
         else:
-            painter.setPen(text_color)
-            glyph = {"note": "📝", "command": "⌘", "chat": "💬", "ask": "?"}.get(row.kind, "•")
-            painter.drawText(icon_rect, Qt.AlignmentFlag.AlignCenter, glyph)
+            icon = style.standardIcon(_STANDARD_ICONS.get(row.kind, _FALLBACK_ICON))
+            icon.paint(painter, icon_rect.adjusted(8, 8, -8, -8))
         left = icon_rect.right() + 10
         kind_text = KIND_LABELS.get(row.kind, row.kind)
         font = painter.font()
@@ -190,6 +196,10 @@ class PaletteDelegate(QStyledItemDelegate):
         if row.subtitle:
             doc = QTextDocument()
             doc.setDefaultFont(small)
+            doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))
+            no_wrap = doc.defaultTextOption()
+            no_wrap.setWrapMode(QTextOption.WrapMode.NoWrap)
+            doc.setDefaultTextOption(no_wrap)
             doc.setDocumentMargin(0)
             color = text_color.name()
             doc.setHtml(
@@ -238,7 +248,10 @@ class SearchPalette(QFrame):
         self.setAccessibleName("Search palette")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        self.setStyleSheet("#palette { border: 1px solid palette(mid); border-radius: 8px; }")
+        self.setStyleSheet(
+            "#palette { background: palette(window); border: 1px solid palette(mid);"
+            " border-radius: 8px; }"
+        )
         self.input = QLineEdit(self)
         self.input.setAccessibleName("Search notes, photos, photo text, chats and commands")
         self.input.setPlaceholderText("Search, or type a command…   Tab: ask the assistant")
@@ -248,6 +261,7 @@ class SearchPalette(QFrame):
         self.list = QListView(self)
         self.list.setAccessibleName("Results")
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.model = PaletteModel(self)
         self.list.setModel(self.model)

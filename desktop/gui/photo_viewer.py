@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -142,10 +143,10 @@ class PhotoViewer(QWidget):
         self.hovered_text.setAccessibleName("Text under the pointer")
         self.hovered_text.setWordWrap(True)
         self.hovered_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.ocr_text = QLabel(self)
+        self.ocr_text = QPlainTextEdit(self)
         self.ocr_text.setAccessibleName("Text in the photo")
-        self.ocr_text.setWordWrap(True)
-        self.ocr_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ocr_text.setReadOnly(True)
+        self.ocr_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
 
         info = QWidget(self)
         form = QFormLayout(info)
@@ -161,7 +162,8 @@ class PhotoViewer(QWidget):
         split.addWidget(self.view)
         split.addWidget(info)
         split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 0)
+        split.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
@@ -223,11 +225,11 @@ class PhotoViewer(QWidget):
         camera = " ".join(x for x in (meta.camera_make, meta.camera_model) if x)
         self.camera.setText(camera or "Unknown")
         self.size_label.setText(
-            f"{meta.width or '?'} × {meta.height or '?'} px, {meta.size / 1_000_000:.1f} MB"
+            f"{meta.width or '?'} × {meta.height or '?'} px, {_file_size(meta.size)}"
         )
         self.tags.setText(" ".join(photo.tags))
         texts = [line.text for line in loaded["lines"]]
-        self.ocr_text.setText("\n".join(texts) if texts else "No text found (yet).")
+        self.ocr_text.setPlainText("\n".join(texts) if texts else "No text found (yet).")
         self.hovered_text.setText("Hover a box to read it; click to copy.")
 
     def copy_text(self, text: str) -> None:
@@ -258,10 +260,17 @@ def _place(lat: float | None, lon: float | None) -> str | None:
 
 
 def _format_time(taken_at: str | None) -> str:
+    """EXIF "2024:07:14 09:55:00" or ISO "2024-07-14T09:55:00" → "2024-07-14 09:55"."""
     if not taken_at:
         return "Unknown"
-    date, _, clock = taken_at.partition(" ")
-    return f"{date.replace(':', '-')} {clock[:5]}".strip()
+    date, clock = taken_at[:10], taken_at[11:16]
+    return f"{date.replace(':', '-')} {clock}".strip()
+
+
+def _file_size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(1, round(size / 1000))} KB"
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,167 @@
+"""Screenshots of the app on the demo library, under Xvfb (a real X server, the xcb plugin).
+
+    .venv/bin/python packaging/screenshots.py [--out screenshots] [--library PATH]
+
+Saves main.png (notes), palette.png (Ctrl+K with a Korean query), viewer.png (a photo with
+its OCR boxes) and photos.png (the grid). Re-executes itself under ``xvfb-run -a`` when no
+display is set. The demo library is indexed first (OCR included) so the boxes exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _wait(app, condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _pause(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def shoot(out: Path, library_path: Path) -> list[Path]:
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from core.demo import ensure_demo_library
+    from core.indexer import Indexer
+    from core.library import Library
+    from desktop.gui.app import make_app, open_window
+
+    out.mkdir(parents=True, exist_ok=True)
+    library = Library(library_path)
+    ensure_demo_library(library)
+    print("indexing the demo library (OCR, tags, embeddings)…", flush=True)
+    report = Indexer(library).run()
+    print(f"  {report.processed} items, {report.chunks} chunks, {report.seconds:.1f} s")
+    _ensure_ocr_lines(library)
+    app = make_app()
+    settings = QSettings(str(out / "screenshots.ini"), QSettings.Format.IniFormat)
+    window = open_window(library, settings=settings, auto_index=False)
+    window.resize(1360, 860)
+    window.splitter.setSizes([150, 380, 830])
+    window.show()
+    _wait(app, lambda: window._pending_loads == 0)
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        _pause(app, 0.6)
+        path = out / name
+        window.grab().save(str(path))
+        saved.append(path)
+        print(f"saved {path}")
+
+    # 1. notes: open the first Korean note
+    rows = window.notes_model.rows
+    korean = next((r for r in rows if any("\uac00" <= ch <= "\ud7a3" for ch in r.title)), rows[0])
+    window.open_item("note", korean.id)
+    _wait(app, lambda: window.editor.note_id == korean.id)
+    save("main.png")
+
+    # 2. palette with a Korean query, typed as the input method commits it
+    window.open_palette()
+    for ch in "커피":
+        event = QInputMethodEvent("", [])
+        event.setCommitString(ch)
+        QApplication.sendEvent(window.palette_widget.input, event)
+    _wait(app, lambda: window.ops.in_flight == 0 and window.palette_widget.model.rowCount() > 2)
+    _pause(app, 0.5)  # the deeper (meaning) search after the typing pause
+    _wait(app, lambda: window.ops.in_flight == 0)
+    save("palette.png")
+    QTest.keyClick(window.palette_widget.input, Qt.Key.Key_Escape)
+
+    # 3. the photo with the most OCR lines, in the viewer
+    photos = library.photos.grid_rows()
+    best = max(photos, key=lambda p: len(library.photos.ocr_lines(p[0])))
+    window.splitter.setSizes([150, 300, 910])
+    window.open_item("photo", best[0])
+    _wait(app, lambda: window.viewer.photo_id == best[0])
+    if window.viewer.boxes:
+        box = window.viewer.boxes[0]
+        box.hoverEnterEvent(None)  # type: ignore[arg-type]  # show the hover state
+    save("viewer.png")
+
+    # 4. the grid
+    window.splitter.setSizes([150, 830, 380])
+    window.show_section(1)
+    window.photo_grid.grid_model.wait_for_thumbnails()
+    save("photos.png")
+    window.close()
+    library.close()
+    return saved
+
+
+def _ensure_ocr_lines(library) -> None:  # type: ignore[no-untyped-def]
+    """If the indexer stored no OCR lines (photo analysis not installed), read the demo photos
+    with the packaged OCR engine directly so the viewer has real boxes to draw."""
+    photos = library.photos.grid_rows()
+    if any(library.photos.ocr_lines(p[0]) for p in photos):
+        return
+    from models.ocr import default_ocr
+    from storage.chunks import OcrLineRow, replace_ocr_lines
+
+    print("the indexer stored no OCR lines; reading the photos with the OCR engine…")
+    engine = default_ocr()
+    for photo_id, title, _taken, _thumb in photos:
+        if not any(word in title for word in ("sign", "receipt", "letter", "text", "page")):
+            continue
+        lines = engine.read(str(library.photos.get(photo_id).blob_path))
+        rows = [
+            OcrLineRow(ln.block, ln.line, ln.text, ln.confidence, tuple(ln.box), ln.engine)
+            for ln in lines
+            if ln.text.strip()
+        ]
+        with library.db.transaction():
+            replace_ocr_lines(library.db, photo_id, rows)
+        print(f"  {title}: {len(rows)} lines")
+    engine.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots")
+    parser.add_argument(
+        "--library",
+        type=Path,
+        default=None,
+        help="library folder (default: a fresh temporary demo library)",
+    )
+    args = parser.parse_args()
+    if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        if shutil.which("xvfb-run") is None:
+            print("xvfb-run is not installed (apt-get install xvfb)", file=sys.stderr)
+            return 1
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv]
+        return subprocess.call(command)
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    if args.library is not None:
+        shoot(args.out, args.library)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="saem-shots-") as tmp:
+        shoot(args.out, Path(tmp) / "library")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
