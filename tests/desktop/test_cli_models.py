@@ -75,3 +75,9 @@ def test_fetch_without_key_lists_catalog_and_offline_is_plain(tmp_path: Path, mo
     monkeypatch.setenv("SAEM_OFFLINE", "1")
     code, out = run(tmp_path / "lib", "fetch", "qwen2.5-1.5b")
     assert code == 1 and "saem: error: Saem is offline" in out
+
+
+def test_convert_refuses_a_folder_that_is_not_a_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "ckpt").mkdir()
+    code, out = run(tmp_path / "lib", "convert", str(tmp_path / "ckpt"), str(tmp_path / "out"))
+    assert code == 1 and "not a Hugging Face checkpoint (no config.json)" in out
