@@ -1,11 +1,11 @@
 """The built-in demo library: a few notes in Korean and English (written for Saem) and real
-photos — scikit-image's bundled sample photos (BSD licence) plus a receipt and a station sign
-rendered for Saem — with EXIF time and place, created on first run when a library is empty.
+photos (scikit-image's sample photos, re-encoded in ``demo_assets/`` — see its LICENSES.md —
+plus a receipt and a station sign rendered for Saem) with EXIF time and place, created on
+first run when a library is empty.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ ASSETS = Path(__file__).with_name("demo_assets")
 @dataclass(frozen=True)
 class DemoPhoto:
     name: str  # file name in the library (what notes embed)
-    source: str  # "skimage:<file>" or "asset:<file>"
+    source: str  # "asset:<file in demo_assets/>"
     taken_at: str  # EXIF DateTimeOriginal
     gps: tuple[float, float] | None
     camera: tuple[str, str] = ("Saem", "Demo Camera")
@@ -34,15 +34,15 @@ DEMO_PHOTOS = [
     DemoPhoto(
         "cafe_receipt.jpg", "asset:receipt_cafe.png", "2024:07:14 10:32:00", (37.5826, 126.9817)
     ),
-    DemoPhoto("coffee.jpg", "skimage:coffee.png", "2024:03:02 08:10:00", (37.5665, 126.9780)),
-    DemoPhoto("chelsea.jpg", "skimage:chelsea.png", "2023:11:20 19:40:00", (35.1796, 129.0756)),
-    DemoPhoto("astronaut.jpg", "skimage:astronaut.png", "2022:05:01 12:00:00", (29.5593, -95.0900)),
-    DemoPhoto("rocket.jpg", "skimage:rocket.jpg", "2022:05:03 07:30:00", (28.5729, -80.6490)),
-    DemoPhoto("hubble.jpg", "skimage:hubble_deep_field.jpg", "2022:05:04 22:15:00", None),
+    DemoPhoto("coffee.jpg", "asset:coffee.jpg", "2024:03:02 08:10:00", (37.5665, 126.9780)),
+    DemoPhoto("chelsea.jpg", "asset:chelsea.jpg", "2023:11:20 19:40:00", (35.1796, 129.0756)),
+    DemoPhoto("astronaut.jpg", "asset:astronaut.jpg", "2022:05:01 12:00:00", (29.5593, -95.0900)),
+    DemoPhoto("rocket.jpg", "asset:rocket.jpg", "2022:05:03 07:30:00", (28.5729, -80.6490)),
+    DemoPhoto("hubble.jpg", "asset:hubble.jpg", "2022:05:04 22:15:00", None),
     DemoPhoto(
-        "motorcycle.jpg", "skimage:motorcycle_left.png", "2024:09:28 15:05:00", (33.4996, 126.5312)
+        "motorcycle.jpg", "asset:motorcycle.jpg", "2024:09:28 15:05:00", (33.4996, 126.5312)
     ),
-    DemoPhoto("scanned_page.jpg", "skimage:page.png", "2024:01:15 11:00:00", None),
+    DemoPhoto("scanned_page.jpg", "asset:scanned_page.jpg", "2024:01:15 11:00:00", None),
 ]
 
 DEMO_NOTES: dict[str, str] = {
@@ -178,14 +178,8 @@ it has been indexed.
 
 
 def _source_image(source: str) -> Image.Image:
-    kind, name = source.split(":", 1)
-    if kind == "asset":
-        return Image.open(ASSETS / name)
-    spec = importlib.util.find_spec("skimage")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("scikit-image is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
-    return Image.open(folder / name)
+    _, name = source.split(":", 1)
+    return Image.open(ASSETS / name)
 
 
 def _dms(value: float) -> tuple[float, float, float]:
