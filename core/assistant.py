@@ -182,8 +182,7 @@ class Assistant:
                 on_token(text)
             return self._store(chat, question, text, lang, given, False, query, timing,
                                citations_from=given)  # fmt: skip
-        prompt = user_turn(question, [s.prompt() for s in given], lang)
-        messages = [system, *history, ChatMessage("user", prompt)]
+        messages, given = self._fit(model, system, history, question, given, lang)
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         return self._store(chat, question, text, lang, given, True, query, timing,
                            citations_from=[*_known_sources(chat), *given])  # fmt: skip
@@ -266,9 +265,9 @@ class Assistant:
                               max_sources=3)  # fmt: skip
         by_number = {s.number: s for s in fresh}
         given = [by_number[p.number].with_text(p.text) for p in packed]
-        prompt = user_turn(question, [s.prompt() for s in given], lang, extra=extra)
         images = (str(facts.blob_path),) if vision else ()
-        messages = [system, *history, ChatMessage("user", prompt, images=images)]
+        messages, given = self._fit(model, system, history, question, given, lang, extra=extra,
+                                    images=images)  # fmt: skip
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         answer = self._store(chat, question, text, lang, given, True, question, timing,
                              citations_from=[*_known_sources(chat), *given],
@@ -314,6 +313,41 @@ class Assistant:
                 f"The question is {n} tokens long but {model.model_id} reads at most "
                 f"{model.context_tokens} tokens including the notes and the answer; shorten it."
             )
+
+    def _fit(
+        self,
+        model: Any,
+        system: ChatMessage,
+        history: list[ChatMessage],
+        question: str,
+        given: list[Source],
+        lang: str,
+        *,
+        extra: str = "",
+        images: tuple[str, ...] = (),
+    ) -> tuple[list[ChatMessage], list[Source]]:
+        """The final messages, measured as a whole: while prompt + answer exceed the context,
+        drop the weakest source, then the oldest turn; a question that still does not fit
+        is an error (the model would only fail later)."""
+        history = list(history)
+        given = list(given)
+        answer = min(self.max_answer_tokens, model.context_tokens // 4)
+        reserve = IMAGE_TOKENS if images else 0
+        while True:
+            prompt = user_turn(question, [s.prompt() for s in given], lang, extra=extra)
+            messages = [system, *history, ChatMessage("user", prompt, images=images)]
+            used = sum(model.count_tokens(m.content) + 8 for m in messages)
+            if int(used * 1.05) + 8 + answer + reserve <= model.context_tokens:
+                return messages, given
+            if given:
+                given.pop()
+            elif len(history) >= 2:
+                del history[:2]
+            else:
+                raise AssistantError(
+                    f"The question and the facts it needs ({used} tokens) do not fit in "
+                    f"{model.model_id}'s context of {model.context_tokens} tokens."
+                )
 
     def _budget(self, model: Any, prefix: Sequence[ChatMessage], question: str) -> int:
         used = sum(model.count_tokens(m.content) + 6 for m in prefix)
@@ -435,7 +469,7 @@ def _history(chat: Chat | None) -> tuple[list[ChatMessage], dict[Any, int]]:
             prompt = (
                 user_turn(
                     m.content, [s.prompt() for s in given if s.kind != "photo"], lang, extra=extra
-                )  # fmt: skip
+                )
                 if reply and reply.content not in NOT_FOUND.values()
                 else m.content
             )
