@@ -29,9 +29,15 @@ MAX_QUERY_CHARS = 1000
 _SYNTAX = re.compile(r'[:"*()]')
 # Question words and answer-type nouns: a passage holding the answer rarely contains them,
 # so they do not count against its coverage ("어디", "인물은?", "which year").
-_QUESTION_WORDS = frozenset(
-    ["어디", "무엇", "무엇인가", "무엇일까", "언제", "누구", "누가", "어떻게", "어떤", "왜", "몇", "무슨", "어느", "뭐", "뭔가", "있나", "있나요", "인가", "인가요", "일까", "했나", "했는가", "하는가", "되는가", "것은", "것", "이름", "날", "날짜", "연도", "해", "인물", "장소", "사람", "곳", "이유", "방법", "얼마", "얼마나", "you", "your", "me", "my", "i", "we", "our", "please", "tell", "know", "about", "come", "comes", "much", "many", "year", "date", "name", "place", "person", "kind", "sort"]
+_QUESTION_TEXT = (
+    "어디 무엇 무엇인가 무엇일까 언제 누구 누가 어떻게 어떤 왜 몇 무슨 "
+    "어느 뭐 뭔가 있나 있나요 인가 인가요 일까 했나 했는가 하는가 되는가 "
+    "것은 것 이름 날 날짜 연도 해 인물 장소 사람 곳 이유 방법 얼마 "
+    "얼마나 "
+    "you your me my i we our please tell know about come comes much many year date "
+    "name place person kind sort "
 )
+_QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
 
 
 @dataclass
