@@ -7,9 +7,10 @@ queues "index" jobs. It returns only after the commit, so whatever the sync laye
 acknowledges or forwards is durable. If anything fails the transaction rolls back and the
 touched documents are dropped from the cache (they reload from the log, the truth).
 
-Documents are never rebuilt from plain text. The library doc is observed only to *collect
-the changed item ids* (``observe_deep`` events); the doc is read after the transaction, never
-inside the observer (pycrdt-websocket#79, "Already mutably borrowed").
+Documents are never rebuilt from plain text. Changed library items are found by comparing
+the items map before and after applying (no pycrdt observers: reading a document inside its
+own observer is pycrdt-websocket#79, and reading MapEvent.keys panicked inside yrs 0.28
+under our convergence fuzz).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pycrdt import get_state, get_update, merge_updates
+from pycrdt import get_state, get_update
 
 from core.documents import log_update
 from core.markdown import parse_note
@@ -34,6 +35,7 @@ from sync.blobs import BlobExchange
 from sync.errors import BadDeviceIdError, MalformedUpdateError, SyncError, UnknownDocumentError
 from sync.identity import DeviceIdentity, load_or_create_identity, normalize_device_id
 from sync.node import split_address
+from sync.protocol import Decoder, write_varuint
 
 log = logging.getLogger("saem.sync")
 
@@ -86,9 +88,6 @@ class SyncService:
         self.blobs = BlobExchange(library.store.blobs, library.store.paths.tmp)
         self._identity: DeviceIdentity | None = None
         self._seen = crdt_log.last_update_id(self.db)
-        self._changed: set[str] = set()
-        self._observed: object | None = None
-        self._subscription: Any = None
 
     # -- identity and pairing -----------------------------------------------------------------
 
@@ -217,14 +216,17 @@ class SyncService:
         novel = 0
         dirty_notes: set[str] = set()
         with self.docs.committing(*touched), self.db.transaction():
-            library = self._library()
-            self._changed.clear()
+            library = self.docs.library()
+            items_before: dict[str, Any] | None = None
             for doc_id, update in updates:
-                doc = library if doc_id == LIBRARY_DOC_ID else self.docs.get(doc_id)
+                is_library = doc_id == LIBRARY_DOC_ID
+                doc = library if is_library else self.docs.get(doc_id)
                 try:
                     news = get_update(update, doc.state_vector())
                     if news == _EMPTY_UPDATE:
                         continue
+                    if is_library and items_before is None:
+                        items_before = library.items.to_py()
                     doc.apply_update(update)
                 except ValueError as exc:
                     raise MalformedUpdateError(
@@ -237,32 +239,28 @@ class SyncService:
                     dirty_notes.add(doc_id.removeprefix("note:"))
             if origin.startswith("room:"):
                 for note_id in dirty_notes:
+                    items_before = items_before or library.items.to_py()
                     self._derive_note_meta(note_id)
-            for item_id in sorted(self._changed | dirty_notes):
+            changed: set[str] = set()
+            if items_before is not None:
+                # Which items changed: compare before/after AFTER the transaction (pycrdt
+                # observers are not used: reading event keys panicked in yrs 0.28, and
+                # reading a doc inside its observer is pycrdt-websocket#79).
+                after = library.items.to_py()
+                changed = {
+                    k
+                    for k in after.keys() | items_before.keys()
+                    if after.get(k) != items_before.get(k)
+                }
+            for item_id in sorted(changed | dirty_notes):
                 self._materialize_item(item_id)
-            if self._changed:
+            if changed:
                 self.library.notes.resolve_pending_links()  # targets may have just arrived
         return novel
 
-    def _library(self) -> Any:
-        library = self.docs.library()
-        if self._observed is not library:
-            self._subscription = library.items.observe_deep(self._collect)
-            self._observed = library
-        return library
-
-    def _collect(self, events: Any, *_: Any) -> None:
-        # Only record WHICH items changed; reading the doc here would re-borrow it.
-        for event in events:
-            path = list(event.path)
-            if path:
-                self._changed.add(str(path[0]))
-            else:
-                self._changed.update(str(k) for k in event.keys)
-
     def _derive_note_meta(self, note_id: str) -> None:
         """A y-websocket editor only changes the body: update title/tags as a local edit."""
-        library = self._library()
+        library = self.docs.library()
         entry = library.get_item(note_id)
         if entry is None or entry.get("kind") != "note":
             return
@@ -272,7 +270,7 @@ class SyncService:
         log_update(self.db, LIBRARY_DOC_ID, update, "local")
 
     def _materialize_item(self, item_id: str) -> None:
-        entry = self._library().get_item(item_id)
+        entry = self.docs.library().get_item(item_id)
         if not entry or entry.get("kind") not in ("note", "photo"):
             return
         kind = entry["kind"]
@@ -437,13 +435,15 @@ class SyncService:
     # -- compaction ---------------------------------------------------------------------------
 
     def compact(self, min_updates: int = 32) -> CompactReport:
-        """Merge each document's logged updates into its snapshot.
+        """Replace each document's logged updates by one snapshot (its encoded state).
 
         Nothing a peer needs is lost: a Yjs state update contains every struct (deleted
         content as GC ranges) plus the whole delete set, and a peer asks with its state
         vector, so the diff against the snapshot is exactly what it lacks — whatever its
-        age. Updates still waiting for missing dependencies are kept by merging raw
-        updates instead of re-encoding the document.
+        age; no per-peer bookkeeping is needed. The one thing an encoded state drops is
+        what is still *pending* (structs waiting for a missing dependency, deletions of
+        items not received yet), so updates holding pending parts stay in the log.
+        ``merge_updates`` is deliberately not used: under our fuzz it lost map entries.
         """
         documents = removed = before = after = 0
         for doc_id in crdt_log.doc_ids(self.db):
@@ -452,15 +452,44 @@ class SyncService:
             with self.docs.committing(doc_id), self.db.transaction():
                 snapshot, upto = crdt_log.snapshot_of(self.db, doc_id)
                 logged = crdt_log.updates_after(self.db, doc_id, upto)
-                parts = ([snapshot] if snapshot else []) + [u.data for u in logged]
-                merged = merge_updates(*parts)
-                doc = self.docs.get(doc_id)
-                state = doc.encode_state()
-                if get_state(merged) != get_state(state):
-                    state = merged  # something is pending: keep the raw merge
+                state = self.docs.get(doc_id).encode_state()
+                clocks = decode_state_vector(get_state(state))
+                kept = [u for u in logged if has_pending_parts(u.data, clocks)]
                 crdt_log.write_snapshot(self.db, doc_id, state, logged[-1].id)
+                for update in kept:
+                    crdt_log.append_update(self.db, doc_id, update.data, update.origin)
                 documents += 1
-                removed += len(logged)
-                before += sum(len(p) for p in parts)
-                after += len(state)
+                removed += len(logged) - len(kept)
+                before += len(snapshot or b"") + sum(len(u.data) for u in logged)
+                after += len(state) + sum(len(u.data) for u in kept)
         return CompactReport(documents, removed, before, after)
+
+
+def decode_state_vector(sv: bytes) -> dict[int, int]:
+    dec = Decoder(sv)
+    return {dec.varuint(): dec.varuint() for _ in range(dec.varuint())}
+
+
+def has_pending_parts(update: bytes, clocks: dict[int, int]) -> bool:
+    """Does ``update`` hold structs or deletions beyond a document's state vector?"""
+    diff = get_update(update, encode_state_vector(clocks))
+    dec = Decoder(diff)
+    if dec.varuint() != 0:
+        return True  # structs the document has not integrated
+    # what is left is the update's delete set
+    for _ in range(dec.varuint()):
+        client = dec.varuint()
+        for _ in range(dec.varuint()):
+            clock, length = dec.varuint(), dec.varuint()
+            if clock + length > clocks.get(client, 0):
+                return True  # deletes items the document does not have yet
+    return False
+
+
+def encode_state_vector(clocks: dict[int, int]) -> bytes:
+    out = bytearray()
+    write_varuint(out, len(clocks))
+    for client, clock in clocks.items():
+        write_varuint(out, client)
+        write_varuint(out, clock)
+    return bytes(out)

@@ -15,7 +15,7 @@ y-websocket messages::
 
 The decoder is strict: a frame must be exactly one message (no trailing bytes), every
 length prefix must fit in what is left of the frame and below :data:`MAX_FRAME`, varints
-are at most 8 bytes (53-bit safe integers, as lib0 writes them). Anything else raises
+are at most 10 bytes (64 bits; yrs writes u64 client ids). Anything else raises
 :class:`ProtocolError` — callers close the connection and write nothing.
 
 The *peer envelope* multiplexes every document of a library over one connection between
@@ -31,7 +31,7 @@ from typing import Final
 from sync.errors import SyncError
 
 MAX_FRAME: Final = 64 * 1024 * 1024  # largest frame we accept (a cold sync of a big note)
-_MAX_VARINT_BYTES: Final = 8  # 56 bits: lib0 never writes more than 2**53 - 1
+_MAX_VARINT_BYTES: Final = 10  # 64-bit values (yrs writes u64 client ids)
 
 MESSAGE_SYNC: Final = 0
 MESSAGE_AWARENESS: Final = 1
