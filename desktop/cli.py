@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from desktop.cli_io import register as register_io_commands
+from desktop.cli_chat import register as register_chat_commands
 from desktop.cli_gui import open_command
 from desktop.cli_library import register as register_library_commands
 from desktop.cli_sync import sync_group
@@ -33,6 +34,7 @@ cli.add_command(open_command)
 register_io_commands(cli)
 cli.add_command(models_group)
 register_related_commands(cli)
+register_chat_commands(cli)
 
 
 def main() -> None:
