@@ -138,6 +138,30 @@ class EventLog:
             )
         return event_id
 
+    def import_history(
+        self, events: list[tuple[float, str, str | None, str | None, dict[str, Any] | None]]
+    ) -> int:
+        """Append many ``(ts, kind, item_id, query, data)`` events in one transaction, assigning
+        sessions by the same inactivity rule (events are sorted by time first). For importing
+        activity from elsewhere and for offline evaluations. Returns how many were added."""
+        ordered = sorted(events, key=lambda e: e[0])
+        for _ts, kind, _item, _query, data in ordered:
+            if kind not in EVENT_KINDS:
+                raise BadInputError(f"Unknown event kind {kind!r}.")
+            if data is not None and not isinstance(data, dict):
+                raise BadInputError("Event data must be a mapping of names to values.")
+        rows = []
+        with self.db.transaction():
+            last = store.last_event(self.db)
+            sid, last_ts = (last.session_id, last.ts) if last else (None, float("-inf"))
+            for ts, kind, item_id, query, data in ordered:
+                if sid is None or ts - last_ts > self.session_gap:
+                    sid = uuid.uuid4().hex
+                last_ts = max(last_ts, ts)
+                rows.append((ts, sid, kind, item_id, query, data))
+            store.append_many(self.db, rows)
+        return len(rows)
+
     def prune(self, older_than_seconds: float, *, now: float | None = None) -> int:
         """Delete events older than this many seconds; returns how many were deleted."""
         if older_than_seconds < 0:

@@ -82,11 +82,17 @@ class Keyphrase:
     score: float
 
 
+_SUFFIX_SETS = [
+    (n, frozenset(x for x in _KO_SUFFIXES if len(x) == n))
+    for n in sorted({len(x) for x in _KO_SUFFIXES}, reverse=True)
+]
+
+
 def _strip_korean(word: str) -> tuple[str, bool]:
     """(stem, had_suffix) of one eojeol; keeps at least two syllables."""
-    for suffix in _KO_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            return word[: -len(suffix)], True
+    for n, suffixes in _SUFFIX_SETS:
+        if len(word) - n >= 2 and word[-n:] in suffixes:
+            return word[:-n], True
     return word, False
 
 

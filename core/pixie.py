@@ -128,7 +128,10 @@ class _Csr:
     def sample(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """One weighted neighbour for each row (rows must have degree > 0)."""
         r = self.row_base[rows] + u * self.row_total[rows]
-        e = np.searchsorted(self.cum, r, side="right")
+        # Sorted keys make numpy's binary searches cache-friendly (3-4x faster here).
+        order = np.argsort(r)
+        e = np.empty(len(r), np.int64)
+        e[order] = np.searchsorted(self.cum, r[order], side="right")
         e = np.clip(e, self.indptr[rows], self.indptr[rows + 1] - 1)
         return self.cols[e]
 
@@ -264,6 +267,7 @@ def build_library_graph(
     horizon_days: float = 365.0,
     preference_days: float = 90.0,
     kind_weights: Mapping[str, float] | None = None,
+    use_events: bool = True,
 ) -> LibraryGraph:
     """Read events, links, tags and photo metadata and build the item ↔ context graph."""
     from storage import events as store
@@ -276,7 +280,11 @@ def build_library_graph(
     def recency(ts: float) -> float:
         return max(0.02, math.exp(-rate * max(0.0, now - ts)))
 
-    rows = store.item_events_compact(db, ("open", "click"), since=now - horizon_days * DAY)  # type: ignore[arg-type]
+    rows = (
+        store.item_events_compact(db, ("open", "click"), since=now - horizon_days * DAY)  # type: ignore[arg-type]
+        if use_events
+        else []
+    )
     sessions: dict[str, list[tuple[float, str]]] = {}
     queries: dict[str, list[tuple[float, str]]] = {}
     days: dict[str, set[int]] = {}

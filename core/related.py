@@ -81,6 +81,8 @@ class Recommender:
         clock: Callable[[], float] = time.time,
         check_every: float = 5.0,
         events_rebuild: int = 25,
+        vector_cache: Any | None = None,
+        use_events: bool = True,
     ) -> None:
         self.library = library
         self.db = library.db
@@ -94,6 +96,10 @@ class Recommender:
         self.clock = clock
         self.check_every = check_every
         self.events_rebuild = events_rebuild
+        self.vector_cache = vector_cache
+        self.use_events = use_events
+        #: How keyphrases are searched: "bm25" (words, Korean-stemmed; fast) or "hybrid".
+        self.keyword_method = "bm25"
         self._vectors: ItemVectors | None = None
         self._vectors_key: tuple[Any, ...] | None = None
         self._graph: LibraryGraph | None = None
@@ -115,9 +121,9 @@ class Recommender:
             return
         self._checked_at = now
         model_id = self.model_id
-        vkey = (model_id, *(vector_store.fingerprint(self.db, model_id) if model_id else (0, 0)))
+        vkey = (model_id, *vectors_fingerprint(self.db, model_id))
         if force or vkey != self._vectors_key:
-            self._vectors = load_item_vectors(self.db, model_id)
+            self._vectors = load_item_vectors(self.db, model_id, self.vector_cache)
             self._vectors_key = vkey
             self._keywords.clear()
         count, max_id = store.state(self.db)
@@ -132,7 +138,7 @@ class Recommender:
             or now - old[3] > 600
         )
         if stale:
-            self._graph = build_library_graph(self.db, now=now)
+            self._graph = build_library_graph(self.db, now=now, use_events=self.use_events)
             self._graph_key = (items_key, count, max_id, now)
 
     @property
@@ -382,29 +388,53 @@ def pick_model(db: Any, embedder: Any | None) -> str | None:
     return max(ids, key=lambda m: (vector_store.count_vectors(db, m), m))
 
 
-def load_item_vectors(db: Any, model_id: str | None) -> ItemVectors:
+def vectors_fingerprint(db: Any, model_id: str | None) -> tuple[int, ...]:
+    if not model_id:
+        return (0, 0, 0, 0)
+    return (
+        *vector_store.fingerprint(db, model_id, "chunk"),
+        *vector_store.fingerprint(db, model_id, "photo"),
+    )
+
+
+def load_item_vectors(db: Any, model_id: str | None, cache: Any | None = None) -> ItemVectors:
+    """Aggregate chunk (and photo) vectors per live item.
+
+    ``cache``: the search's :class:`core.vector_index.VectorCache`, to reuse its matrices
+    instead of reading the blobs from SQLite a second time.
+    """
+    empty = ItemVectors(model_id, [], [], {}, np.zeros((0, 1), np.float32))
     if model_id is None:
-        return ItemVectors(None, [], [], {}, np.zeros((0, 1), np.float32))
-    all_rows = [
-        (item, data)
-        for kind in ("chunk", "photo")
-        for _, item, data in vector_store.load_vectors(db, model_id, kind)
-    ]
-    if not all_rows:
-        return ItemVectors(model_id, [], [], {}, np.zeros((0, 1), np.float32))
-    dim = len(all_rows[0][1]) // 4
-    all_rows = [r for r in all_rows if len(r[1]) == dim * 4]
-    raw = np.frombuffer(b"".join(d for _, d in all_rows), dtype="<f4").reshape(-1, dim)
-    ids = list(dict.fromkeys(item for item, _ in all_rows))
-    index = {item: i for i, item in enumerate(ids)}
-    owners = np.fromiter((index[item] for item, _ in all_rows), np.int64, len(all_rows))
-    matrix = np.zeros((len(ids), dim), np.float32)
-    np.add.at(matrix, owners, raw)
+        return empty
+    parts: list[tuple[list[str], np.ndarray]] = []
+    for kind in ("chunk", "photo"):
+        index = cache.index(model_id, kind) if cache is not None else None
+        if index is not None:
+            if len(index):
+                parts.append((list(index.item_ids), index.matrix))
+            continue
+        rows = vector_store.load_vectors(db, model_id, kind)
+        if rows:
+            dim = len(rows[0][2]) // 4
+            rows = [r for r in rows if len(r[2]) == dim * 4]
+            data = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(-1, dim)
+            parts.append(([r[1] for r in rows], data))
+    dims = {m.shape[1] for _, m in parts}
+    if not parts or len(dims) != 1:
+        return empty
+    owners_all = [i for ids, _ in parts for i in ids]
+    raw = np.concatenate([m for _, m in parts]) if len(parts) > 1 else parts[0][1]
+    live = store.briefs(db, list(dict.fromkeys(owners_all)))
+    ids = [i for i in dict.fromkeys(owners_all) if i in live]
+    index_of = {item: i for i, item in enumerate(ids)}
+    owners = np.fromiter((index_of.get(i, -1) for i in owners_all), np.int64, len(owners_all))
+    keep = owners >= 0
+    matrix = np.zeros((len(ids), raw.shape[1]), np.float32)
+    np.add.at(matrix, owners[keep], raw[keep])
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix /= np.where(norms == 0, 1.0, norms)
-    kinds_map = {b.id: b.kind for b in store.briefs(db, ids).values()}
-    kinds = [kinds_map.get(i, "note") for i in ids]
-    return ItemVectors(model_id, ids, kinds, index, matrix)
+    kinds = [live[i].kind for i in ids]
+    return ItemVectors(model_id, ids, kinds, index_of, matrix)
 
 
 def keyword_search(
@@ -440,7 +470,7 @@ def _search_items(rec: Recommender, phrase: str, k: int) -> list[str]:
                 rec._searcher = Searcher(rec.library)
         if rec._searcher is not None:
             try:
-                hits = rec._searcher.search(clean, limit=k).hits
+                hits = rec._searcher.search(clean, limit=k, method=rec.keyword_method).hits
             except USER_ERRORS:
                 rec.use_searcher = False  # e.g. no text embedder: fall back to keyword search
             else:
@@ -459,26 +489,23 @@ def _mmr(
     if not pool:
         return []
     top = pool[0][1].score or 1.0
+    relevance = np.asarray([c.score / top for _, c in pool])
     rows = [vectors.index.get(i) if vectors is not None else None for i, _ in pool]
+    has = np.asarray([r is not None for r in rows])
+    sims = np.zeros((len(pool), len(pool)), np.float32)
+    if vectors is not None and has.any():
+        sub = vectors.matrix[[r for r in rows if r is not None]]
+        where = np.flatnonzero(has)
+        sims[np.ix_(where, where)] = sub @ sub.T
     picked: list[int] = []
-    picked_rows: list[int] = []
-    remaining = list(range(len(pool)))
-    while remaining and len(picked) < limit:
-        best, best_value = None, -np.inf
-        for j in remaining:
-            sim = 0.0
-            row = rows[j]
-            if picked_rows and row is not None and vectors is not None:
-                sim = float(np.max(vectors.matrix[picked_rows] @ vectors.matrix[row]))
-            if sim >= 0.97:
-                continue
-            value = (1 - diversity) * pool[j][1].score / top - diversity * max(sim, 0.0)
-            if value > best_value:
-                best, best_value = j, value
-        if best is None:
-            break
-        remaining.remove(best)
+    redundancy = np.zeros(len(pool), np.float32)
+    alive = np.ones(len(pool), bool)
+    while alive.any() and len(picked) < limit:
+        value = (1 - diversity) * relevance - diversity * np.maximum(redundancy, 0.0)
+        value[~alive] = -np.inf
+        best = int(np.argmax(value))
         picked.append(best)
-        if rows[best] is not None:
-            picked_rows.append(rows[best])  # type: ignore[arg-type]
+        alive[best] = False
+        redundancy = np.maximum(redundancy, sims[best])
+        alive &= redundancy < 0.97
     return [pool[j] for j in picked]

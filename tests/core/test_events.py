@@ -128,3 +128,21 @@ def test_panel_stats_ctr(library, log):
     assert stats.item_ctr == pytest.approx(1 / 3)
     assert stats.mean_click_rank == 2
     assert stats.by_reason == {"content": (1, 0), "walk": (2, 1)}
+
+
+def test_import_history_assigns_sessions_in_one_go(library, log):
+    a = library.notes.create("alpha", title="a")
+    b = library.notes.create("beta", title="b")
+    rows = [
+        (T0 + 10, "open", b, None, None),
+        (T0, "open", a, None, None),
+        (T0 + 5 * SESSION_GAP, "open", a, None, {"x": 1}),
+    ]
+    assert log.import_history(rows) == 3
+    events = log.events()
+    assert [e.item_id for e in events] == [a, b, a]
+    assert events[0].session_id == events[1].session_id != events[2].session_id
+    assert events[2].data == {"x": 1}
+    with pytest.raises(BadInputError):
+        log.import_history([(T0, "open", a, None, None), (T0, "zap", a, None, None)])
+    assert len(log.events()) == 3

@@ -222,3 +222,44 @@ def test_without_any_vectors_or_events(library):
     library.notes.create("second", title="second")
     rec = Recommender(library)
     assert titles(rec.related(a, limit=5)) == ["second"]
+
+
+def test_shares_the_search_vector_cache(lib):
+    from core.vector_index import VectorCache
+
+    cache = VectorCache(lib.db)
+    shared = Recommender(lib, embedder=HashEmbedder(), vector_cache=cache)
+    alone = Recommender(lib, embedder=HashEmbedder())
+    assert titles(shared.related(lib.ids["dog"], 4, session_items=[])) == titles(
+        alone.related(lib.ids["dog"], 4, session_items=[])
+    )
+    assert cache.index("hash-64", "chunk") is not None
+
+
+def test_simulated_sessions_and_leave_one_out(lib):
+    from core.related_eval import World, evaluate, generate_sessions, log_history
+
+    ids = lib.ids
+    world = World(
+        topics=[
+            [ids["coffee"], ids["coffee2"]],
+            [ids["tea"]],
+            [ids["dog"], ids["dog2"]],
+            [ids["travel"]],
+        ],
+        links={3: [2]},
+    )
+    first = generate_sessions(world, 30, seed=1, start=T0, span_days=10)
+    assert first == generate_sessions(world, 30, seed=1, start=T0, span_days=10)
+    assert first != generate_sessions(world, 30, seed=2, start=T0, span_days=10)
+    every = {i for s in first for _, i in s}
+    assert every <= set(ids.values()) and all(len(s) >= 2 for s in first)
+    assert all(s[j][0] < s[j + 1][0] for s in first for j in range(len(s) - 1))
+    log_history(lib, first)
+    test = generate_sessions(world, 20, seed=3, start=T0 + 11 * 86_400, span_days=2)
+    rec = Recommender(lib, embedder=HashEmbedder(), clock=lambda: T0 + 11 * 86_400)
+    scores = evaluate(rec, test, {"content": ("content",), "blend": ("content", "walk")})
+    steps = sum(len(s) - 1 for s in test)
+    assert scores["blend"].predictions == scores["content"].predictions == steps
+    assert 0.0 <= scores["content"].mrr <= 1.0 and 0.0 <= scores["content"].hit_rate <= 1.0
+    assert scores["blend"].hit_rate > 0
