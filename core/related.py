@@ -335,6 +335,16 @@ class Recommender:
 
     # -- logging the panel ---------------------------------------------------------------------
 
+    def on_open(
+        self, item_id: str, *, exclude: Iterable[str] = (), limit: int = 10
+    ) -> list[Recommendation]:
+        """The one call for the Related panel: log the open, recommend, log the impression."""
+        self.events.record("open", item_id)
+        recs = self.related(item_id, limit=limit, exclude=exclude)
+        if recs:
+            self.record_impression(item_id, recs)
+        return recs
+
     def record_impression(self, item_id: str, recs: Sequence[Recommendation]) -> int | None:
         """Log that the panel showed ``recs`` next to ``item_id`` (for ``saem stats related``)."""
         return self.events.record(

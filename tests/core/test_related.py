@@ -263,3 +263,13 @@ def test_simulated_sessions_and_leave_one_out(lib):
     assert scores["blend"].predictions == scores["content"].predictions == steps
     assert 0.0 <= scores["content"].mrr <= 1.0 and 0.0 <= scores["content"].hit_rate <= 1.0
     assert scores["blend"].hit_rate > 0
+
+
+def test_on_open_logs_open_and_impression(lib):
+    rec = Recommender(lib, embedder=HashEmbedder())
+    first = rec.on_open(lib.ids["dog"], limit=3)
+    second = rec.on_open(lib.ids["dog2"], limit=3)
+    assert lib.ids["dog"] not in {r.item_id for r in second}  # just seen
+    kinds = [e.kind for e in rec.events.events()]
+    assert kinds == ["open", "impression", "open", "impression"]
+    assert rec.events.panel_stats().items_shown == len(first) + len(second)
