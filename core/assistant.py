@@ -62,12 +62,14 @@ class Timing:
     retrieval_ms: float = 0.0
     first_token_ms: float | None = None  # from the call until the first answer token
     prompt_to_first_ms: float | None = None  # from the model call until the first token
-    generation_s: float = 0.0
+    generation_s: float = 0.0  # model call until the last token (prompt evaluation included)
+    decode_s: float = 0.0  # first token until the last one
     tokens: int = 0
 
     @property
     def tokens_per_s(self) -> float:
-        return self.tokens / self.generation_s if self.generation_s > 0 else 0.0
+        """Decoding speed (after the first token)."""
+        return (self.tokens - 1) / self.decode_s if self.decode_s > 0 and self.tokens > 1 else 0.0
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Assistant:
         max_answer_tokens: int = 320,
         temperature: float = 0.2,
         max_sources: int = 5,
+        max_source_tokens: int = 800,
         rewrite: bool = True,
     ) -> None:
         self.library = library
@@ -109,6 +112,7 @@ class Assistant:
         self.max_answer_tokens = max_answer_tokens
         self.temperature = temperature
         self.max_sources = max_sources
+        self.max_source_tokens = max_source_tokens  # all sources of a turn (time to 1st token)
         self.rewrite = rewrite
 
     # -- models -------------------------------------------------------------------------------
@@ -171,7 +175,7 @@ class Assistant:
         next_number = max((n for n in known.values()), default=0) + 1
         for i, s in enumerate(fresh):
             s.number = next_number + i
-        budget = self._budget(model, [system, *history], question)
+        budget = min(self._budget(model, [system, *history], question), self.max_source_tokens)
         packed = pack_sources([s.prompt() for s in fresh], budget, model.count_tokens,
                               max_sources=self.max_sources)  # fmt: skip
         by_number = {s.number: s for s in fresh}
@@ -255,7 +259,8 @@ class Assistant:
         for i, s in enumerate(fresh):
             s.number = next_number + i
         reserve = model.count_tokens(extra) + (IMAGE_TOKENS if vision else 0)
-        budget = self._budget(model, [system, *history], question) - reserve
+        budget = min(self._budget(model, [system, *history], question) - reserve,
+                     self.max_source_tokens)  # fmt: skip
         if budget < 0 and not history:
             raise AssistantError(
                 f"This photo's text and facts do not fit in {model.model_id}'s context of "
@@ -384,7 +389,10 @@ class Assistant:
                     break
         except ModelError as exc:
             raise AssistantError(f"The model could not answer: {exc.user_message}") from exc
-        timing.generation_s = time.perf_counter() - t0
+        end = time.perf_counter()
+        timing.generation_s = end - t0
+        if timing.prompt_to_first_ms is not None:
+            timing.decode_s = end - t0 - timing.prompt_to_first_ms / 1000
         if should_cancel and should_cancel():
             raise CancelledError("The answer was cancelled; nothing was stored.")
         return _CONTROL.sub("", "".join(pieces)).strip() or NO_ANSWER[lang]

@@ -21,8 +21,8 @@ from storage import chunks as chunk_store
 from storage.chunks import ChunkRow
 
 SEARCH_HITS = 10
-MIN_COVERAGE = 0.5  # share of question words in a chunk for "grounded"
-MIN_DENSE = 0.5  # cosine (serving text embedder) for "grounded"
+MIN_COVERAGE = 0.4  # share of question words in a chunk for "grounded"
+MIN_DENSE = 0.45  # cosine (serving text embedder) for "grounded"
 KEEP_COVERAGE = 0.2  # weaker candidates are not shown to the model at all
 KEEP_DENSE = 0.35
 MAX_QUERY_CHARS = 1000

@@ -290,11 +290,12 @@ def photo_library(notes_library, tmp_path):
     p3, _ = lib.photos.add(_receipt(tmp_path / "other.png", "CAFE", "gray"))
     lib.photos.set_tags(p1, ["receipt", "cafe"])
     lib.photos.set_tags(p3, ["receipt"])
-    with lib.db.transaction():  # what the OCR engine found (OCR output as a fixture)
-        replace_ocr_lines(lib.db, p1, [OcrLineRow(0, 0, "TOTAL 12,500", 0.98, (40, 150, 160, 165))])
-        replace_ocr_lines(lib.db, p2, [OcrLineRow(0, 0, "EXIT", 0.95, (40, 150, 80, 165))])
     lib.notes.create(f"# Lunch\n\nPaid at the cafe, receipt ![[receipt.png]] id {p1}.\n")
     Indexer(lib, embedder=lib.embedder, auto_models=False).run()
+    # what an OCR engine found (OCR output as a fixture; the indexer ran without OCR)
+    with lib.db.transaction():
+        replace_ocr_lines(lib.db, p1, [OcrLineRow(0, 0, "TOTAL 12,500", 0.98, (40, 150, 160, 165))])
+        replace_ocr_lines(lib.db, p2, [OcrLineRow(0, 0, "EXIT", 0.95, (40, 150, 80, 165))])
     lib.receipt, lib.sign, lib.other = p1, p2, p3
     return lib
 

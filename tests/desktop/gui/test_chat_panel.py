@@ -1,0 +1,71 @@
+"""The chat panel in the main window: streaming off the GUI thread, clickable citations,
+stop without storing, switching chats. The model is the scripted ChatModel fake (Protocol
+boundary) from the assistant tests; search, chats and the library are real."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QUrl
+
+from core.assistant import Assistant
+from core.indexer import Indexer
+from core.search import Searcher
+from tests.core.test_assistant import CHEESE, ScriptedModel
+from tests.search_support import HashEmbedder
+
+
+class SlowModel(ScriptedModel):
+    """Waits between tokens until released, so the test can press Stop mid-answer."""
+
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.gate = threading.Event()
+
+    def stream(self, messages, **kw):
+        for i, piece in enumerate(super().stream(messages, **kw)):
+            if i == 1:
+                self.gate.wait(10)
+            yield piece
+
+
+def _setup(window, library, model):
+    embedder = HashEmbedder()
+    note = library.notes.create(CHEESE)
+    Indexer(library, embedder=embedder, auto_models=False).run()
+    window.chat.assistant = Assistant(library, chat_model=model,
+                                      searcher=Searcher(library, embedder))  # fmt: skip
+    return note
+
+
+def test_answer_streams_and_citation_opens_the_note(window, library, qtbot, settle):
+    note = _setup(window, library, ScriptedModel(["Brie comes from France [1]."]))
+    window.ask("Where does brie cheese come from?")
+    panel = window.chat
+    with qtbot.waitSignal(panel.answered, timeout=20_000):
+        panel.ask()
+    settle(window)
+    html = panel.transcript.toHtml()
+    assert f"saem-item:note/{note}" in html and "France" in html
+    opened = []
+    panel.open_item.connect(lambda kind, item: opened.append((kind, item)))
+    panel._link(QUrl(f"saem-item:note/{note}"))
+    assert opened == [("note", note)]
+    qtbot.waitUntil(lambda: window.editor.note_id == note, timeout=10_000)  # the window opened it
+    assert panel.chat_id and panel.chats.count() == 2  # "New chat" + this one
+
+
+def test_stop_mid_answer_stores_nothing(window, library, qtbot, settle):
+    model = SlowModel(["one two three four five six"])
+    _setup(window, library, model)
+    panel = window.chat
+    panel.prefill("Where does brie cheese come from?")
+    panel.ask()
+    qtbot.waitUntil(lambda: "one" in panel.transcript.toPlainText(), timeout=20_000)
+    assert panel.stop_button.isEnabled()
+    panel.stop()
+    model.gate.set()
+    qtbot.waitUntil(lambda: panel.ask_button.isEnabled(), timeout=20_000)
+    settle(window)
+    assert "not stored" in panel.transcript.toPlainText()
+    assert panel.assistant.chats.list() == []
