@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import codecs
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,27 @@ def open_llama(
         raise ModelError(f"llama.cpp could not load {path}: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class GenerationStats:
+    """Counts and timings of the last ``stream`` call (for tokens/s displays and benchmarks)."""
+
+    prompt_tokens: int
+    reused_tokens: int  # prompt tokens whose KV cache was kept from the previous call
+    generated_tokens: int
+    prompt_seconds: float  # until the first token was sampled
+    generate_seconds: float  # from the first token to the last
+
+    @property
+    def prompt_tokens_per_second(self) -> float:
+        evaluated = self.prompt_tokens - self.reused_tokens
+        return evaluated / self.prompt_seconds if self.prompt_seconds else 0.0
+
+    @property
+    def generate_tokens_per_second(self) -> float:
+        n = self.generated_tokens - 1
+        return n / self.generate_seconds if n > 0 and self.generate_seconds else 0.0
+
+
 class LlamaChatModel:
     """:class:`models.protocols.ChatModel` on llama.cpp."""
 
@@ -114,6 +137,7 @@ class LlamaChatModel:
             self.path, n_ctx=self.context_tokens, n_threads=n_threads, n_gpu_layers=n_gpu_layers
         )
         self._formatter = self._make_formatter()
+        self.last_stats: GenerationStats | None = None
 
     # -- prompt -------------------------------------------------------------------------------
 
@@ -190,12 +214,22 @@ class LlamaChatModel:
             import llama_cpp
 
             vocab = llm._model.vocab
+            cached = list(llm._input_ids[: llm.n_tokens])
+            reused = next(
+                (i for i, (a, b) in enumerate(zip(cached, tokens, strict=False)) if a != b),
+                min(len(cached), len(tokens)),
+            )
             produced = 0
+            start = time.perf_counter()
+            first = start
             generator = llm.generate(
                 tokens, temp=temperature, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.1
             )
             try:
                 for token in generator:
+                    if produced == 0:
+                        first = time.perf_counter()
+                    produced += 1
                     if should_cancel is not None and should_cancel():
                         return
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -203,7 +237,6 @@ class LlamaChatModel:
                     text = decoder.decode(llm.detokenize([token], special=False))
                     if text:
                         yield text
-                    produced += 1
                     if produced >= budget:
                         break
                 tail = decoder.decode(b"", final=True)
@@ -211,6 +244,9 @@ class LlamaChatModel:
                     yield tail
             finally:
                 generator.close()
+                self.last_stats = GenerationStats(
+                    len(tokens), reused, produced, first - start, time.perf_counter() - first
+                )
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         return "".join(self.stream(messages, **kwargs))

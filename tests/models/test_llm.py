@@ -41,6 +41,10 @@ def test_kv_cache_is_reused_for_a_follow_up(chat: LlamaChatModel) -> None:
     )
     assert common >= len(chat.prompt_tokens(USER, 8)) - 1  # the first turn's prompt is kept
     assert chat.complete(turn2, max_tokens=4, temperature=0.0) is not None
+    stats = chat.last_stats
+    assert stats is not None and stats.prompt_tokens == len(prompt)
+    assert stats.reused_tokens >= len(chat.prompt_tokens(USER, 8)) - 1
+    assert 1 <= stats.generated_tokens <= 4
 
 
 def test_count_tokens_and_template(chat: LlamaChatModel) -> None:
