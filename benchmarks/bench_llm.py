@@ -90,8 +90,10 @@ def main() -> None:
         t = time.perf_counter()
         ours = LlamaChatModel(path, context_tokens=CTX, n_threads=threads)
         ours_load = time.perf_counter() - t
-        messages = [ChatMessage("system", "Answer from the passage only."),
-                    ChatMessage("user", f"Passage:\n{PASSAGE}\n\nQuestion: {QUESTION}")]  # fmt: skip
+        messages = [
+            ChatMessage("system", "Answer from the passage only."),
+            ChatMessage("user", f"Passage:\n{PASSAGE}\n\nQuestion: {QUESTION}"),
+        ]
         tokens = ours.prompt_tokens(messages, args.gen)
         o_prompt, o_gen, o_n = bench_ours(ours, messages, args.gen, args.runs)
 
