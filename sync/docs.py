@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pycrdt import Doc, Map, Text
+from pycrdt import Doc, Map, Text, merge_updates
 
 from sync.text_diff import apply_text_edits, text_edits
 
@@ -30,6 +30,28 @@ def _load(doc: Doc, snapshot: bytes | None, updates: Iterable[bytes]) -> None:
             doc.apply_update(update)
 
 
+class _Capture:
+    """Collects the update bytes of the local transaction(s) run inside the block."""
+
+    def __init__(self, owner: CrdtDoc) -> None:
+        self.owner = owner
+        self.update = b""
+
+    def __enter__(self) -> _Capture:
+        self.owner._captured.clear()
+        self.owner._capturing = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.owner._capturing = False
+        captured = self.owner._captured
+        if len(captured) == 1:
+            self.update = captured[0]
+        elif captured:
+            self.update = merge_updates(*captured)
+        captured.clear()
+
+
 class CrdtDoc:
     """Common part: capture the update bytes of each local transaction."""
 
@@ -37,6 +59,23 @@ class CrdtDoc:
         self.doc: Doc = Doc()
         self._bind()
         _load(self.doc, snapshot, updates)
+        # The update of a local transaction is taken from the transaction itself (like Yjs'
+        # 'update' event): `get_update(before)` would re-send the whole delete set each time.
+        self._capturing = False
+        self._captured: list[bytes] = []
+        self._subscription = self.doc.observe(self._on_transaction)
+
+    def _on_transaction(self, event: object) -> None:
+        if self._capturing:  # only copies bytes; never reads the document in its observer
+            self._captured.append(event.update)  # type: ignore[attr-defined]
+        else:
+            self._changed_elsewhere()
+
+    def _changed_elsewhere(self) -> None:
+        """A transaction we did not make (remote update): drop caches of the content."""
+
+    def _local_change(self) -> _Capture:
+        return _Capture(self)
 
     def _bind(self) -> None:  # overridden: declare the root types before loading
         pass
@@ -55,21 +94,33 @@ class CrdtDoc:
 class NoteDoc(CrdtDoc):
     def _bind(self) -> None:
         self.body: Text = self.doc.get(BODY, type=Text)
+        self._text: str | None = None
+
+    def _changed_elsewhere(self) -> None:
+        self._text = None
 
     @property
     def text(self) -> str:
-        return str(self.body)
+        # Cached: converting a long Y.Text to str on every keystroke batch costs more than
+        # the edit itself. Any transaction we did not make invalidates it (observer above).
+        if self._text is None:
+            self._text = str(self.body)
+        return self._text
 
     def set_text(self, new_text: str) -> bytes:
         """Change the body to ``new_text`` with minimal edits; returns the update bytes."""
-        before = self.doc.get_state()
         old = self.text
         edits = text_edits(old, new_text)
         if not edits:
             return b""
-        with self.doc.transaction():
-            apply_text_edits(self.body, old, edits)
-        return self.doc.get_update(before)
+        try:
+            with self._local_change() as capture, self.doc.transaction():
+                apply_text_edits(self.body, old, edits)
+        except BaseException:
+            self._text = None
+            raise
+        self._text = new_text
+        return capture.update
 
 
 class LibraryDoc(CrdtDoc):
@@ -79,7 +130,7 @@ class LibraryDoc(CrdtDoc):
     def put_item(self, item_id: str, fields: Mapping[str, Any]) -> bytes:
         """Create or update an item's fields in one transaction; returns the update bytes."""
         before = self.doc.get_state()
-        with self.doc.transaction():
+        with self._local_change() as capture, self.doc.transaction():
             entry = self.items.get(item_id)
             if entry is None:
                 self.items[item_id] = Map(dict(fields))
@@ -87,8 +138,7 @@ class LibraryDoc(CrdtDoc):
                 for key, value in fields.items():
                     if entry.get(key) != value:
                         entry[key] = value
-        update = self.doc.get_update(before)
-        return update if self.doc.get_state() != before else b""
+        return capture.update if self.doc.get_state() != before else b""
 
     def get_item(self, item_id: str) -> dict[str, Any] | None:
         entry = self.items.get(item_id)
