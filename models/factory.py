@@ -84,9 +84,11 @@ def _onnx_kind(path: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _detect_gguf(ggufs: list[Path]) -> Detected:
-    from models.validate import read_gguf
+    from models.validate import check_fits_in_memory, read_gguf
 
     infos = [read_gguf(p) for p in ggufs]
+    for info in infos:  # before anything is copied
+        check_fits_in_memory(info.path, int((info.expected_size or 0) * 1.05))
     projectors = [i for i in infos if i.is_projector]
     llms = [i for i in infos if not i.is_projector]
     if len(llms) != 1 or len(projectors) > 1:

@@ -107,14 +107,34 @@ def test_device_setting(library: Library) -> None:
 # -- bad input: clear error naming the file, nothing registered, previous model still works --
 
 
+def _sparse_huge_gguf(path: Path) -> Path:
+    """A GGUF whose one tensor needs 200 GB; the file is sparse, so it costs no disk."""
+    import gguf
+    import numpy as np
+
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_tokenizer_model("llama")
+    w.add_tensor_info("token_embd.weight", (50_000, 1_000_000), np.dtype(np.float32),
+                      200_000_000_000)  # fmt: skip
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.close()
+    with path.open("r+b") as f:
+        f.truncate((path.stat().st_size + 31) // 32 * 32 + 200_000_000_000)
+    return path
+
+
 def _bad_cases(files: dict[str, Path], tmp: Path) -> list[tuple[list[Path], str | None, str]]:
     raw = files["llm"].read_bytes()
     cut = tmp / "cut.gguf"
     cut.write_bytes(raw[: len(raw) * 2 // 3])
     junk = tmp / "junk.onnx"
     junk.write_bytes(b"\x08\x07garbage that is not protobuf" * 20)
+    huge = _sparse_huge_gguf(tmp / "huge.gguf")
     return [
         ([cut], None, "cut.gguf is truncated"),
+        ([huge], None, "huge.gguf needs about .* GiB of memory"),
         ([junk], None, "junk.onnx"),
         ([files["llm"]], "text-embedding", "is a chat model, not a text-embedding model"),
         ([files["mmproj"]], None, "tiny-mmproj.gguf is a vision projector"),
