@@ -184,6 +184,29 @@ class ItemGraph:
         i = self.index.get(item_id)
         return 0 if i is None else int(self.i2c.degree[i])
 
+    def neighbours(self, item_id: str, *, budget: int = 20_000) -> dict[str, str]:
+        """Items sharing a context with ``item_id`` → the kind of the strongest shared one
+        (looks at up to ``budget`` memberships, so a very popular item stays cheap)."""
+        i = self.index.get(item_id)
+        if i is None:
+            return {}
+        best: dict[str, tuple[float, str]] = {}
+        lo, hi = self.i2c.indptr[i], self.i2c.indptr[i + 1]
+        cum = self.i2c.cum
+        for e in range(lo, hi):
+            ctx = self.i2c.cols[e]
+            pull = float(cum[e] - (cum[e - 1] if e else 0.0))
+            kind = CONTEXT_KINDS[int(self.ctx_kinds[ctx])]
+            members = self.c2i.cols[self.c2i.indptr[ctx] : self.c2i.indptr[ctx + 1]]
+            budget -= len(members)
+            if budget < 0:
+                break
+            for j in members:
+                other = self.item_ids[j]
+                if other != item_id and pull > best.get(other, (-1.0, ""))[0]:
+                    best[other] = (pull, kind)
+        return {other: kind for other, (_, kind) in best.items()}
+
     def walk(
         self,
         seeds: Mapping[str, float] | Sequence[str],

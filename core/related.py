@@ -65,6 +65,7 @@ class Recommendation:
 class _Candidate:
     score: float = 0.0
     reasons: dict[str, str] = field(default_factory=dict)  # source → reason text
+    parts: dict[str, float] = field(default_factory=dict)  # source → share of the score
 
 
 class Recommender:
@@ -182,13 +183,14 @@ class Recommender:
             if j >= 4:
                 break
             seeds.setdefault(other, 0.5 / (1 + j))
-        result = self.graph.graph.walk(seeds, top=k)
+        graph = self.graph.graph
+        result = graph.walk(seeds, top=k)
         ranked = sorted(result.scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        direct = graph.neighbours(item_id)
         out = []
         for other, score in ranked:
-            via = result.via.get(other, {})
-            kind = max(via, key=lambda kd: via[kd]) if via else "session"
-            out.append((other, score, _WALK_REASONS[kind]))
+            kind = direct.get(other)
+            out.append((other, score, _WALK_REASONS[kind] if kind else "nearby in your library"))
         return out
 
     def keywords(self, item_id: str, k: int = 50) -> list[tuple[str, float, str]]:
@@ -299,7 +301,9 @@ class Recommender:
             for rank, (other, score, reason) in enumerate(ranked):
                 cand = fused.setdefault(other, _Candidate())
                 norm = max(0.0, score / top) if top > 0 else 0.0
-                cand.score += weight * (0.5 * norm + 0.5 / (1 + rank))
+                part = weight * (0.5 * norm + 0.5 / (1 + rank))
+                cand.score += part
+                cand.parts[source] = part
                 cand.reasons[source] = reason
         graph = self._graph
         if graph is not None and (graph.preference or graph.tag_preference):
@@ -324,7 +328,7 @@ class Recommender:
         out = []
         for item_id, cand in picked:
             brief = live[item_id]
-            order = sorted(cand.reasons, key=lambda s: -self.weights.get(s, 0.5))
+            order = sorted(cand.reasons, key=lambda s: -cand.parts.get(s, 0.0))
             reasons = list(dict.fromkeys(cand.reasons[s] for s in order))
             out.append(
                 Recommendation(

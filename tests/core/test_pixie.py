@@ -92,3 +92,10 @@ def test_library_graph_from_events_links_tags_and_skips_deleted(library):
     assert lg.preference == {d: 1.0}
     assert gone not in lg.recent and set(lg.recent) == {a, b, c, d}
     assert lg.n_sessions == 3
+
+
+def test_neighbours_name_the_strongest_direct_tie():
+    graph = _two_clusters().build()
+    assert graph.neighbours("c") == {"a": "session", "b": "session", "x": "link"}
+    assert "y" not in graph.neighbours("a")
+    assert graph.neighbours("nope") == {}
