@@ -3,13 +3,13 @@
 Each step is a module ``mNNN_name.py`` with ``VERSION = NNN`` and ``SQL``. The runner applies
 every step above the library's ``PRAGMA user_version`` in its own transaction together with
 its bookkeeping row, so a crash mid-upgrade leaves the library at the previous version.
-To add a step: copy the newest module, bump the number, never edit an old step.
+To add a step: copy the newest module, bump the number, import it in ``_STEPS`` below (static
+imports, so frozen builds include it; a test checks the folder and the list agree), never
+edit an old step.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,13 +25,17 @@ class Migration:
     sql: str
 
 
+def _step_modules() -> list[ModuleType]:
+    from storage.migrations import m001_user_data, m002_index, m003_activity
+
+    return [m001_user_data, m002_index, m003_activity]
+
+
 def _load() -> list[Migration]:
     steps: list[Migration] = []
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("m") or not info.name[1:4].isdigit():
-            continue
-        module: ModuleType = importlib.import_module(f"{__name__}.{info.name}")
-        steps.append(Migration(int(module.VERSION), info.name, str(module.SQL)))
+    for module in _step_modules():
+        name = module.__name__.rsplit(".", 1)[-1]
+        steps.append(Migration(int(module.VERSION), name, str(module.SQL)))
     steps.sort(key=lambda m: m.version)
     versions = [m.version for m in steps]
     if versions != list(range(1, len(versions) + 1)):

@@ -137,3 +137,9 @@ def test_korean_substring_found_by_trigram_table(tmp_path: Path) -> None:
     # unicode61 sees whole eojeol only: the bare noun is not a token there
     assert not store.db.query("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH '커피'")
     store.close()
+
+
+def test_every_migration_file_is_registered() -> None:
+    folder = Path(__file__).resolve().parents[2] / "storage" / "migrations"
+    files = sorted(p.stem for p in folder.glob("m[0-9][0-9][0-9]_*.py"))
+    assert [m.name for m in MIGRATIONS] == files
