@@ -197,6 +197,16 @@ def _rotate_back(box: Box, k: int, width: int, height: int) -> Box:
     return box
 
 
+def _too_short(text: str, box: Box) -> bool:
+    """Far fewer characters than a horizontal line of this size holds: PP-OCRv6 drops the
+    Hangul of a mixed line silently ("영수증 12,000원" → "12,000"), so read it again."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    if h <= 0 or w < 2 * h:
+        return False
+    expected = w / (0.55 * h)
+    return len(text.strip()) < 0.55 * expected
+
+
 def _quality(items: list[_Item]) -> float:
     return sum(it.confidence * len(_WORDY.findall(it.text)) for it in items)
 
@@ -363,7 +373,7 @@ class RapidOcrEngine(_BaseEngine):
         unread = [
             _quad_box(b)
             for b, t, s in self._capture.get("all", [])
-            if not t.strip() or s < self.min_score
+            if not t.strip() or s < self.min_score or _too_short(t, _quad_box(b))
         ]
         flipped = sum(
             1 for label, conf in self._capture.get("cls", []) if "180" in str(label) and conf > 0.9
