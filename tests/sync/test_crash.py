@@ -103,7 +103,7 @@ def test_kill9_receiver_during_large_sync_then_resume(tmp_path, serve_processes)
 
 @pytest.mark.slow
 def test_kill9_receiver_during_very_large_sync_then_resume(tmp_path, serve_processes):
-    _kill_receiver_mid_sync(tmp_path, 4000, serve_processes)
+    _kill_receiver_mid_sync(tmp_path, 2500, serve_processes)
 
 
 def _round(service: SyncService, port: int) -> bool:

@@ -134,3 +134,32 @@ async def _until(check, timeout: float = 15.0) -> None:  # type: ignore[no-untyp
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+def test_interrupted_photo_download_resumes_from_the_partial_file(tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(path)  # ~ 700 kB: several chunks
+    photo_id, _ = a.photos.add(path)
+    sha = a.photos.get(photo_id).meta.sha256
+    blob = path.read_bytes()
+    half = len(blob) // 2
+    sb.blobs.write(sha, 0, len(blob), blob[:half])  # what a killed earlier transfer left
+
+    async def main() -> int:
+        server = await _serve(sa)
+        try:
+            report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
+            assert report.blobs_in == 1 and report.error is None
+            return report.bytes_in
+        finally:
+            await server.stop()
+
+    received = asyncio.run(main())
+    assert b.store.blobs.verify(sha)
+    assert received < len(blob) - half + 50_000  # only the missing half travelled
+    assert sb.blobs.partial(sha) == 0
