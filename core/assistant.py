@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.chat_history import check_question, known_sources, question_of
+from core.chat_history import history as history_of
 from core.chats import Chat, ChatsService, NewMessage
 from core.citations import Citation, parse_citations
 from core.errors import BadInputError, CancelledError, SaemError
@@ -47,7 +49,6 @@ from models.protocols import ChatMessage
 
 TokenCallback = Callable[[str], None]
 CancelCheck = Callable[[], bool]
-MAX_QUESTION_CHARS = 8000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
 
@@ -153,7 +154,7 @@ class Assistant:
         should_cancel: CancelCheck | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        question = _check_question(question)
+        question = check_question(question)
         chat = self.chats.get(chat_id) if chat_id else None
         lang = detect_language(question)
         if wants_photo_search(question):
@@ -161,7 +162,7 @@ class Assistant:
         model = self.chat_model()
         self._check_fits(model, question)
         system = ChatMessage("system", SYSTEM_ASK[lang])
-        history, known = _history(chat)
+        history, known = history_of(chat)
         timing = Timing()
         query = question
         if history and self.rewrite:
@@ -180,7 +181,7 @@ class Assistant:
                               max_sources=self.max_sources)  # fmt: skip
         by_number = {s.number: s for s in fresh}
         given = [by_number[p.number].with_text(p.text) for p in packed]
-        if not found.grounded and not _known_sources(chat):
+        if not found.grounded and not known_sources(chat):
             text = NOT_FOUND[lang]
             if on_token:
                 on_token(text)
@@ -189,7 +190,7 @@ class Assistant:
         messages, given = self._fit(model, system, history, question, given, lang)
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         return self._store(chat, question, text, lang, given, True, query, timing,
-                           citations_from=[*_known_sources(chat), *given])  # fmt: skip
+                           citations_from=[*known_sources(chat), *given])  # fmt: skip
 
     def _rewrite(
         self,
@@ -202,7 +203,7 @@ class Assistant:
         """A standalone search query for a follow-up. The prompt shares the chat's prefix (KV
         reuse); a useless rewrite falls back to the previous question + this one."""
         last_user = next((m.content for m in reversed(prefix) if m.role == "user"), "")
-        fallback = f"{_question_of(last_user)} {question}".strip()
+        fallback = f"{question_of(last_user)} {question}".strip()
         try:
             out = model.complete(
                 [*prefix, ChatMessage("user", REWRITE[lang] + question)],
@@ -232,7 +233,7 @@ class Assistant:
         should_cancel: CancelCheck | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        question = _check_question(question)
+        question = check_question(question)
         chat = self.chats.get(chat_id) if chat_id else None
         facts = photo_facts(self.library, photo_id)
         lang = detect_language(question)
@@ -245,7 +246,7 @@ class Assistant:
         model = vision or self.chat_model()
         self._check_fits(model, question)
         system = ChatMessage("system", (SYSTEM_PHOTO_SEE if vision else SYSTEM_PHOTO_BLIND)[lang])
-        history, known = _history(chat)
+        history, known = history_of(chat)
         timing = Timing()
         seen_before = set(chat.photos()) if chat else set()
         label = f"P{len(seen_before | {facts.photo_id})}" if facts.photo_id not in seen_before \
@@ -275,7 +276,7 @@ class Assistant:
                                     images=images)  # fmt: skip
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         answer = self._store(chat, question, text, lang, given, True, question, timing,
-                             citations_from=[*_known_sources(chat), *given],
+                             citations_from=[*known_sources(chat), *given],
                              photos=[facts.photo_id], extra=extra,
                              title_photo=facts.photo_id)  # fmt: skip
         answer.notice = "" if vision else CANNOT_SEE[lang]
@@ -423,69 +424,3 @@ class Assistant:
         )
         return Answer(text, chat_id, lang, given, citations, grounded, query, timing=timing,
                       message_ord=first + 1)  # fmt: skip
-
-
-# -- history -----------------------------------------------------------------------------------
-
-
-def _check_question(question: str) -> str:
-    question = (question or "").strip()
-    if not question:
-        raise BadInputError("Ask a question (it was empty).")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise BadInputError(
-            f"The question is {len(question):,} characters long; the limit is "
-            f"{MAX_QUESTION_CHARS:,}. Ask something shorter."
-        )
-    if "\x00" in question:
-        raise BadInputError("The question contains NUL bytes.")
-    return question
-
-
-def _question_of(user_content: str) -> str:
-    for marker in ("Question: ", "질문: "):
-        if marker in user_content:
-            return user_content.rsplit(marker, 1)[-1].strip()
-    return user_content.strip()
-
-
-def _known_sources(chat: Chat | None) -> list[Source]:
-    if chat is None:
-        return []
-    out = []
-    for m in chat.messages:
-        if m.role == "assistant":
-            out += [Source.from_json(d) for d in m.sources if "item_id" in d]
-    return out
-
-
-def _history(chat: Chat | None) -> tuple[list[ChatMessage], dict[Any, int]]:
-    """The chat's turns exactly as the model saw them (sources and photo facts included, so
-    the prompt prefix repeats and llama.cpp re-uses its KV cache), and the sources already
-    given (key → number) so that follow-ups keep numbering instead of repeating them."""
-    if chat is None:
-        return [], {}
-    out: list[ChatMessage] = []
-    known: dict[Any, int] = {}
-    msgs = chat.messages
-    for i, m in enumerate(msgs):
-        if m.role == "user":
-            reply = msgs[i + 1] if i + 1 < len(msgs) and msgs[i + 1].role == "assistant" else None
-            given = [Source.from_json(d) for d in reply.sources] if reply else []
-            extra = next((d.get("extra", "") for d in m.sources if "extra" in d), "")
-            lang = detect_language(m.content)
-            prompt = (
-                user_turn(
-                    m.content, [s.prompt() for s in given if s.kind != "photo"], lang, extra=extra
-                )
-                if reply and reply.content not in NOT_FOUND.values()
-                else m.content
-            )
-            # Earlier photos are described by their facts block; only the photo of the
-            # current turn is attached as an image (it keeps the context small).
-            out.append(ChatMessage("user", prompt))
-        elif m.role == "assistant":
-            out.append(ChatMessage("assistant", m.content))
-            for s in (Source.from_json(d) for d in m.sources):
-                known.setdefault(s.key, s.number)
-    return out, known
