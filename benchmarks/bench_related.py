@@ -232,12 +232,12 @@ def _keyphrase_embedding_ms(n: int):
 def run_latency(n_chunks: int = 100_000, chunks_per_item: int = 5, queries: int = 200) -> None:
     import numpy as np
 
-    from core.related import Recommender
+    from core.related import ItemVectors, Recommender
 
     with tempfile.TemporaryDirectory() as tmp:
         lib, ids = build_synthetic(Path(tmp) / "lib", n_chunks, chunks_per_item)
         rec = Recommender(
-            lib, embedder=None, use_searcher=False, clock=lambda: 1_700_000_000.0 + 61 * 86_400
+            lib, embedder=None, use_searcher=True, clock=lambda: 1_700_000_000.0 + 61 * 86_400
         )
         t = time.perf_counter()
         rec.refresh(force=True)
@@ -266,17 +266,42 @@ def run_latency(n_chunks: int = 100_000, chunks_per_item: int = 5, queries: int 
         fresh = [ids[int(i)] for i in rng.integers(0, len(ids), queries)]
         rows.append(
             (
-                "blend (panel), item never opened before",
-                timed(lambda i: rec.related(i, 10, session_items=[]), fresh),
+                "blend (panel), fast first fill, item never opened before",
+                timed(lambda i: rec.related(i, 10, session_items=[], fast=True), fresh),
+            )
+        )
+        others = [ids[int(i)] for i in rng.integers(0, len(ids), queries)]
+        rows.append(
+            (
+                "blend (panel), full, item never opened before",
+                timed(lambda i: rec.related(i, 10, session_items=[]), others),
+            )
+        )
+        graph_edges, n_vectors = rec.graph.graph.n_edges, len(rec.vectors.ids)
+        # Worst case for content: every chunk its own item (100k x 512 item matrix).
+        big = rng.standard_normal((n_chunks, 512)).astype(np.float32)
+        big /= np.linalg.norm(big, axis=1, keepdims=True)
+        names = [f"i{j}" for j in range(n_chunks)]
+        rec._vectors = ItemVectors(
+            "bench-512", names, ["note"] * n_chunks, {n: j for j, n in enumerate(names)}, big
+        )
+        rows.append(
+            (
+                f"content neighbours, {n_chunks:,} one-chunk items",
+                timed(lambda i: rec.content(i), names[:: max(1, n_chunks // 50)]),
             )
         )
         print(
             f"related latency at {n_chunks:,} chunks / {len(ids):,} items "
-            f"({len(rec.vectors.ids):,} item vectors, graph {rec.graph.graph.n_edges:,} "
+            f"({n_vectors:,} item vectors, graph {graph_edges:,} "
             f"edges); cache build {build:.2f} s"
         )
-        rows.append(("keyphrase ranking with USE-m3 (24 candidates, KorQuAD paragraph)",
-                     _keyphrase_embedding_ms(queries // 4)))
+        rows.append(
+            (
+                "keyphrase ranking with USE-m3 (24 candidates, KorQuAD paragraph)",
+                _keyphrase_embedding_ms(queries // 4),
+            )
+        )
         print("| step | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
         for label, ms in rows:
             print(

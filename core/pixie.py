@@ -211,11 +211,12 @@ class ItemGraph:
         self,
         seeds: Mapping[str, float] | Sequence[str],
         *,
-        walkers: int = 2000,
+        walkers: int = 1200,
         steps: int = 8,
         alpha: float = 0.3,
         seed: int = 0,
         top: int = 200,
+        explain: bool = False,
     ) -> WalkResult:
         """Random walks with restarts from ``seeds`` (item id → weight)."""
         if not isinstance(seeds, Mapping):
@@ -236,16 +237,17 @@ class ItemGraph:
         pos = origin.copy()
         n_seeds = len(seed_rows)
         n_kinds = len(CONTEXT_KINDS)
-        visits = np.zeros(n_seeds * n, np.int64)
-        via = np.zeros(n_kinds * n, np.int64)
-        for _ in range(steps):
-            ctx = self.i2c.sample(pos, rng.random(len(pos)))
-            nxt = self.c2i.sample(ctx, rng.random(len(pos)))
-            kinds = self.ctx_kinds[ctx].astype(np.int64)
-            visits += np.bincount(origin_seed * n + nxt, minlength=n_seeds * n)
-            via += np.bincount(kinds * n + nxt, minlength=n_kinds * n)
-            restart = rng.random(len(pos)) < alpha
-            pos = np.where(restart, origin, nxt)
+        w = len(pos)
+        u = rng.random((steps, 3, w))
+        hops = np.empty((steps, w), np.int64)
+        kinds = np.empty((steps, w), np.int64)
+        for step in range(steps):
+            ctx = self.i2c.sample(pos, u[step, 0])
+            nxt = self.c2i.sample(ctx, u[step, 1])
+            hops[step] = nxt
+            kinds[step] = self.ctx_kinds[ctx]
+            pos = np.where(u[step, 2] < alpha, origin, nxt)
+        visits = np.bincount((origin_seed * n + hops).ravel(), minlength=n_seeds * n)
         per_item = visits.reshape(n_seeds, n)
         boosted = np.sqrt(per_item).sum(axis=0) ** 2
         boosted[origin] = 0.0  # the seeds themselves are not recommendations
@@ -253,14 +255,15 @@ class ItemGraph:
         hit = np.flatnonzero(boosted)
         if len(hit) > top:
             hit = hit[np.argsort(-boosted[hit], kind="stable")[:top]]
-        via2 = via.reshape(n_kinds, n)
         scores = {self.item_ids[i]: float(boosted[i]) / total for i in hit} if total else {}
-        via_out = {
-            self.item_ids[i]: {
-                CONTEXT_KINDS[k]: int(via2[k, i]) for k in range(n_kinds) if via2[k, i]
-            }
-            for i in hit
-        }
+        via_out: dict[str, dict[str, int]] = {}
+        if explain:  # which kind of context each visit came through (for tests and tuning)
+            via = np.bincount((kinds * n + hops).ravel(), minlength=n_kinds * n)
+            via2 = via.reshape(n_kinds, n)
+            for i in hit:
+                via_out[self.item_ids[i]] = {
+                    CONTEXT_KINDS[k]: int(via2[k, i]) for k in range(n_kinds) if via2[k, i]
+                }
         return WalkResult(scores, via_out, int(len(pos) * steps))
 
 

@@ -101,6 +101,8 @@ class Recommender:
         self.use_events = use_events
         #: How keyphrases are searched: "bm25" (words, Korean-stemmed; fast) or "hybrid".
         self.keyword_method = "bm25"
+        #: MMR trade-off: 0 = pure relevance, 1 = pure novelty.
+        self.diversity = 0.3
         self._vectors: ItemVectors | None = None
         self._vectors_key: tuple[Any, ...] | None = None
         self._graph: LibraryGraph | None = None
@@ -193,7 +195,9 @@ class Recommender:
             out.append((other, score, _WALK_REASONS[kind] if kind else "nearby in your library"))
         return out
 
-    def keywords(self, item_id: str, k: int = 50) -> list[tuple[str, float, str]]:
+    def keywords(
+        self, item_id: str, k: int = 50, *, cached_only: bool = False
+    ) -> list[tuple[str, float, str]]:
         found = store.find_brief(self.db, item_id)
         if found is None:
             return []
@@ -201,6 +205,8 @@ class Recommender:
         if key in self._keywords:
             self._keywords.move_to_end(key)
             return self._keywords[key][:k]
+        if cached_only:
+            return []
         text = self._item_text(item_id, found[0].kind, found[0].title)
         vecs = self.vectors
         doc_vector = None
@@ -214,6 +220,17 @@ class Recommender:
         while len(self._keywords) > 512:
             self._keywords.popitem(last=False)
         return results[:k]
+
+    def warm(self, item_ids: Iterable[str], should_cancel: Callable[[], bool] | None = None) -> int:
+        """Compute and cache the keyword searches of these items (e.g. on a worker thread
+        right after a fast first fill, or at idle for recently changed items)."""
+        done = 0
+        for item_id in item_ids:
+            if should_cancel and should_cancel():
+                break
+            self.keywords(item_id)
+            done += 1
+        return done
 
     def _keyphrase_embedder(self) -> Any | None:
         """The given embedder; with "auto", the packaged one that wrote the stored vectors."""
@@ -254,13 +271,16 @@ class Recommender:
         *,
         session_items: Sequence[str] | None = None,
         sources: Sequence[str] = SOURCES,
-        diversity: float = 0.3,
+        diversity: float | None = None,
+        fast: bool = False,
     ) -> list[Recommendation]:
         """Up to ``limit`` recommendations for the item just opened.
 
         ``exclude``: what is on screen. ``session_items``: items opened earlier in this session,
         most recent first (default: read from the event log; they are excluded as "just seen").
         Unknown ids raise :class:`NotFoundError`; a deleted item gets recency-based answers.
+        ``fast``: skip the keyword searches unless cached (first fill of the panel; call
+        :meth:`warm` on a worker, then ``related`` again to refine).
         """
         found = store.find_brief(self.db, item_id)
         if found is None:
@@ -281,12 +301,12 @@ class Recommender:
             if "walk" in sources:
                 gathered["walk"] = self.walk(item_id, session_items, want)
             if "keywords" in sources:
-                gathered["keywords"] = self.keywords(item_id, want)
+                gathered["keywords"] = self.keywords(item_id, want, cached_only=fast)
         have = sum(1 for lst in gathered.values() for i, _, _ in lst if i not in banned)
         if "recent" in sources and (have < limit or sources == ("recent",)):
             gathered["recent"] = self.recent(want + len(banned))
         fused = self._fuse(gathered, banned)
-        return self._finish(fused, limit, diversity)
+        return self._finish(fused, limit, self.diversity if diversity is None else diversity)
 
     def _fuse(
         self, gathered: Mapping[str, list[tuple[str, float, str]]], banned: set[str]

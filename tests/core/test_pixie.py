@@ -22,7 +22,7 @@ def _two_clusters() -> GraphBuilder:
 
 def test_walk_ranks_close_items_first_and_excludes_seed():
     graph = _two_clusters().build()
-    result = graph.walk({"a": 1.0}, walkers=2000, steps=8, seed=1)
+    result = graph.walk({"a": 1.0}, walkers=2000, steps=8, seed=1, explain=True)
     assert "a" not in result.scores
     ranked = sorted(result.scores, key=lambda k: -result.scores[k])
     assert ranked[0] == "b"  # co-opened in two sessions
@@ -85,7 +85,7 @@ def test_library_graph_from_events_links_tags_and_skips_deleted(library):
     graph = lg.graph
     assert gone not in graph.index  # deleted items drop out of the graph, events or not
     assert graph.degree(a) >= 2  # link + tag
-    walk = graph.walk([a], seed=0)
+    walk = graph.walk([a], seed=0, explain=True)
     assert {b, c} <= set(walk.scores)
     assert walk.via[b].get("link", 0) > 0 and walk.via[c].get("tag", 0) > 0
     assert d in graph.walk([b], seed=0).scores  # opened together

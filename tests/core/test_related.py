@@ -273,3 +273,12 @@ def test_on_open_logs_open_and_impression(lib):
     kinds = [e.kind for e in rec.events.events()]
     assert kinds == ["open", "impression", "open", "impression"]
     assert rec.events.panel_stats().items_shown == len(first) + len(second)
+
+
+def test_fast_first_fill_then_warm(lib):
+    rec = Recommender(lib, embedder=HashEmbedder(), use_searcher=False)
+    fast = rec.related(lib.ids["coffee"], 5, session_items=[], fast=True)
+    assert all("keywords" not in r.sources for r in fast)
+    assert rec.warm([lib.ids["coffee"]]) == 1
+    full = rec.related(lib.ids["coffee"], 5, session_items=[], fast=True)
+    assert any("keywords" in r.sources for r in full)  # now cached
