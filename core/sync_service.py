@@ -407,7 +407,7 @@ class SyncService:
         )
         asyncio.run(node.run(on_ready))
 
-    def sync_now(self, target: str, *, timeout: float = 300.0) -> Any:
+    def sync_now(self, target: str, *, timeout: float = 300.0, progress: Any = None) -> Any:
         """One sync round with a paired device (name, ID prefix or host:port)."""
         import asyncio
 
@@ -426,7 +426,15 @@ class SyncService:
                 )
             host, port = split_address(peer.address)
         report = asyncio.run(
-            run_peer(self, self.identity, host, port, expected_device=expected, timeout=timeout)
+            run_peer(
+                self,
+                self.identity,
+                host,
+                port,
+                expected_device=expected,
+                timeout=timeout,
+                progress=progress,
+            )
         )
         if report.error:
             raise SyncError(f"Sync with {host}:{port} did not finish: {report.error}")

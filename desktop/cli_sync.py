@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from desktop.cli_support import open_library, present_errors
+from desktop.cli_support import open_library, present_errors, progress_bar
 
 
 def _service(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -133,7 +133,14 @@ def sync_serve(
 @present_errors
 def sync_now(ctx: click.Context, target: str, timeout: float) -> None:
     """One sync round with a paired device (name, ID prefix or host:port)."""
-    report = _service(ctx).sync_now(target, timeout=timeout)
+    with progress_bar("Syncing documents") as advance:
+        seen = [0]
+
+        def progress(done: int, total: int, note: str) -> None:
+            advance(done - seen[0], total=total, note=note)
+            seen[0] = done
+
+        report = _service(ctx).sync_now(target, timeout=timeout, progress=progress)
     click.echo(
         f"Synced with {report.device_id[:7]}: {report.updates_in} updates in, "
         f"{report.updates_out} out, {report.blobs_in} photos, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
@@ -26,6 +27,7 @@ async def run_peer(
     one_round: bool = True,
     timeout: float | None = 300.0,
     hub: Hub | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> SessionReport:
     """Connect to ``host:port``, check its device ID, then sync (one round or until closed)."""
     address = f"{host}:{port}"
@@ -63,7 +65,9 @@ async def run_peer(
             raise UnpairedDeviceError(
                 f"The device at {address} ({device}) is not paired; nothing was sent."
             )
-        session = PeerSession(replica, hub or Hub(replica), conn, device, address=address)
+        session = PeerSession(
+            replica, hub or Hub(replica), conn, device, address=address, progress=progress
+        )
         return await session.run(one_round=one_round, timeout=timeout)
     finally:
         await conn.close()

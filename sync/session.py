@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -196,8 +196,11 @@ class PeerSession(_Base):
         conn: Connection,
         device_id: str,
         address: str | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> None:
         super().__init__(replica, hub, conn, f"peer:{device_id}")
+        self.progress = progress  # (documents received, documents expected, doc id)
+        self._received = 0
         self.device_id = device_id
         self.address = address
         self.report = SessionReport(device_id)
@@ -231,9 +234,12 @@ class PeerSession(_Base):
             waiters: list[asyncio.Future[Any]] = list(tasks)
             if one_round:
                 waiters.append(asyncio.ensure_future(self._done.wait()))
-            done, _ = await asyncio.wait(
+            done, pending = await asyncio.wait(
                 waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
+            for waiter in pending:
+                if waiter not in tasks:
+                    waiter.cancel()
             if not done:
                 self.report.error = "timed out"
             for task in done:
@@ -241,6 +247,8 @@ class PeerSession(_Base):
                     exc = task.exception()
                     self.report.error = getattr(exc, "user_message", repr(exc))
             if one_round:
+                if not self._done.is_set() and not self.report.error:
+                    self.report.error = "the connection closed before the round finished"
                 await self.conn.close(1000, "round complete")
         except SyncError as exc:
             self.report.error = exc.user_message
@@ -297,11 +305,15 @@ class PeerSession(_Base):
             if isinstance(env, DocFrame) and isinstance(env.message, (SyncStep2, SyncUpdate)):
                 self.replica.check_doc_id(env.doc_id)
                 updates.append((env.doc_id, env.message.update))
+                if isinstance(env.message, SyncStep2):
+                    self._received += 1
                 continue
             await self._apply(updates)
             updates = []
             await self._handle(env)
         await self._apply(updates)
+        if self.progress is not None and self._received:
+            self.progress(self._received, max(self._received, len(self._announced)), "")
         self._check_done()
 
     async def _apply(self, updates: list[tuple[str, bytes]]) -> None:
