@@ -83,6 +83,7 @@ def main() -> None:
         t = time.perf_counter()
         path = assemble(QWEN_05B, Path(tmp))
         assemble_s = time.perf_counter() - t
+        size_mib = path.stat().st_size / 2**20
         t = time.perf_counter()
         assemble(QWEN_05B, Path(tmp))
         cached_s = time.perf_counter() - t
@@ -115,7 +116,7 @@ def main() -> None:
         d_prompt, d_gen, d_n = bench_direct(direct, tokens, args.gen, args.runs)
         direct.close()
 
-    print(f"model: {QWEN_05B.name}, {path.stat().st_size / 2**20:.0f} MiB, ctx {CTX}, "
+    print(f"model: {QWEN_05B.name}, {size_mib:.0f} MiB, ctx {CTX}, "
           f"{threads} threads, prompt {len(tokens)} tokens, generate {args.gen} "
           f"(ours {o_n}, direct {d_n}), median of {args.runs}")  # fmt: skip
     print(f"{'':28}{'ours':>10}{'direct':>10}{'ratio':>8}")
