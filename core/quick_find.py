@@ -41,15 +41,25 @@ class QuickFinder:
         self.library = library
         self._rows: list[tuple[str, str, str, str]] = []  # (folded title, id, kind, title)
         self._loaded_at = 0.0
+        self._signature: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
+        """Reload the titles when the newest change or the count moved (checked every 2 s:
+        the check is one cheap query, a reload reads every item)."""
         now = time.monotonic()
         if self._rows and now - self._loaded_at < _REFRESH_SECONDS:
             return
+        self._loaded_at = now
+        newest = self.library.list_items(limit=1)
+        signature = (newest[0].id, newest[0].updated_at) if newest else None
+        if self._rows and signature == self._signature:
+            stats = self.library.stats()
+            if stats.notes + stats.photos == len(self._rows):
+                return
         rows = self.library.list_items(limit=_MAX_ITEMS)
         self._rows = [(r.title.casefold(), r.id, r.kind, r.title) for r in rows]
-        self._loaded_at = now
+        self._signature = signature
 
     def search(self, query: str, limit: int = 20) -> QuickResults:
         words = query.casefold().split()

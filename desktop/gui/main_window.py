@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.ops = Operations(self.presenter.present)
         self._pending_loads = 0
         self._counts: tuple[int, int] | None = None
+        self._closed = False
 
         # sidebar
         self.sidebar = QListWidget(self)
@@ -177,42 +178,66 @@ class MainWindow(QMainWindow):
     # -- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Fill the lists (off the GUI thread) and start the status poll."""
+        """Fill the lists (off the GUI thread); ``ready`` once the visible one is filled.
+        The other lists, completion titles and the status poll follow in the background."""
         library = self.library
-        self._pending_loads = 2
-        self.ops.query(
-            lambda: library.list_items("note", limit=MAX_NOTES_LISTED), self._notes_loaded
+        self.notes_model.set_source(
+            lambda offset, limit: library.list_items("note", limit=limit, offset=offset),
+            self.ops,
         )
-        self.ops.query(lambda: group_by_day(library.photos.grid_rows()), self._photos_loaded)
+        self._pending_loads = 1
+        if self.sidebar.currentRow() == PHOTOS:
+            self.load_photos(self._loaded_one)
+            self.notes_model.reload()
+        else:
+            self.notes_model.reload(self._loaded_one)
+            QTimer.singleShot(200, self.load_photos)
         self.load_tags()
-        self.status.start()
+        self.load_titles()
 
     def _loaded_one(self) -> None:
         self._pending_loads -= 1
         if self._pending_loads == 0:
+            if not self.status.timer.isActive():
+                # Status (indexer, sync, models) after the lists: its imports stay off the
+                # start-up path.
+                QTimer.singleShot(300, self._start_status)
             self.ready.emit()
 
-    def _notes_loaded(self, rows: list[Any]) -> None:
-        self.notes_model.set_rows(rows)
-        self.editor.set_titles([r.title for r in rows if r.title])
-        self._loaded_one()
+    def _start_status(self) -> None:
+        if not self._closed:
+            self.status.start()
 
-    def _photos_loaded(self, entries: list[Any]) -> None:
-        self.photo_grid.grid_model.set_entries(entries)
-        self._loaded_one()
+    def load_photos(self, done: Any = None) -> None:
+        library = self.library
+
+        def loaded(entries: list[Any]) -> None:
+            self.photo_grid.grid_model.set_entries(entries)
+            if done is not None:
+                done()
+
+        self.ops.query(lambda: group_by_day(library.photos.grid_rows()), loaded)
+
+    def load_titles(self) -> None:
+        """Every note title, for ``[[`` completion."""
+        library = self.library
+
+        def titles() -> list[str]:
+            rows = library.list_items("note", limit=MAX_NOTES_LISTED)
+            return sorted({r.title for r in rows if r.title})
+
+        self.ops.query(titles, self.editor.set_titles)
 
     def load_tags(self) -> None:
         library = self.library
         self.ops.query(library.tag_counts, self.tags_model.set_rows)
 
     def reload_lists(self) -> None:
-        self._pending_loads = 2
-        library = self.library
-        self.ops.query(
-            lambda: library.list_items("note", limit=MAX_NOTES_LISTED), self._notes_loaded
-        )
-        self.ops.query(lambda: group_by_day(library.photos.grid_rows()), self._photos_loaded)
+        self._pending_loads = 1
+        self.notes_model.reload(self._loaded_one)
+        self.load_photos()
         self.load_tags()
+        self.load_titles()
 
     def _state_changed(self, state: Any) -> None:
         counts = (state.notes, state.photos)
@@ -275,11 +300,20 @@ class MainWindow(QMainWindow):
         self.open_item(index.data(KIND_ROLE), index.data(ID_ROLE))
 
     def _follow_link(self, url: str) -> None:
-        if url.startswith("saem:"):
-            title = url.removeprefix("saem:").casefold()
-            match = next((r for r in self.notes_model.rows if r.title.casefold() == title), None)
-            if match is not None:
-                self.open_item("note", match.id)
+        if not url.startswith("saem:"):
+            return
+        title = url.removeprefix("saem:").casefold()
+        library = self.library
+
+        def find() -> str | None:
+            from core.quick_find import QuickFinder
+
+            hits = QuickFinder(library).search(title, limit=50).hits
+            return next(
+                (h.item_id for h in hits if h.kind == "note" and h.title.casefold() == title), None
+            )
+
+        self.ops.query(find, lambda note_id: note_id and self.open_item("note", note_id))
 
     def _note_saved(self, note_id: str) -> None:
         library = self.library
@@ -357,6 +391,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         self.editor.save_now()
         self.save_state()
         self.status.timer.stop()

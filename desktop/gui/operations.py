@@ -1,12 +1,16 @@
 """Running library work off the GUI thread (Anki's ``CollectionOp`` / ``QueryOp`` pattern).
 
-Two single-thread executors:
+Three single-thread executors:
 
 * ``db`` — short reads and edits (note saves, list pages, palette searches). One thread, so
   operations on the library run in the order they were asked.
 * ``long`` — long work (imports, indexing) that reports progress and can be cancelled; it
-  runs beside ``db`` so the palette stays responsive during an import. The ``Database`` has
-  its own lock, so the two threads never use the SQLite connection at the same time.
+  runs beside ``db`` so the palette stays responsive during an import;
+* ``fast`` — quick lookups in memory (the palette's title matches) that must not queue
+  behind a slow query.
+
+The ``Database`` has its own lock, so the threads never run statements on the SQLite
+connection at the same time.
 
 Results and errors come back on the GUI thread through a queued Qt signal. Errors that are
 not handled by the caller go to the window's one :class:`~desktop.gui.errors.ErrorPresenter`.
@@ -65,6 +69,7 @@ class Operations(QObject):
         self._bridge = _Bridge()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saem-db")
         self._long = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saem-long")
+        self._fast = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saem-fast")
         self._on_error = on_error
         self._in_flight = 0
         self._closed = False
@@ -89,6 +94,16 @@ class Operations(QObject):
     ) -> Future[Any] | None:
         """Run ``work()`` on the db thread; ``on_success(result)`` runs on the GUI thread."""
         return self._submit(self._db, work, on_success, on_error)
+
+    def fast(
+        self,
+        work: Callable[[], Any],
+        on_success: Callback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> Future[Any] | None:
+        """Run quick, mostly in-memory ``work()`` (palette title matches) that must never wait
+        behind a slow query on the db thread."""
+        return self._submit(self._fast, work, on_success, on_error)
 
     def long(
         self,
@@ -146,11 +161,12 @@ class Operations(QObject):
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until queued work has run (tests and shutdown); GUI callbacks still queue."""
-        for pool in (self._db, self._long):
+        for pool in (self._db, self._long, self._fast):
             pool.submit(lambda: None).result(timeout=timeout)
 
     def shutdown(self) -> None:
         """Stop accepting work and wait for what is running (called when the window closes)."""
         self._closed = True
         self._long.shutdown(wait=True, cancel_futures=True)
+        self._fast.shutdown(wait=True, cancel_futures=True)
         self._db.shutdown(wait=True, cancel_futures=False)

@@ -231,6 +231,7 @@ class SearchPalette(QFrame):
     open_item = Signal(str, str)  # kind, item id
     ask = Signal(str)  # a question for the assistant
     results_shown = Signal(int)  # generation whose results are now painted
+    index_results_shown = Signal(int)  # ... including the search index's hits
 
     def __init__(self, library: Any, ops: Operations, parent: QWidget) -> None:
         super().__init__(parent)
@@ -240,6 +241,8 @@ class SearchPalette(QFrame):
         self._generation = 0
         self._engine: Any = None
         self._quick: Any = None
+        # [generation, index hits, title hits] of the results on screen
+        self._found: list[Any] = [0, None, None]
         self._deep_timer = QTimer(self)
         self._deep_timer.setSingleShot(True)
         self._deep_timer.setInterval(DEEP_SEARCH_MS)
@@ -318,15 +321,10 @@ class SearchPalette(QFrame):
             self._run(self._generation, query, self._matching_commands(query), deep=True)
 
     def _run(self, generation: int, query: str, commands: list[PaletteRow], *, deep: bool) -> None:
-        def work() -> tuple[int, list[PaletteRow] | None]:
-            if generation != self._generation:
-                return generation, None  # a newer keystroke already queued its own search
-            return generation, [hit_to_row(h) for h in self._search(query, deep=deep)]
+        """Phase 1 (fast thread): title matches, painted at once. Phase 2 (db thread): index
+        hits (keywords per keystroke; the hybrid search after a pause) merged above them."""
 
-        def done(result: tuple[int, list[PaletteRow] | None]) -> None:
-            gen, rows = result
-            if rows is None or gen != self._generation:
-                return
+        def finish(gen: int, rows: list[PaletteRow]) -> None:
             ask = PaletteRow(
                 "ask",
                 f"Ask: {query}",
@@ -335,30 +333,65 @@ class SearchPalette(QFrame):
             )
             self._show(gen, [*rows, *commands, ask])
 
-        self.ops.query(work, done)
+        def titles() -> tuple[int, list[Any] | None]:
+            if generation != self._generation:
+                return generation, None
+            return generation, [hit_to_row(h) for h in self._titles(query)]
 
-    def _search(self, query: str, *, deep: bool) -> list[Any]:
-        """Runs on the db worker: index hits first, then title matches not already listed."""
+        def render(gen: int) -> None:
+            index_hits = self._found[1] or []
+            seen = {h.item_id for h in index_hits}
+            title_hits = [h for h in self._found[2] or [] if h.item_id not in seen]
+            finish(gen, (index_hits + title_hits)[:LIMIT])
+
+        def arrived(result: tuple[int, list[Any] | None], slot: int) -> None:
+            gen, hits = result
+            if hits is None or gen != self._generation:
+                return
+            if self._found[0] != gen:
+                self._found = [gen, None, None]
+            self._found[slot] = hits
+            render(gen)
+            if slot == 1:
+                self.index_results_shown.emit(gen)
+
+        def titles_done(result: tuple[int, list[Any] | None]) -> None:
+            arrived(result, 2)
+
+        def indexed() -> tuple[int, list[Any] | None]:
+            if generation != self._generation:
+                return generation, None  # a newer keystroke already queued its own search
+            return generation, [hit_to_row(h) for h in self._index_hits(query, deep=deep)]
+
+        def indexed_done(result: tuple[int, list[Any] | None]) -> None:
+            arrived(result, 1)
+
+        if not deep:
+            self.ops.fast(titles, titles_done)
+        self.ops.query(indexed, indexed_done)
+
+    def _titles(self, query: str) -> list[Any]:
         from core.quick_find import QuickFinder
 
         if self._quick is None:
             self._quick = QuickFinder(self.library)
+        return list(self._quick.search(query, limit=LIMIT).hits)
+
+    def _index_hits(self, query: str, *, deep: bool) -> list[Any]:
+        """Runs on the db worker: the Searcher's hits (plus titles when there is no index)."""
         if self._engine is None:
             self._engine = _make_engine(self.library)
-        hits: list[Any] = []
-        if self._engine is not None:
-            try:
-                found = (
-                    self._engine.search(query, limit=LIMIT)
-                    if deep
-                    else self._engine.suggest(query, limit=LIMIT)
-                )
-                hits = list(found.hits)
-            except USER_ERRORS:
-                hits = []  # e.g. a query the index cannot parse yet: titles still match
-        seen = {h.item_id for h in hits}
-        titles = [h for h in self._quick.search(query, limit=LIMIT).hits if h.item_id not in seen]
-        return (hits + titles)[:LIMIT]
+        if self._engine is None:
+            return self._titles(query)
+        try:
+            found = (
+                self._engine.search(query, limit=LIMIT)
+                if deep
+                else self._engine.suggest(query, limit=LIMIT)
+            )
+        except USER_ERRORS:
+            return []  # e.g. a query the index cannot parse yet: titles still match
+        return list(found.hits)
 
     def _matching_commands(self, query: str) -> list[PaletteRow]:
         words = query.casefold().split()
