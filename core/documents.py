@@ -29,23 +29,39 @@ class DocumentCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._docs: OrderedDict[str, CrdtDoc] = OrderedDict()
+        self._upto: dict[str, int] = {}  # last log id each cached document reflects
 
     def _load(self, doc_id: str, cls: type[D]) -> D:
         cached = self._docs.get(doc_id)
-        if cached is not None:
+        if cached is not None and self._catch_up(doc_id, cached):
             self._docs.move_to_end(doc_id)
             return cached  # type: ignore[return-value]
         snapshot, upto = crdt_log.snapshot_of(self.db, doc_id)
-        updates = [u.data for u in crdt_log.updates_after(self.db, doc_id, upto)]
-        doc = cls(snapshot, updates)
+        logged = crdt_log.updates_after(self.db, doc_id, upto)
+        doc = cls(snapshot, [u.data for u in logged])
         self._docs[doc_id] = doc
+        self._upto[doc_id] = logged[-1].id if logged else upto
         while len(self._docs) > _CACHE_SIZE:
             oldest = next(iter(self._docs))
             if oldest == LIBRARY_DOC_ID:
                 self._docs.move_to_end(oldest)
                 continue
             self._docs.pop(oldest)
+            self._upto.pop(oldest, None)
         return doc
+
+    def _catch_up(self, doc_id: str, doc: CrdtDoc) -> bool:
+        """Apply what other processes (e.g. `saem sync serve`) logged since we loaded the doc,
+        so a local edit is never diffed against stale text. False: reload from the log."""
+        upto = self._upto.get(doc_id, 0)
+        if crdt_log.snapshot_of_upto(self.db, doc_id) > upto:
+            return False  # compacted past what we saw: the rows we missed are gone
+        newer = crdt_log.updates_after(self.db, doc_id, upto)
+        for update in newer:
+            doc.apply_update(update.data)  # our own updates come back too: a no-op
+        if newer:
+            self._upto[doc_id] = newer[-1].id
+        return True
 
     def library(self) -> LibraryDoc:
         return self._load(LIBRARY_DOC_ID, LibraryDoc)
@@ -67,8 +83,10 @@ class DocumentCache:
     def forget(self, doc_id: str | None = None) -> None:
         if doc_id is None:
             self._docs.clear()
+            self._upto.clear()
         else:
             self._docs.pop(doc_id, None)
+            self._upto.pop(doc_id, None)
 
     @contextmanager
     def committing(self, *doc_ids: str) -> Iterator[None]:

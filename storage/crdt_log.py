@@ -83,3 +83,12 @@ def update_count(db: Database, doc_id: str | None = None) -> int:
     if doc_id is None:
         return int(db.scalar("SELECT COUNT(*) FROM crdt_updates"))
     return int(db.scalar("SELECT COUNT(*) FROM crdt_updates WHERE doc_id = ?", (doc_id,)))
+
+
+def snapshot_of_upto(db: Database, doc_id: str) -> int:
+    """The last update id a document's snapshot covers (0 without a snapshot); cheap."""
+    return int(
+        db.scalar(
+            "SELECT COALESCE(MAX(upto_id), 0) FROM crdt_snapshots WHERE doc_id = ?", (doc_id,)
+        )
+    )

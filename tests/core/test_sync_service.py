@@ -206,3 +206,27 @@ def test_compaction_keeps_pending_updates_until_their_dependency_arrives(pair, t
     assert "three" in merged and "four" in merged and "b5" in merged
     exchange(sb, sa)
     assert a.notes.get(note).body == merged
+
+
+def test_a_second_process_writing_the_log_does_not_make_cached_documents_stale(tmp_path):
+    """E.g. the GUI holds a note while `saem sync serve` (another process) applies a remote
+    edit: the GUI's next edit must merge, not re-insert the remote text as its own."""
+    path = tmp_path / "lib"
+    with Library(path) as gui, Library(path) as server, Library(tmp_path / "remote") as remote:
+        note = gui.notes.create("first line\n")
+        gui.notes.get(note)  # cached in the GUI process
+        ss, sr = SyncService(server), SyncService(remote)
+        exchange(ss, sr)
+        remote.notes.edit(note, "first line\nremote line\n")
+        exchange(sr, ss)  # the serving process persists the remote edit
+        body = gui.notes.get(note).body  # the GUI re-reads the row …
+        assert body == "first line\nremote line\n"
+        gui.notes.edit(note, body + "gui line\n")  # … and the user types
+        assert gui.docs.note(note).text == "first line\nremote line\ngui line\n"
+        exchange(ss, sr)
+        assert remote.notes.get(note).body == "first line\nremote line\ngui line\n"
+        ss.compact(min_updates=1)  # compaction by the other process is handled too
+        server.notes.edit(note, "first line\nremote line\ngui line\nserver line\n")
+        ss.compact(min_updates=1)
+        gui.notes.edit(note, gui.notes.get(note).body + "again\n")
+        assert gui.docs.note(note).text.count("server line") == 1
