@@ -80,13 +80,18 @@ class Searcher:
         *,
         config: FusionConfig | None = None,
         dense: bool = True,
+        hnsw_threshold: int | None = None,
     ) -> None:
         self.library = library
         self.db = library.db
         self.config = config or FusionConfig()
         self.dense_enabled = dense
         self._embedder = embedder
-        self._vectors = VectorCache(self.db)
+        self._vectors = (
+            VectorCache(self.db)
+            if hnsw_threshold is None
+            else VectorCache(self.db, hnsw_threshold=hnsw_threshold)
+        )
 
     # -- public -------------------------------------------------------------------------------
 

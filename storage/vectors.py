@@ -128,3 +128,13 @@ def target_model(db: Database) -> str | None:
 
 def set_target_model(db: Database, model_id: str | None) -> None:
     _set(db, TARGET_KEY, model_id)
+
+
+def owner_ids(db: Database, model_id: str, owner_kind: str = "chunk") -> list[str]:
+    return [
+        r[0]
+        for r in db.query(
+            "SELECT owner_id FROM vectors WHERE model_id = ? AND owner_kind = ?",
+            (model_id, owner_kind),
+        )
+    ]

@@ -206,3 +206,24 @@ def test_make_snippet_windows_and_highlights() -> None:
     snippet, spans = make_snippet(text, ["target"])
     assert snippet.startswith("…") and snippet.endswith("…")
     assert [snippet[a:b] for a, b in spans] == ["target"]
+
+
+def test_hnsw_index_is_updated_incrementally(library: Library, indexed: dict) -> None:
+    pytest.importorskip("usearch")
+    from core.vector_index import HnswIndex
+
+    s = Searcher(library, HashEmbedder(), hnsw_threshold=1)
+    assert _ids(s.search("protein intake adults", method="dense"))[0] == indexed["protein"]
+    assert isinstance(s._vectors.index("test-hash-64"), HnswIndex)
+    library.notes.edit(indexed["protein"], "# Protein intake\n\nnow about zebra crossings")
+    note = library.notes.create("# Adults protein\n\nprotein intake of adults")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    index = s._vectors.index("test-hash-64")
+    assert isinstance(index, HnswIndex)
+    assert _ids(s.search("protein intake adults", method="dense"))[0] == note
+    # the replaced chunk's old vector left the graph
+    assert (
+        len(index)
+        == len(set(index.owners()))
+        == library.db.scalar("SELECT COUNT(*) FROM vectors WHERE owner_kind = 'chunk'")
+    )
