@@ -81,7 +81,7 @@ class Recommender:
         use_searcher: bool = True,
         clock: Callable[[], float] = time.time,
         check_every: float = 5.0,
-        events_rebuild: int = 25,
+        events_rebuild: int = 100,
         vector_cache: Any | None = None,
         use_events: bool = True,
     ) -> None:

@@ -257,6 +257,8 @@ DEFAULT_CONFIGS: dict[str, tuple[str, ...]] = {
     "intent walk": ("walk",),
     "intent keywords": ("keywords",),
     "blend": SOURCES,
+    "blend without keywords": ("content", "walk", "recent"),
+    "blend without walk": ("content", "keywords", "recent"),
 }
 
 
