@@ -443,9 +443,10 @@ def load_item_vectors(db: Any, model_id: str | None, cache: Any | None = None) -
     parts: list[tuple[list[str], np.ndarray]] = []
     for kind in ("chunk", "photo"):
         index = cache.index(model_id, kind) if cache is not None else None
-        if index is not None:
-            if len(index):
-                parts.append((list(index.item_ids), index.matrix))
+        matrix = getattr(index, "matrix", None)  # exact indexes only (HNSW keeps no matrix)
+        if index is not None and matrix is not None and len(matrix) == len(index.item_ids):
+            if len(matrix):
+                parts.append((list(index.item_ids), matrix))
             continue
         rows = vector_store.load_vectors(db, model_id, kind)
         if rows:

@@ -282,3 +282,17 @@ def test_fast_first_fill_then_warm(lib):
     assert rec.warm([lib.ids["coffee"]]) == 1
     full = rec.related(lib.ids["coffee"], 5, session_items=[], fast=True)
     assert any("keywords" in r.sources for r in full)  # now cached
+
+
+def test_hnsw_search_index_falls_back_to_sqlite_vectors(lib):
+    pytest.importorskip("usearch")
+    from core.vector_index import HnswIndex
+
+    class HnswCache:  # what VectorCache returns above its exact-search size
+        def index(self, model_id, owner_kind="chunk"):
+            hnsw = HnswIndex(64)
+            hnsw.add(["x"], [lib.ids["dog"]], np.ones((1, 64), np.float32) / 8)
+            return hnsw
+
+    rec = Recommender(lib, embedder=HashEmbedder(), vector_cache=HnswCache())
+    assert titles(rec.related(lib.ids["dog"], 2, session_items=[]))[:2] == ["travel", "dog2"]
