@@ -122,6 +122,8 @@ class Recommender:
 
     def refresh(self, *, force: bool = False) -> None:
         """Rebuild the caches that are out of date (all of them with ``force``)."""
+        if self._vectors is None:
+            _single_blas_thread()
         now = self.clock()
         if not force and now - self._checked_at < self.check_every:
             return
@@ -397,6 +399,16 @@ class Recommender:
                 "reasons": list(rec.sources),
             },
         )
+
+
+def _single_blas_thread() -> None:
+    """One BLAS thread for this process, as the search's USE-m3 loader also sets: our products
+    are small, and on 2 busy cores a second OpenBLAS thread makes them ~10x slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 # -- item vectors and keyword search -------------------------------------------------------------
