@@ -12,6 +12,7 @@ the query embedding is the real USE-m3 call. Usage:
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import resource
 import statistics
@@ -180,7 +181,8 @@ EN = _vocabulary(EN, 6000, False, 2)
 
 def _word(rng: random.Random, pool: list[str]) -> str:
     # Zipf-like frequencies: a few words are in most texts, most words are rare
-    return pool[min(len(pool) - 1, int(rng.paretovariate(0.8)) - 1)]
+    # rank r drawn log-uniformly: P(r) ∝ 1/r, Zipf's law (the top word is ~10% of tokens)
+    return pool[min(len(pool) - 1, int(math.exp(rng.random() * math.log(len(pool)))) - 1)]
 
 
 def sentence(rng: random.Random) -> str:

