@@ -19,6 +19,7 @@ from storage.chunks import NewChunk, OcrLineRow
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+LABEL_MIN_SCORE = 0.15
 MONTHS = [
     "January",
     "February",
@@ -44,6 +45,8 @@ class PhotoDerived:
     place: str | None = None
     taken_at: str | None = None
     people: int = 0
+    colors: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # raw classifier labels ("golden retriever")
     semantic_vector: Any = None
     analyzed: bool = False
 
@@ -112,6 +115,12 @@ def analyze(library: Any, item: Any, *, ocr: Any, tagger: Any, text_embedder: An
         dict.fromkeys(t.tag.lower() for t in getattr(result, "tags", []) or [] if t.tag)
     )
     derived.people = int(getattr(result, "people", 0) or 0)
+    derived.colors = [str(c) for c in getattr(result, "colors", []) or []]
+    derived.labels = [
+        str(label)
+        for label, score in getattr(result, "raw_labels", []) or []
+        if score >= LABEL_MIN_SCORE
+    ][:5]
     derived.place = getattr(result, "place", None) or derived.place
     derived.semantic_vector = getattr(result, "semantic_vector", None)
     return derived
@@ -124,6 +133,7 @@ def photo_chunks(title: str, derived: PhotoDerived) -> list[NewChunk]:
     if derived.caption.strip():
         out += [NewChunk("caption", c.text, c.start, c.end) for c in chunk_plain(derived.caption)]
     words = [f"#{t}" for t in dict.fromkeys(derived.user_tags + derived.auto_tags)]
+    words += list(dict.fromkeys(derived.labels + derived.colors))
     if derived.people:
         words.append("person" if derived.people == 1 else f"{derived.people} people")
     if derived.place:

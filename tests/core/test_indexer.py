@@ -223,3 +223,32 @@ def test_vectors_are_normalized_float32(library: Library) -> None:
     rows = vector_store.load_vectors(library.db, "test-hash-64")
     vec = np.frombuffer(rows[0][2], dtype="<f4")
     assert vec.shape == (64,) and abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
+
+
+def test_photo_analysis_writes_ocr_lines_and_text_chunks(library: Library, tmp_path: Path) -> None:
+    pytest.importorskip("core.photo_analysis")
+    from models.protocols import OcrLine
+
+    class FixedOcr:
+        """Fake OCR engine at the OcrEngine Protocol boundary: always reads two lines."""
+
+        model_id = "fixed-ocr"
+
+        def read(self, image: object) -> list[OcrLine]:
+            return [
+                OcrLine("TOTAL 12,000원", 0.93, (1, 2, 30, 8), 0, 0, "fixed"),
+                OcrLine("아메리카노 2잔", 0.88, (1, 10, 30, 16), 0, 1, "fixed"),
+            ]
+
+        def close(self) -> None:
+            pass
+
+    photo, _ = library.photos.add(_photo(tmp_path / "receipt.jpg"))
+    report = Indexer(library, HashEmbedder(), ocr=FixedOcr(), auto_models=False).run()
+    assert report.failed == 0, report.errors
+    lines = chunk_store.ocr_lines_of(library.db, photo)
+    assert [ln.text for ln in lines] == ["TOTAL 12,000원", "아메리카노 2잔"]
+    ocr_chunks = [c for c in chunk_store.chunks_of(library.db, photo) if c.source == "ocr"]
+    assert "아메리카노" in ocr_chunks[0].text
+    hit = Searcher(library, HashEmbedder()).search("아메리카노").hits[0]
+    assert hit.item_id == photo and "photo text" in hit.reasons
