@@ -9,7 +9,10 @@ one matrix–vector product (at 100k × 512 float32: 200 MB read per query, ~20 
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -110,6 +113,43 @@ class HnswIndex:
     def owners(self) -> set[str]:
         return set(self._key_of)
 
+    def save(self, path: Path, marks: tuple[int, int]) -> None:
+        """Write the graph and its id maps next to the library (a cache: safe to delete)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        self.index.save(str(tmp))
+        meta = {
+            "marks": list(marks),
+            "dim": self.dim,
+            "owner_ids": self.owner_ids,
+            "item_ids": self.item_ids,
+            "live": sorted(self._key_of.items()),
+        }
+        meta_tmp = path.with_suffix(".json.tmp")
+        meta_tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, path)
+        os.replace(meta_tmp, path.with_suffix(".json"))
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[HnswIndex, tuple[int, int]] | None:
+        meta_path = path.with_suffix(".json")
+        if not path.is_file() or not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            index = cls(int(meta["dim"]))
+            index.index.load(str(path))
+            index.owner_ids = list(meta["owner_ids"])
+            index.item_ids = list(meta["item_ids"])
+            index._key_of = {str(k): int(v) for k, v in meta["live"]}
+            index.live = len(index._key_of)
+            marks = (int(meta["marks"][0]), int(meta["marks"][1]))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+            return None  # a damaged cache is rebuilt from SQLite
+        if len(index.index) != index.live:
+            return None
+        return index, marks
+
     def search(self, query: np.ndarray, k: int = 100) -> list[Neighbour]:
         if self.live == 0:
             return []
@@ -172,12 +212,30 @@ class VectorCache:
                 index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, index.dim))
                 self._marks[key] = (count, max_rowid)
                 return
+        if index is None and count >= self.hnsw_threshold and self._cache_path(key):
+            loaded = HnswIndex.load(self._cache_path(key))  # type: ignore[arg-type]
+            if loaded is not None and loaded[1][1] <= max_rowid:
+                self._indexes[key], self._marks[key] = loaded
+                self._refresh(key)  # apply what changed since it was saved
+                return
         rows = vector_store.load_vectors(self.db, model_id, owner_kind)
         dim = len(rows[0][2]) // 4 if rows else 0
         index = self._new_index(dim, len(rows))
         index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, dim))
         self._indexes[key] = index
         self._marks[key] = (count, max_rowid)
+        path = self._cache_path(key)
+        if isinstance(index, HnswIndex) and path is not None:
+            try:
+                index.save(path, (count, max_rowid))
+            except OSError:
+                pass  # read-only library folder: keep the index in memory only
+
+    def _cache_path(self, key: tuple[str, str]) -> Path | None:
+        if not isinstance(self.db.path, Path):
+            return None  # in-memory database
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in "-".join(key))
+        return self.db.path.parent / "cache" / f"hnsw-{safe}.usearch"
 
     def _new_index(self, dim: int, size: int) -> ExactIndex | HnswIndex:
         if size >= self.hnsw_threshold and dim:

@@ -227,3 +227,24 @@ def test_hnsw_index_is_updated_incrementally(library: Library, indexed: dict) ->
         == len(set(index.owners()))
         == library.db.scalar("SELECT COUNT(*) FROM vectors WHERE owner_kind = 'chunk'")
     )
+
+
+def test_hnsw_index_is_persisted_and_reloaded(library: Library, indexed: dict) -> None:
+    pytest.importorskip("usearch")
+    from core.vector_index import HnswIndex
+
+    first = Searcher(library, HashEmbedder(), hnsw_threshold=1)
+    expected = _ids(first.search("protein intake adults", method="dense"))
+    saved = list((library.root / "cache").glob("hnsw-*.usearch"))
+    assert saved
+    note = library.notes.create("# Adults protein\n\nprotein intake of adults")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    # a new process would load the saved graph and apply the new vector incrementally
+    second = Searcher(library, HashEmbedder(), hnsw_threshold=1)
+    assert _ids(second.search("protein intake adults", method="dense"))[0] == note
+    assert isinstance(second._vectors.index("test-hash-64"), HnswIndex)
+    assert set(expected) <= set(_ids(second.search("protein intake adults", method="dense")))
+    for path in saved:  # a damaged cache is rebuilt, never trusted
+        path.write_bytes(b"garbage")
+    third = Searcher(library, HashEmbedder(), hnsw_threshold=1)
+    assert _ids(third.search("protein intake adults", method="dense"))[0] == note
