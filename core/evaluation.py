@@ -151,12 +151,19 @@ def score_run(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> Me
 
 
 def write_corpus(data: BeirSet, folder: Path) -> dict[str, str]:
-    """One Markdown note per document (``# title`` + text); returns file stem → doc id."""
+    """One Markdown note per document (front-matter title, ``# title``, text).
+
+    Returns file stem → doc id."""
     folder.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
     for n, (doc_id, (title, text)) in enumerate(data.corpus.items()):
         stem = f"d{n:07d}"
-        body = f"# {title.strip()}\n\n{text.strip()}\n" if title.strip() else f"{text.strip()}\n"
+        if title.strip():
+            # front matter carries the real title (else the file name would become it)
+            head = f"---\ntitle: {json.dumps(title.strip(), ensure_ascii=False)}\n---\n"
+            body = f"{head}# {title.strip()}\n\n{text.strip()}\n"
+        else:
+            body = f"{text.strip()}\n"
         (folder / f"{stem}.md").write_text(body, encoding="utf-8")
         names[stem] = doc_id
     return names
