@@ -11,7 +11,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from models.errors import ModelError
 
@@ -82,71 +82,108 @@ class GgufInfo:
         return self.metadata.get(suffix.replace("{arch}", self.architecture), default)
 
 
-def _read(f: BinaryIO, fmt: str) -> Any:
-    size = struct.calcsize(fmt)
-    raw = f.read(size)
-    if len(raw) != size:
-        raise EOFError
-    return struct.unpack("<" + fmt, raw)[0]
+class _Buf:
+    """A cursor over a memory-mapped file (header parsing without reading tensor data)."""
 
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.pos = 0
+        self.size = len(data)
 
-def _read_str(f: BinaryIO) -> str:
-    n = _read(f, "Q")
-    if n > 1 << 26:
-        raise ValueError(f"implausible string length {n}")
-    raw = f.read(n)
-    if len(raw) != n:
-        raise EOFError
-    return raw.decode("utf-8", errors="replace")
+    def take(self, fmt: str) -> Any:
+        size = struct.calcsize("<" + fmt)
+        if self.pos + size > self.size:
+            raise EOFError
+        value = struct.unpack_from("<" + fmt, self.data, self.pos)[0]
+        self.pos += size
+        return value
 
+    def string(self) -> str:
+        n = self.take("Q")
+        if n > 1 << 26:
+            raise ValueError(f"implausible string length {n}")
+        if self.pos + n > self.size:
+            raise EOFError
+        raw = bytes(self.data[self.pos : self.pos + n])
+        self.pos += n
+        return raw.decode("utf-8", errors="replace")
 
-def _read_value(f: BinaryIO, vtype: int) -> Any:
-    if vtype in _SCALARS:
-        return _read(f, _SCALARS[vtype])
-    if vtype == _STRING:
-        return _read_str(f)
-    if vtype == _ARRAY:
-        item_type = _read(f, "I")
-        n = _read(f, "Q")
-        if item_type in _SCALARS and n > _MAX_ARRAY_KEEP:
-            f.seek(struct.calcsize("<" + _SCALARS[item_type]) * n, os.SEEK_CUR)
-            return _ArrayLen(n)
-        values = [_read_value(f, item_type) for _ in range(n)]
-        return values if n <= _MAX_ARRAY_KEEP else _ArrayLen(n)
-    raise ValueError(f"unknown metadata type {vtype}")
+    def skip_strings(self, count: int) -> None:
+        unpack, data, pos, size = struct.unpack_from, self.data, self.pos, self.size
+        for _ in range(count):
+            if pos + 8 > size:
+                raise EOFError
+            pos += 8 + unpack("<Q", data, pos)[0]
+        if pos > size:
+            raise EOFError
+        self.pos = pos
+
+    def value(self, vtype: int) -> Any:
+        if vtype in _SCALARS:
+            return self.take(_SCALARS[vtype])
+        if vtype == _STRING:
+            return self.string()
+        if vtype == _ARRAY:
+            item_type = self.take("I")
+            n = self.take("Q")
+            if n > _MAX_ARRAY_KEEP and item_type in _SCALARS:
+                self.pos += struct.calcsize("<" + _SCALARS[item_type]) * n
+                if self.pos > self.size:
+                    raise EOFError
+                return _ArrayLen(n)
+            if n > _MAX_ARRAY_KEEP and item_type == _STRING:
+                self.skip_strings(n)
+                return _ArrayLen(n)
+            values = [self.value(item_type) for _ in range(n)]
+            return values if n <= _MAX_ARRAY_KEEP else _ArrayLen(n)
+        raise ValueError(f"unknown metadata type {vtype}")
 
 
 class _ArrayLen(int):
     """Stands for a long metadata array of which only the length was kept."""
 
 
+def _parse(path: Path, buf: _Buf) -> GgufInfo:
+    if bytes(buf.data[:4]) != GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file (wrong magic bytes).")
+    buf.pos = 4
+    version = buf.take("I")
+    if version not in (2, 3):
+        raise ModelError(f"{path}: unsupported GGUF version {version}.")
+    n_tensors, n_kv = buf.take("Q"), buf.take("Q")
+    if n_tensors > 1_000_000 or n_kv > 1_000_000:
+        raise ModelError(f"{path}: the GGUF header is corrupt.")
+    info = GgufInfo(path=path, version=version)
+    for _ in range(n_kv):
+        key = buf.string()
+        info.metadata[key] = buf.value(buf.take("I"))
+    for _ in range(n_tensors):
+        name = buf.string()
+        n_dims = buf.take("I")
+        if n_dims > 8:
+            raise ValueError(f"tensor {name} has {n_dims} dimensions")
+        shape = tuple(buf.take("Q") for _ in range(n_dims))
+        info.tensors[name] = TensorInfo(name, shape, buf.take("I"), buf.take("Q"))
+    align = int(info.metadata.get("general.alignment", DEFAULT_ALIGNMENT) or DEFAULT_ALIGNMENT)
+    info.data_offset = (buf.pos + align - 1) // align * align
+    return info
+
+
 def read_gguf(path: Path) -> GgufInfo:
     """Parse a GGUF header; raise :class:`ModelError` naming ``path`` when it is not one."""
+    import mmap
+
     path = Path(path)
     try:
         size = path.stat().st_size
-        with path.open("rb") as f:
-            if f.read(4) != GGUF_MAGIC:
+        if size < 24:
+            with path.open("rb") as f:
+                head = f.read()
+            if head[:4] != GGUF_MAGIC:
                 raise ModelError(f"{path} is not a GGUF model file (wrong magic bytes).")
-            version = _read(f, "I")
-            if version not in (2, 3):
-                raise ModelError(f"{path}: unsupported GGUF version {version}.")
-            n_tensors = _read(f, "Q")
-            n_kv = _read(f, "Q")
-            if n_tensors > 1_000_000 or n_kv > 1_000_000:
-                raise ModelError(f"{path}: the GGUF header is corrupt.")
-            info = GgufInfo(path=path, version=version)
-            for _ in range(n_kv):
-                key = _read_str(f)
-                info.metadata[key] = _read_value(f, _read(f, "I"))
-            for _ in range(n_tensors):
-                name = _read_str(f)
-                n_dims = _read(f, "I")
-                shape = tuple(_read(f, "Q") for _ in range(n_dims))
-                info.tensors[name] = TensorInfo(name, shape, _read(f, "I"), _read(f, "Q"))
-            align = int(info.metadata.get("general.alignment", DEFAULT_ALIGNMENT) or 32)
-            pos = f.tell()
-            info.data_offset = (pos + align - 1) // align * align
+            raise ModelError(f"{path} is truncated: its GGUF header ends early.")
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            info = _parse(path, _Buf(mm))
     except ModelError:
         raise
     except EOFError as exc:
