@@ -548,10 +548,11 @@ class AutoOcrEngine(_BaseEngine):
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         items, unread, flipped = self.rapid._items(rgb)
         extra: list[_Item] = []
-        if self.korean_expected or len(unread) > self.max_regions:
-            extra = self.tess._items(rgb)[0] if (self.korean_expected or not items) else []
+        if self.korean_expected:
+            extra = self.tess._items(rgb)[0]  # the caller says Korean: read the whole photo
         elif unread:
-            extra = self.tess.read_regions(rgb, unread)
+            largest = sorted(unread, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+            extra = self.tess.read_regions(rgb, largest[: self.max_regions])
         return merge(items, extra), unread, flipped
 
     def close(self) -> None:
