@@ -88,17 +88,22 @@ def main() -> None:
         assemble(QWEN_05B, Path(tmp))
         cached_s = time.perf_counter() - t
 
-        t = time.perf_counter()
+        loads_ours, loads_direct = [], []
+        for _ in range(3):  # alternate so the page cache and machine load hit both alike
+            t = time.perf_counter()
+            LlamaChatModel(path, context_tokens=CTX, n_threads=threads).close()
+            loads_ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0).close()
+            loads_direct.append(time.perf_counter() - t)
+        ours_load, direct_load = _median(loads_ours), _median(loads_direct)
         ours = LlamaChatModel(path, context_tokens=CTX, n_threads=threads)
-        ours_load = time.perf_counter() - t
         messages = [
             ChatMessage("system", "Answer from the passage only."),
             ChatMessage("user", f"Passage:\n{PASSAGE}\n\nQuestion: {QUESTION}"),
         ]
         tokens = ours.prompt_tokens(messages, args.gen)
-        t = time.perf_counter()
         direct = open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0)
-        direct_load = time.perf_counter() - t
         # alternate the two so that other load on the machine hits both alike
         o_p, o_g, d_p, d_g = [], [], [], []
         for _ in range(args.runs):
