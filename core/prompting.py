@@ -17,15 +17,16 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 SYSTEM_ASK = {
     "en": (
-        "You answer questions using ONLY the numbered sources from the user's notes. After "
-        "each fact, cite its source number like [1] or [2]. If the sources do not contain "
-        "the answer, say that your notes do not say, and do not guess. Answer in English, "
-        "briefly."
+        "Use only the numbered notes in the user's message to answer. Give the answer in one "
+        "or two short sentences using the words of the note, and put the note's number in "
+        "brackets after it, like [1]. If the notes do not answer the question, say that your "
+        "notes do not say. Do not guess. Answer in English."
     ),
     "ko": (
-        "사용자의 노트에서 가져온 번호 붙은 출처만 사용해 질문에 답하세요. 각 사실 뒤에 [1], "
-        "[2]처럼 출처 번호를 붙이세요. 출처에 답이 없으면 노트에 없다고 말하고 추측하지 "
-        "마세요. 한국어로 짧게 답하세요."
+        "사용자 메시지의 번호 붙은 노트만 사용해 답하세요. "
+        "노트의 낱말로 짧은 한두 문장으로 답하고, 그 뒤에 노트 번호를 [1]처럼 괄호로 "
+        "붙이세요. 노트에 답이 없으면 노트에 없다고 말하세요. 추측하지 마세요. "
+        "한국어로 답하세요."
     ),
 }
 SYSTEM_PHOTO_SEE = {

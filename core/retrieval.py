@@ -35,7 +35,8 @@ _QUESTION_TEXT = (
     "것은 것 이름 날 날짜 연도 해 인물 장소 사람 곳 이유 방법 얼마 "
     "얼마나 "
     "you your me my i we our please tell know about come comes much many year date "
-    "name place person kind sort "
+    "name place person kind sort according notes note number missing claim statement "
+    "say says said mention mentioned "
 )
 _QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
 
