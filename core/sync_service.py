@@ -242,6 +242,7 @@ class SyncService:
                     items_before = items_before or library.items.to_py()
                     self._derive_note_meta(note_id)
             changed: set[str] = set()
+            after: dict[str, Any] = {}
             if items_before is not None:
                 # Which items changed: compare before/after AFTER the transaction (pycrdt
                 # observers are not used: reading event keys panicked in yrs 0.28, and
@@ -253,7 +254,8 @@ class SyncService:
                     if after.get(k) != items_before.get(k)
                 }
             for item_id in sorted(changed | dirty_notes):
-                self._materialize_item(item_id)
+                entry = after[item_id] if item_id in after else library.get_item(item_id)
+                self._materialize_item(item_id, entry)
             if changed:
                 self.library.notes.resolve_pending_links()  # targets may have just arrived
         return novel
@@ -269,8 +271,7 @@ class SyncService:
         update = library.put_item(note_id, {"title": parsed.title, "tags": parsed.tags})
         log_update(self.db, LIBRARY_DOC_ID, update, "local")
 
-    def _materialize_item(self, item_id: str) -> None:
-        entry = self.docs.library().get_item(item_id)
+    def _materialize_item(self, item_id: str, entry: dict[str, Any] | None) -> None:
         if not entry or entry.get("kind") not in ("note", "photo"):
             return
         kind = entry["kind"]
