@@ -107,6 +107,9 @@ def sync_serve(
     ctx: click.Context, port: int, host: str, local_port: int | None, no_discovery: bool
 ) -> None:
     """Run as a sync peer until Ctrl+C (serves paired devices, dials known ones)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     service = _service(ctx)
 
     def ready(server: object) -> None:

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,7 +77,14 @@ class ServeProcess:
                 self.local_port = int(m.group(1))
                 break
         assert self.port, self.log
+        # keep draining stderr so a chatty server never blocks on a full pipe
+        threading.Thread(target=self._drain, daemon=True).start()
         return self
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
 
     def kill9(self) -> None:
         if self.proc and self.proc.poll() is None:
