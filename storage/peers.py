@@ -113,12 +113,6 @@ def pending_updates(db: Database, device_id: str, acked_upto: int) -> int:
     )
 
 
-def min_acked(db: Database) -> int:
-    """The lowest ``acked_upto`` over all paired peers (0 when none has acknowledged)."""
-    values = [int(p.state.get("acked_upto", 0)) for p in list_peers(db)]
-    return min(values) if values else 0
-
-
 def clear_derived(db: Database, item_id: str) -> None:
     """Drop the search chunks of a deleted item (vectors go with them by cascade/indexer)."""
     db.execute("DELETE FROM chunks WHERE item_id = ?", (item_id,))
@@ -126,3 +120,9 @@ def clear_derived(db: Database, item_id: str) -> None:
 
 def set_item_created(db: Database, item_id: str, created_at: float) -> None:
     db.execute("UPDATE items SET created_at = ? WHERE id = ?", (created_at, item_id))
+
+
+def min_acked_of_seen(db: Database) -> int | None:
+    """Lowest ``acked_upto`` over paired peers that ever connected; None when there are none."""
+    values = [int(p.state.get("acked_upto", 0)) for p in list_peers(db) if p.last_seen]
+    return min(values) if values else None

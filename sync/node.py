@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from storage.errors import StorageError
 from sync.client import run_peer
 from sync.discovery import Discovery
 from sync.errors import SyncError
@@ -17,6 +18,7 @@ from sync.session import Hub, Replica
 log = logging.getLogger("saem.sync")
 
 REDIAL_SECONDS = 5.0
+MAINTENANCE_SECONDS = 600.0
 
 
 def split_address(text: str) -> tuple[str, int]:
@@ -41,6 +43,8 @@ class SyncNode:
         addresses: Callable[[], dict[str, str]] | None = None,
         mdns_interfaces: list[str] | None = None,
         redial_seconds: float = REDIAL_SECONDS,
+        maintenance: Callable[[], object] | None = None,
+        maintenance_seconds: float = MAINTENANCE_SECONDS,
     ) -> None:
         self.replica = replica
         self.identity = identity
@@ -59,6 +63,8 @@ class SyncNode:
         self.discovery: Discovery | None = None
         self.mdns_interfaces = mdns_interfaces
         self.redial_seconds = redial_seconds
+        self.maintenance = maintenance  # e.g. log compaction, run now and then
+        self.maintenance_seconds = maintenance_seconds
         self._dialing: dict[str, asyncio.Task[object]] = {}
 
     async def run(self, on_ready: Callable[[SyncServer], None] | None = None) -> None:
@@ -79,9 +85,17 @@ class SyncNode:
                     self.discovery = None
             if on_ready:
                 on_ready(self.server)
+            last_maintenance = asyncio.get_running_loop().time()
             while True:
                 self._dial_missing()
                 await asyncio.sleep(self.redial_seconds)
+                now = asyncio.get_running_loop().time()
+                if self.maintenance and now - last_maintenance >= self.maintenance_seconds:
+                    last_maintenance = now
+                    try:
+                        self.maintenance()
+                    except (SyncError, StorageError) as exc:
+                        log.warning("sync: maintenance failed: %s", exc)
         finally:
             for task in self._dialing.values():
                 task.cancel()

@@ -230,3 +230,23 @@ def test_a_second_process_writing_the_log_does_not_make_cached_documents_stale(t
         ss.compact(min_updates=1)
         gui.notes.edit(note, gui.notes.get(note).body + "again\n")
         assert gui.docs.note(note).text.count("server line") == 1
+
+
+def test_compaction_keeps_updates_a_connected_peer_has_not_acknowledged(pair):
+    a, _, sa, sb = pair
+    note = a.notes.create("start")
+    sa.pair(sb.device_id, name="b")
+    sa.record_peer(sb.device_id, 10, 10, None)  # b has connected once …
+    acked = crdt_log.last_update_id(a.db)
+    sa.peer_acked(sb.device_id, acked)  # … and confirmed everything so far
+    for i in range(5):
+        a.notes.edit(note, f"start {i}")
+    sa.compact(min_updates=1)
+    left = crdt_log.updates_since(a.db, 0)
+    assert left and all(u.id > acked for u in left)  # the unacknowledged tail is still there
+    assert len(left) == 5
+    sa.peer_acked(sb.device_id, crdt_log.last_update_id(a.db))
+    sa.compact(min_updates=1)
+    assert crdt_log.update_count(a.db) == 0
+    a.docs.forget()
+    assert a.notes.get(note).body == "start 4" == a.docs.note(note).text

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from core.sync_service import SyncService
+from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import UnpairedDeviceError
 from sync.server import SyncServer
@@ -163,3 +164,33 @@ def test_interrupted_photo_download_resumes_from_the_partial_file(tmp_path):
     assert b.store.blobs.verify(sha)
     assert received < len(blob) - half + 50_000  # only the missing half travelled
     assert sb.blobs.partial(sha) == 0
+
+
+def test_serving_node_compacts_the_log_now_and_then(tmp_path):
+    from sync.node import SyncNode
+
+    (a,) = paired_libraries(tmp_path, ["a"])
+    sa = SyncService(a)
+    note = a.notes.create("v")
+    for i in range(40):
+        a.notes.edit(note, f"v{i}")
+
+    async def main() -> None:
+        node = SyncNode(
+            sa,
+            sa.identity,
+            host="127.0.0.1",
+            port=0,
+            discover=False,
+            redial_seconds=0.05,
+            maintenance=sa.compact,
+            maintenance_seconds=0.1,
+        )
+        task = asyncio.create_task(node.run())
+        await _until(lambda: crdt_log.update_count(a.db) < 5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+    a.docs.forget()
+    assert a.notes.get(note).body == "v39" == a.docs.note(note).text
