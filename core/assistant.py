@@ -248,10 +248,10 @@ class Assistant:
         system = ChatMessage("system", (SYSTEM_PHOTO_SEE if vision else SYSTEM_PHOTO_BLIND)[lang])
         history, known = history_of(chat)
         timing = Timing()
-        seen_before = set(chat.photos()) if chat else set()
-        label = f"P{len(seen_before | {facts.photo_id})}" if facts.photo_id not in seen_before \
-            else "P" + str(list(chat.photos()).index(facts.photo_id) + 1)  # fmt: skip
-        extra = facts.render(label, lang)
+        order = chat.photos() if chat else []  # photos of the chat: P1, P2… in order
+        if facts.photo_id not in order:
+            order.append(facts.photo_id)
+        extra = facts.render(f"P{order.index(facts.photo_id) + 1}", lang)
         t = time.perf_counter()
         notes = self.retriever.note_sources(facts.note_ids, f"{question} {facts.search_terms()}")
         timing.retrieval_ms = (time.perf_counter() - t) * 1000
