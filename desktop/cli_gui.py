@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -22,4 +23,5 @@ def open_command(ctx: click.Context, no_demo: bool, no_index: bool) -> None:
 
     root = ctx.ensure_object(dict).get("library_path")
     code = run(Path(root) if root else None, demo=not no_demo, auto_index=not no_index)
-    ctx.exit(code)
+    if code:
+        sys.exit(code)

@@ -63,6 +63,23 @@ def ensure_demo(library: Any) -> bool:
     return bool(ensure_demo_library(library))
 
 
+def _close_on_signals(window: MainWindow) -> None:
+    """Ctrl+C in the terminal (or SIGTERM) closes the window properly: the open note is
+    saved and background work stops at a safe point."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(*_args: object) -> None:
+        window.close()
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    timer = QTimer(window)  # lets the Python interpreter run signal handlers
+    timer.start(250)
+    timer.timeout.connect(lambda: None)
+
+
 def run(library_path: Path | None, *, demo: bool = True, auto_index: bool = True) -> int:
     """`saem open`: show the window and run the event loop until it closes."""
     from core.library import Library
@@ -74,6 +91,7 @@ def run(library_path: Path | None, *, demo: bool = True, auto_index: bool = True
             ensure_demo(library)
         window = open_window(library, auto_index=auto_index)
         window.show()
+        _close_on_signals(window)
         return app.exec()
     finally:
         library.close()

@@ -395,5 +395,6 @@ class MainWindow(QMainWindow):
         self.editor.save_now()
         self.save_state()
         self.status.timer.stop()
+        self.status.cancel_index()  # the indexer stops after its current batch; it resumes
         self.ops.shutdown()
         super().closeEvent(event)

@@ -62,6 +62,10 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         super().__init__(document)
         self._formats = _formats(dark)
 
+    def set_dark(self, dark: bool) -> None:
+        self._formats = _formats(dark)
+        self.rehighlight()
+
     def highlightBlock(self, text: str) -> None:
         fence = text.lstrip().startswith(("```", "~~~"))
         inside = self.previousBlockState() == _IN_FENCE

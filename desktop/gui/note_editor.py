@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCompleter,
@@ -146,6 +146,12 @@ class NoteEditor(QWidget):
         self.edit.redo_requested.connect(self.redo)
         QShortcut(QKeySequence("Ctrl+E"), self, activated=self.preview_button.toggle)
         self.setEnabled(False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Light/dark switched in the system: restyle the Markdown highlighting."""
+        if event.type() == QEvent.Type.PaletteChange:
+            self.highlighter.set_dark(_is_dark(self))
+        super().changeEvent(event)
 
     # -- loading -------------------------------------------------------------------------------
 

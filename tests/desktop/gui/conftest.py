@@ -40,8 +40,12 @@ def window(qtbot: object, library: object, settings: object) -> Iterator[object]
     from desktop.gui.app import make_app, open_window
 
     make_app()
+    from PySide6.QtWidgets import QApplication
+
     win = open_window(library, settings=settings, auto_index=False)
     win.show()
+    win.activateWindow()  # window shortcuts (Ctrl+N) need the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5_000)  # type: ignore
     qtbot.waitUntil(lambda: win._pending_loads == 0, timeout=10_000)  # type: ignore[attr-defined]
     yield win
     win.close()
