@@ -346,6 +346,58 @@ def palette_latency(library_path: Path) -> tuple[list[float], list[float], int]:
     return first, full, rows
 
 
+def grid_scroll(library_path: Path, n: int = 20_000) -> tuple[float, list[float]]:
+    """The photo grid with ``n`` photos (the library's photos repeated under new ids): time to
+    set + lay out the model, and the time of each repaint while scrolling page by page
+    (thumbnails load in the background as rows come into view)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from core.library import Library
+    from desktop.gui.app import make_app
+    from desktop.gui.photo_grid import GridEntry, PhotoGrid, group_by_day
+
+    app = make_app([])
+    with Library(library_path) as library:
+        rows = library.photos.grid_rows()
+    many = [
+        (f"{pid}-{k}", title, taken, thumb)
+        for k in range(n // len(rows) + 1)
+        for pid, title, taken, thumb in rows
+    ][:n]
+    entries: list[GridEntry] = group_by_day(many)
+    grid = PhotoGrid()
+    grid.resize(900, 700)
+    grid.show()
+    app.processEvents()
+    start = time.perf_counter()
+    grid.grid_model.set_entries(entries)
+    _spin(app, lambda: grid.verticalScrollBar().maximum() > 0)
+    layout_ms = (time.perf_counter() - start) * 1000
+    frames: list[float] = []
+    painted: list[float] = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Paint:
+                painted.append(time.perf_counter())
+            return False
+
+    spy = PaintSpy()
+    grid.viewport().installEventFilter(spy)
+    bar = grid.verticalScrollBar()
+    for step in range(120):
+        mark = len(painted)
+        t = time.perf_counter()
+        bar.setValue(min(bar.maximum(), step * bar.pageStep()))
+        _spin(app, lambda m=mark: len(painted) > m, timeout=2.0)
+        frames.append((time.perf_counter() - t) * 1000)
+    grid.grid_model.wait_for_thumbnails(10_000)
+    grid.close()
+    grid.deleteLater()
+    app.processEvents()
+    return layout_ms, frames
+
+
 def _spin(app, condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     end = time.perf_counter() + timeout
     while not condition():
@@ -384,6 +436,14 @@ def main() -> None:
         print(f"{key:24}{b:14.3f}{f:10.3f}{f / b:8.1f}")
     b, f = med(base, "idle_rss_mb"), med(full, "idle_rss_mb")
     print(f"{'idle RSS (MB)':24}{b:14.1f}{f:10.1f}{f / b:8.1f}")
+
+    layout_ms, frames = grid_scroll(root)
+    frames.sort()
+    print(
+        f"\nphoto grid, 20,000 photos: model + layout {layout_ms:.0f} ms; scrolling a page: "
+        f"p50 {statistics.median(frames):.1f} ms, p95 "
+        f"{frames[int(len(frames) * 0.95)]:.1f} ms per repaint"
+    )
 
     first, full, _rows = palette_latency(root)
     print(

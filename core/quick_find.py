@@ -1,8 +1,8 @@
 """Title matching for the search palette when the full :class:`core.search.Searcher` is not
 available (or has no index yet). Hits have the same fields as ``core.search.SearchHit``.
 
-Titles are cached and refreshed when the library's item count or newest change moves, so a
-keystroke costs one cheap check plus a scan of the cached titles.
+Titles (and photo thumbnail paths) are cached and refreshed when the library's item count or
+newest change moves, so a keystroke costs a scan of the cached titles in memory.
 """
 
 from __future__ import annotations
@@ -42,13 +42,20 @@ class QuickFinder:
         self._rows: list[tuple[str, str, str, str]] = []  # (folded title, id, kind, title)
         self._loaded_at = 0.0
         self._signature: tuple[str, float] | None = None
+        self._thumbs: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def _refresh(self) -> None:
-        """Reload the titles when the newest change or the count moved (checked every 2 s:
-        the check is one cheap query, a reload reads every item)."""
+    def refresh(self, *, force: bool = False) -> None:
+        """Reload the titles when the newest change or the count moved (checked at most every
+        2 s: the check is one cheap query, a reload reads every item). Callers that must not
+        wait on the database (the palette's keystroke path) search with ``refresh=False``
+        and call this from their database thread instead."""
+        with self._lock:
+            self._refresh(force)
+
+    def _refresh(self, force: bool) -> None:
         now = time.monotonic()
-        if self._rows and now - self._loaded_at < _REFRESH_SECONDS:
+        if self._rows and not force and now - self._loaded_at < _REFRESH_SECONDS:
             return
         self._loaded_at = now
         newest = self.library.list_items(limit=1)
@@ -58,14 +65,16 @@ class QuickFinder:
             if stats.notes + stats.photos == len(self._rows):
                 return
         rows = self.library.list_items(limit=_MAX_ITEMS)
+        thumbs = {str(pid): str(thumb) for pid, _t, _at, thumb in self.library.photos.grid_rows()}
+        self._thumbs = thumbs
         self._rows = [(r.title.casefold(), r.id, r.kind, r.title) for r in rows]
         self._signature = signature
 
-    def search(self, query: str, limit: int = 20) -> QuickResults:
+    def search(self, query: str, limit: int = 20, *, refresh: bool = True) -> QuickResults:
         words = query.casefold().split()
-        with self._lock:
-            self._refresh()
-            rows = self._rows
+        if refresh or not self._rows:
+            self.refresh()
+        rows, thumbs = self._rows, self._thumbs
         if not words:
             picked = [(0, r) for r in rows[:limit]]
         else:
@@ -84,9 +93,7 @@ class QuickFinder:
                 at = folded.find(w)
                 if at >= 0:
                     spans.append((at, at + len(w)))
-            thumb = None
-            if kind == "photo":
-                thumb = str(self.library.photos.get(item_id).thumb_path)
+            thumb = thumbs.get(item_id) if kind == "photo" else None
             hits.append(
                 QuickHit(
                     item_id,

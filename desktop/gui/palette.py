@@ -370,19 +370,22 @@ class SearchPalette(QFrame):
             self.ops.fast(titles, titles_done)
         self.ops.query(indexed, indexed_done)
 
-    def _titles(self, query: str) -> list[Any]:
+    def _titles(self, query: str, *, refresh: bool = False) -> list[Any]:
+        """Title matches from memory (no database wait on the keystroke path)."""
         from core.quick_find import QuickFinder
 
         if self._quick is None:
             self._quick = QuickFinder(self.library)
-        return list(self._quick.search(query, limit=LIMIT).hits)
+        return list(self._quick.search(query, limit=LIMIT, refresh=refresh).hits)
 
     def _index_hits(self, query: str, *, deep: bool) -> list[Any]:
         """Runs on the db worker: the Searcher's hits (plus titles when there is no index)."""
+        if self._quick is not None:
+            self._quick.refresh()  # here, not on the keystroke path: new titles appear
         if self._engine is None:
             self._engine = _make_engine(self.library)
         if self._engine is None:
-            return self._titles(query)
+            return self._titles(query, refresh=True)
         try:
             found = (
                 self._engine.search(query, limit=LIMIT)

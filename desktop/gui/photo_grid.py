@@ -9,6 +9,7 @@ so the icon flow breaks a line at each new day.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,8 @@ class _ThumbJob(QRunnable):
 
 
 class PhotoGridModel(QAbstractListModel):
+    entries: Sequence[GridEntry] = ()  # class default: Qt may ask for rowCount in __init__
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[GridEntry] = []
@@ -91,7 +94,9 @@ class PhotoGridModel(QAbstractListModel):
         self._pending: set[str] = set()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
-        self._signals = _ThumbSignals(self)
+        # Parentless on purpose: a job still running holds it alive after the model is gone
+        # (Qt then drops the queued delivery instead of calling into a deleted model).
+        self._signals = _ThumbSignals()
         self._signals.loaded.connect(self._on_loaded)
         self._placeholder = QPixmap(THUMB, THUMB)
         self._placeholder.fill(QColor(128, 128, 128, 60))
