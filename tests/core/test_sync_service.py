@@ -250,3 +250,22 @@ def test_compaction_keeps_updates_a_connected_peer_has_not_acknowledged(pair):
     assert crdt_log.update_count(a.db) == 0
     a.docs.forget()
     assert a.notes.get(note).body == "start 4" == a.docs.note(note).text
+
+
+def test_chats_sync_as_crdt_documents(pair):
+    from core.chats import ChatsService, NewMessage
+
+    a, b, sa, sb = pair
+    chats_a, chats_b = ChatsService(a.db, a.docs), ChatsService(b.db, b.docs)
+    chat_id, _ = chats_a.append_turn(
+        None,
+        [NewMessage("user", "사진 속 글자?"), NewMessage("assistant", "영수증입니다.")],
+        title="영수증",
+    )
+    exchange(sa, sb)
+    got = chats_b.get(chat_id)
+    assert got.title == "영수증"
+    assert [m.content for m in got.messages] == ["사진 속 글자?", "영수증입니다."]
+    chats_b.append_turn(chat_id, [NewMessage("user", "합계는?")])
+    exchange(sb, sa)
+    assert [m.content for m in chats_a.get(chat_id).messages][-1] == "합계는?"
