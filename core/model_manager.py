@@ -316,7 +316,7 @@ class ModelManager:
             self._unload_llm()  # never two LLMs in memory, even while testing a new one
             meta = {**meta, "context_tokens": min(int(meta.get("context_tokens", 512)), 512)}
         providers.set_device(self.device())
-        return load(task, runtime, files, meta)
+        return load(task, runtime, files, {**meta, "device": self.device()})
 
     def remove(self, model_id: str) -> ModelInfo:
         key = self._resolve(model_id)
@@ -407,7 +407,8 @@ class ModelManager:
                 model = self._load_builtin(BUILTIN_BY_ID[key])
             else:
                 row = reg.get_model(self.db, key)
-                model = load(row.task, row.runtime, row.files, {**row.meta, "model_id": key})
+                meta = {**row.meta, "model_id": key, "device": self.device()}
+                model = load(row.task, row.runtime, row.files, meta)
             self._loaded[task] = model
             self._loaded_id[task] = key
             return model
@@ -435,7 +436,7 @@ class ModelManager:
             path = self._packaged_path(b.key)
             ctx = PACKAGED[b.key].context_tokens
             return LlamaChatModel(path, context_tokens=ctx, model_id=f"packaged:{b.key}")
-        return load(b.task, b.runtime, [], {})
+        return load(b.task, b.runtime, [], {"device": self.device()})
 
     def _unload_task(self, task: str) -> None:
         with self._lock:
