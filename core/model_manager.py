@@ -134,6 +134,19 @@ class ModelManager:
         self._loaded_id: dict[str, str] = {}  # task -> model id
         self._lock = threading.RLock()
         self.device_override: str | None = None
+        self._clean_leftovers()
+
+    def _clean_leftovers(self) -> None:
+        """Remove temp copies a crashed ``add`` or model assembly left behind."""
+        folder = self.paths.models
+        if not folder.is_dir():
+            return
+        for leftover in [*folder.glob(".*.tmp"), *folder.glob(".*.part")]:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
     # -- device -------------------------------------------------------------------------------
 

@@ -174,3 +174,13 @@ def test_add_clip_pair_and_embed(library: Library, tmp_path: Path) -> None:
     red = np.full((20, 20, 3), (240, 10, 10), np.uint8)
     assert clip.embed_images([red]).shape == (1, tiny.dim)
     assert library.models.verify(info.id).ok
+
+
+def test_leftovers_of_a_crashed_add_are_cleaned(library_path: Path) -> None:
+    with Library(library_path) as lib:
+        models = lib.store.paths.models
+    (models / ".abc.123.tmp").mkdir()
+    (models / ".abc.123.tmp" / "half.gguf").write_bytes(b"GGUF")
+    (models / ".qwen.gguf.99.part").write_bytes(b"x")
+    with Library(library_path) as lib:
+        assert list(lib.store.paths.models.iterdir()) == []
