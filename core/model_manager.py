@@ -142,6 +142,8 @@ class ModelManager:
         if not folder.is_dir():
             return
         for leftover in [*folder.glob(".*.tmp"), *folder.glob(".*.part")]:
+            if _owner_alive(leftover):
+                continue  # another process is still writing it
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
@@ -521,6 +523,20 @@ class ModelManager:
         from models.convert import convert_checkpoint
 
         return convert_checkpoint(checkpoint, output, kind=kind, int8=int8, progress=progress)
+
+
+def _owner_alive(path: Path) -> bool:
+    """Temp names end in ``.<pid>.tmp`` / ``.<pid>.part``: is that process still running?"""
+    pid = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 2 else ""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _tasks() -> tuple[str, ...]:

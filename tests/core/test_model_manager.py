@@ -179,8 +179,17 @@ def test_add_clip_pair_and_embed(library: Library, tmp_path: Path) -> None:
 def test_leftovers_of_a_crashed_add_are_cleaned(library_path: Path) -> None:
     with Library(library_path) as lib:
         models = lib.store.paths.models
-    (models / ".abc.123.tmp").mkdir()
-    (models / ".abc.123.tmp" / "half.gguf").write_bytes(b"GGUF")
-    (models / ".qwen.gguf.99.part").write_bytes(b"x")
-    with Library(library_path) as lib:
-        assert list(lib.store.paths.models.iterdir()) == []
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    (models / f".abc.{dead}.tmp").mkdir()
+    (models / f".abc.{dead}.tmp" / "half.gguf").write_bytes(b"GGUF")
+    (models / f".qwen.gguf.{dead}.part").write_bytes(b"x")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as alive:
+        busy = models / f".qwen.gguf.{alive.pid}.part"  # another process is still writing
+        busy.write_bytes(b"x")
+        with Library(library_path) as lib:
+            assert list(lib.store.paths.models.iterdir()) == [busy]
+        alive.kill()
