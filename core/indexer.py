@@ -150,8 +150,8 @@ class Indexer:
         counts = jobs.counts(self.db)
         serving = vector_store.serving_model(self.db)
         target = vector_store.target_model(self.db)
-        model = target or serving
-        missing = vector_store.chunks_missing(self.db, model) if model else 0
+        # counting chunks without vectors scans the table: only while re-embedding
+        missing = vector_store.chunks_missing(self.db, target) if target else 0
         runnable = jobs.runnable_count(self.db)
         if not runnable:
             stage = "idle"
