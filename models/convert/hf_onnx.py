@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import warnings
@@ -54,13 +56,32 @@ def quantize_int8(source: Path, target: Path) -> Path:
 
     tmp = target.with_name(target.name + ".part")
     try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul", "Gemm"])  # fmt: skip
+        with _quiet_root_logger():
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Gemm"])  # fmt: skip
     except Exception as exc:
         tmp.unlink(missing_ok=True)
         raise ModelError(f"Quantizing {source} to int8 failed: {exc}") from exc
     os.replace(tmp, target)
     return target
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():  # the quantizer logs advice to the root logger
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def _step(progress: Callable[..., None] | None, total: int, note: str) -> None:
@@ -76,6 +97,7 @@ def convert_text_encoder(
     from transformers import AutoModel
 
     total = 3 if int8 else 2
+    _quiet_transformers()
     try:
         model = AutoModel.from_pretrained(str(checkpoint), local_files_only=True).eval()
     except Exception as exc:
@@ -112,6 +134,7 @@ def convert_clip(
     from transformers import CLIPModel
 
     total = 5 if int8 else 3
+    _quiet_transformers()
     try:
         model = CLIPModel.from_pretrained(str(checkpoint), local_files_only=True).eval()
     except Exception as exc:
