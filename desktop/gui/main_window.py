@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._closed = True
-        self.editor.save_now()
+        self.editor.flush()
         self.save_state()
         self.status.timer.stop()
         self.status.cancel_index()  # the indexer stops after its current batch; it resumes

@@ -88,6 +88,7 @@ class NoteEditor(QWidget):
         self._base = ""  # the body as the library last had it
         self._shadow = ""  # the editor text as of the last change we saw
         self._saving = False
+        self._sending = ""
         self._applying = False
         self.history = ChangeHistory()
 
@@ -157,7 +158,7 @@ class NoteEditor(QWidget):
 
     def load(self, note_id: str) -> None:
         if self.note_id and self.note_id != note_id:
-            self.save_now()
+            self.flush()
         lib = self.library
         self.ops.query(lambda: lib.notes.get(note_id), self._show_note)
 
@@ -230,6 +231,7 @@ class NoteEditor(QWidget):
             return
         self._saving = True
         note_id, base, local, notes = self.note_id, self._base, self.text, self.library.notes
+        self._sending = local
 
         def work() -> tuple[str, str, Any]:
             current = notes.get(note_id)
@@ -263,6 +265,29 @@ class NoteEditor(QWidget):
             self.ops.report_error(exc)
 
         self.ops.query(work, done, failed)
+
+    def flush(self) -> None:
+        """Queue the final save of the open note (before switching notes or closing), even
+        while an earlier save is on its way: the db thread runs it after that one. If a peer
+        changed the note meanwhile, its change is merged in rather than overwritten."""
+        self._save_timer.stop()
+        if self.note_id is None or (not self._saving and self.text == self._base):
+            return
+        note_id, base, local, notes = self.note_id, self._base, self.text, self.library.notes
+        sending = self._sending if self._saving else base
+
+        def work() -> None:
+            current = notes.get(note_id)
+            if current.body == local:
+                return
+            if current.body in (sending, base):
+                merged = local  # only our own earlier save landed: nothing to merge
+            else:
+                merged = apply(local, rebase(base, local, current.body))
+            title = None if current.source_path else parse_note(merged).title
+            notes.edit(note_id, merged, title=title)
+
+        self.ops.query(work)
 
     # -- remote edits --------------------------------------------------------------------------
 

@@ -85,3 +85,21 @@ def test_preview_toggle_and_wikilink_completion(qtbot, window, library, settle, 
     qtbot.keyClick(edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert window.editor.stack.currentWidget() is window.editor.preview
     assert "커피 일기" in window.editor.preview.toPlainText()
+
+
+def test_switching_notes_mid_save_loses_nothing(qtbot, window, library, settle, type_text):
+    first = library.notes.create("# First\n\n")
+    second = library.notes.create("# Second\n\n")
+    window.reload_lists()
+    settle(window)
+    window.open_item("note", first)
+    qtbot.waitUntil(lambda: window.editor.note_id == first)
+    edit = window.editor.edit
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    type_text(edit, "one ")
+    window.editor.save_now()  # a save is on its way…
+    type_text(edit, "two")  # …while the user keeps typing, then switches notes at once
+    window.open_item("note", second)
+    qtbot.waitUntil(lambda: window.editor.note_id == second)
+    settle(window)
+    assert library.notes.get(first).body == "# First\n\none two"
