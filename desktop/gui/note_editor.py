@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import NotFoundError
 from core.markdown import parse_note
 from desktop.gui.markdown_highlight import MarkdownHighlighter
 from desktop.gui.operations import Operations
@@ -164,6 +165,7 @@ class NoteEditor(QWidget):
 
     def _show_note(self, note: Any) -> None:
         self.note_id = note.id
+        self.edit.setReadOnly(False)
         self._base = note.body
         self._set_text(note.body)
         self.history.clear()
@@ -304,7 +306,20 @@ class NoteEditor(QWidget):
                 if self.text != self._base:
                     self._save_timer.start(0)
 
-        self.ops.query(lambda: notes.get(note_id), done)
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NotFoundError) and note_id == self.note_id:
+                self.close_deleted()  # deleted on another device (or by the CLI)
+            else:
+                self.ops.report_error(exc)
+
+        self.ops.query(lambda: notes.get(note_id), done, failed)
+
+    def close_deleted(self) -> None:
+        """The open note no longer exists: keep its text on screen, read-only."""
+        self._save_timer.stop()
+        self.note_id = None
+        self.edit.setReadOnly(True)
+        self.state_label.setText("Deleted elsewhere — copy what you need")
 
     def merge_remote(self, remote: str) -> None:
         """Apply the change ``base → remote`` to the editor, keeping the user's edits."""

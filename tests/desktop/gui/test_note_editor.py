@@ -103,3 +103,16 @@ def test_switching_notes_mid_save_loses_nothing(qtbot, window, library, settle, 
     qtbot.waitUntil(lambda: window.editor.note_id == second)
     settle(window)
     assert library.notes.get(first).body == "# First\n\none two"
+
+
+def test_note_deleted_elsewhere_is_kept_on_screen_read_only(qtbot, window, library, settle):
+    note_id = library.notes.create("# Gone soon\n\ntext")
+    window.open_item("note", note_id)
+    qtbot.waitUntil(lambda: window.editor.note_id == note_id)
+    library.notes.delete(note_id)
+    window.editor.refresh()
+    qtbot.waitUntil(lambda: window.editor.note_id is None)
+    assert window.editor.edit.isReadOnly()
+    assert "text" in window.editor.text
+    settle(window)
+    assert window.presenter.current is None  # not an error: it is just gone
