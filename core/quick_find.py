@@ -7,6 +7,7 @@ newest change moves, so a keystroke costs a scan of the cached titles in memory.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from dataclasses import dataclass, field
@@ -78,14 +79,17 @@ class QuickFinder:
         if not words:
             picked = [(0, r) for r in rows[:limit]]
         else:
-            picked = []
-            for row in rows:
-                folded = row[0]
-                if all(w in folded for w in words):
-                    rank = 0 if folded.startswith(words[0]) else 1
-                    picked.append((rank, row))
-            picked.sort(key=lambda p: (p[0], len(p[1][0])))
-            picked = picked[:limit]
+            # Filter by the longest word first (fewest matches), in C-speed comprehensions.
+            ordered = sorted(words, key=len, reverse=True)
+            matches = [r for r in rows if ordered[0] in r[0]]
+            for word in ordered[1:]:
+                matches = [r for r in matches if word in r[0]]
+            first = words[0]
+            picked = heapq.nsmallest(
+                limit,
+                ((0 if r[0].startswith(first) else 1, r) for r in matches),
+                key=lambda p: (p[0], len(p[1][0])),
+            )
         hits = []
         for rank, (folded, item_id, kind, title) in picked:
             spans = []
