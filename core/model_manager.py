@@ -258,7 +258,8 @@ class ModelManager:
         from models.factory import detect
 
         detected = detect([Path(f).expanduser() for f in files], task)
-        shas = {p: sha256_file(p) for p in detected.files}
+        total = sum(p.stat().st_size for p in detected.files)
+        shas = _hash_files(detected.files, total, progress)
         main_sha = shas[detected.files[0]]
         combined = hashlib.sha256("".join(shas[p] for p in detected.files).encode()).hexdigest()
         model_id = combined[:16]
@@ -267,7 +268,11 @@ class ModelManager:
         target_dir = self.paths.models / model_id
         final_files = detected.files
         if copy:
-            final_files = self._copy_in(detected.files, target_dir, progress)
+            final_files = self._copy_in(
+                detected.files,
+                target_dir,
+                (lambda d, t, n="": progress(total + d, 2 * total, n)) if progress else None,
+            )
         try:
             model_meta = {**detected.meta, **(meta or {}),
                           "sha256": {p.name: shas[src] for p, src in
@@ -523,6 +528,24 @@ class ModelManager:
         from models.convert import convert_checkpoint
 
         return convert_checkpoint(checkpoint, output, kind=kind, int8=int8, progress=progress)
+
+
+def _hash_files(
+    files: list[Path], total: int, progress: ProgressCallback | None
+) -> dict[Path, str]:
+    """sha256 of each file; progress counts to 2 × total (hashing, then copying)."""
+    out: dict[Path, str] = {}
+    done = 0
+    for path in files:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, 2 * total, f"checking {path.name}")
+        out[path] = digest.hexdigest()
+    return out
 
 
 def _owner_alive(path: Path) -> bool:

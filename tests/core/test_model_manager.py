@@ -193,3 +193,11 @@ def test_leftovers_of_a_crashed_add_are_cleaned(library_path: Path) -> None:
         with Library(library_path) as lib:
             assert list(lib.store.paths.models.iterdir()) == [busy]
         alive.kill()
+
+
+def test_add_reports_progress(library: Library, files) -> None:
+    seen: list[tuple[int, int]] = []
+    library.models.add([files["llm"]], progress=lambda d, t, n="": seen.append((d, t)))
+    size = files["llm"].stat().st_size
+    assert seen[-1] == (2 * size, 2 * size)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
