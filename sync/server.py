@@ -30,7 +30,8 @@ from websockets.http11 import Request, Response
 from sync.errors import SyncError
 from sync.identity import DeviceIdentity
 from sync.protocol import MAX_FRAME
-from sync.session import Hub, PeerSession, Replica, RoomSession
+from sync.room import RoomSession
+from sync.session import Hub, PeerSession, Replica
 from sync.tls import peer_device_id, server_context
 
 log = logging.getLogger("saem.sync")
