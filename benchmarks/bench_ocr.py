@@ -6,6 +6,8 @@ texts match case-insensitively (one-to-one, greedy by IoU). Ground-truth "###" w
 "lenient" also strips leading/trailing punctuation ("areas." = "areas").
 
     .venv/bin/python benchmarks/bench_ocr.py [--limit N] [--runtimes rapidocr,auto,tesseract]
+
+Then the same runtimes on rendered Korean lines (ICDAR has no Korean), by character accuracy.
 """
 
 from __future__ import annotations
@@ -80,11 +82,88 @@ def score(preds: list[tuple[Box, str]], gt: list[tuple[Box, str]], lenient: bool
     return tp, len(kept), len(care)
 
 
+KOREAN_LINES = [
+    "서울에서 커피를 마셨다",
+    "내일 오후 세 시에 회의가 있습니다",
+    "영수증 합계 12,000원",
+    "부산 해운대 해수욕장",
+    "주차 금지 구역입니다",
+    "오늘의 메뉴: 김치찌개 8,000원",
+    "도서관 운영 시간 안내",
+    "비상구는 왼쪽에 있습니다",
+    "Cafe 라떼 4,500원",
+    "제주도 여행 일정표",
+    "택배 보관함 이용 안내",
+    "출입문을 닫아 주세요",
+]
+
+
+def korean_set(tmp: Path) -> list[tuple[Path, str]]:
+    """Rendered Korean (and mixed) lines on noisy grey paper in the Nanum fonts."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    fonts = sorted(Path("/usr/share/fonts/truetype/nanum").glob("Nanum*.ttf"))
+    rng = np.random.default_rng(7)
+    out = []
+    for i, text in enumerate(KOREAN_LINES):
+        font = ImageFont.truetype(str(fonts[i % len(fonts)]), int(rng.integers(26, 48)))
+        img = Image.new("RGB", (1000, 160), tuple(int(v) for v in rng.integers(200, 255, 3)))
+        ImageDraw.Draw(img).text((40, 50), text, font=font, fill=(30, 30, 30))
+        arr = np.asarray(img.filter(ImageFilter.GaussianBlur(0.6)), np.float32)
+        arr = np.clip(arr + rng.normal(0, 8, arr.shape), 0, 255).astype(np.uint8)
+        path = tmp / f"ko_{i}.png"
+        Image.fromarray(arr).save(path)
+        out.append((path, text))
+    return out
+
+
+def char_accuracy(got: str, want: str) -> float:
+    """1 − character error rate (Levenshtein over characters, spaces ignored)."""
+    a, b = got.replace(" ", ""), want.replace(" ", "")
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return max(0.0, 1 - prev[-1] / max(1, len(b)))
+
+
+def korean(runtimes: list[str]) -> None:
+    import tempfile
+
+    from models.ocr import load_ocr
+
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = korean_set(Path(tmp))
+        print(f"\nRendered Korean/mixed lines ({len(samples)}, Nanum fonts, blur + noise)")
+        print("| runtime | s/line | exact lines | char accuracy |\n|---|---|---|---|")
+        for runtime in runtimes:
+            engine = load_ocr(runtime)
+            exact, acc, elapsed = 0, 0.0, 0.0
+            for path, want in samples:
+                start = time.perf_counter()
+                got = " ".join(ln.text for ln in engine.read(path))
+                elapsed += time.perf_counter() - start
+                exact += got.replace(" ", "") == want.replace(" ", "")
+                acc += char_accuracy(got, want)
+            print(
+                f"| {runtime} | {elapsed / len(samples):.2f} | {exact}/{len(samples)} | "
+                f"{acc / len(samples):.3f} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None, help="photos (default all 250)")
     parser.add_argument("--runtimes", default="rapidocr,auto")
+    parser.add_argument("--korean-only", action="store_true", help="skip ICDAR")
     args = parser.parse_args()
+    if args.korean_only:
+        korean(["rapidocr", "tesseract", "auto"])
+        return
     from models.ocr import load_ocr
 
     images = sorted((DATA / "images").glob("*.jpg"), key=lambda p: int(p.stem.split("_")[1]))

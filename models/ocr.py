@@ -26,6 +26,8 @@ from models.errors import ModelError
 from models.protocols import OcrLine, OcrWord
 
 MAX_PIXELS = 120_000_000
+DET_MIN_SIDE, DET_MAX_SIDE = 736, 1600
+CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _WORDY = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
 Box = tuple[float, float, float, float]
@@ -197,6 +199,10 @@ def _rotate_back(box: Box, k: int, width: int, height: int) -> Box:
     return box
 
 
+def _scaled(box: Box, up: float) -> Box:
+    return box if up == 1.0 else (box[0] / up, box[1] / up, box[2] / up, box[3] / up)
+
+
 def _too_short(text: str, box: Box) -> bool:
     """Far fewer characters than a horizontal line of this size holds: PP-OCRv6 drops the
     Hangul of a mixed line silently ("영수증 12,000원" → "12,000"), so read it again."""
@@ -236,7 +242,7 @@ class _BaseEngine:
         turns: list[int] = []
         if boxes and tall > len(boxes) / 2:
             turns = [1, 3]
-        elif len(items) >= 2 and flipped > len(items) / 2:
+        elif boxes and flipped > len(boxes) / 2:
             turns = [2]
         for k in turns:
             rotated, _, _ = self._items(np.ascontiguousarray(np.rot90(rgb, k)))
@@ -316,6 +322,8 @@ class RapidOcrEngine(_BaseEngine):
             "Global.log_level": "error",
             "Global.text_score": 0.0,
             "Global.return_word_box": True,
+            "Det.limit_type": "max",  # we upscale small images ourselves (see _items)
+            "Det.limit_side_len": DET_MAX_SIDE,
             "Det.model_path": str(paths["det"]),
             "Rec.model_path": str(paths["rec"]),
             "Cls.model_path": str(paths["cls"]),
@@ -350,6 +358,17 @@ class RapidOcrEngine(_BaseEngine):
 
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         engine = self._load()
+        h, w = rgb.shape[:2]
+        # small images: short side up to 736 px (as PP-OCR's "min" rule) but never past
+        # DET_MAX_SIDE, so a 1000×160 strip is not blown up to 4600×736
+        up = min(DET_MIN_SIDE / min(h, w), DET_MAX_SIDE / max(h, w))
+        if up > 1.05:
+            from PIL import Image
+
+            size = (round(w * up), round(h * up))
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+        else:
+            up = 1.0
         try:
             out = engine(rgb[:, :, ::-1].copy())  # rapidocr takes OpenCV-style BGR arrays
         except Exception as exc:
@@ -365,15 +384,19 @@ class RapidOcrEngine(_BaseEngine):
                 words: tuple[OcrWord, ...] = ()
                 if i < len(words_by_line) and words_by_line[i]:
                     words = tuple(
-                        OcrWord(str(t), float(s), _quad_box(b))
+                        OcrWord(str(t), float(s), _scaled(_quad_box(b), up))
                         for t, s, b in words_by_line[i]
                         if b is not None
                     )
-                items.append(_Item(text, float(score), _quad_box(quad), "rapidocr", words))
+                box = _scaled(_quad_box(quad), up)
+                items.append(_Item(text, float(score), box, "rapidocr", words))
         unread = [
-            _quad_box(b)
+            _scaled(_quad_box(b), up)
             for b, t, s in self._capture.get("all", [])
-            if not t.strip() or s < self.min_score or _too_short(t, _quad_box(b))
+            if not t.strip()
+            or s < self.min_score
+            or _too_short(t, _quad_box(b))
+            or (CJK.search(t) and s < 0.9)  # PP-OCRv6 reads Hangul as kana/hanzi garbage
         ]
         flipped = sum(
             1 for label, conf in self._capture.get("cls", []) if "180" in str(label) and conf > 0.9
@@ -567,9 +590,11 @@ def merge(primary: list[_Item], extra: list[_Item]) -> list[_Item]:
         hangul = has_hangul(it.text)
 
         def beats(p: _Item, it: _Item = it, hangul: bool = hangul) -> bool:
-            return (hangul and not has_hangul(p.text) and it.confidence >= 0.5) or (
-                it.confidence > p.confidence + 0.05
-            )
+            # a Hangul reading wins over a Latin one (PP-OCRv6 keeps only the digits/Latin of
+            # a Korean line) and over an unsure kana/hanzi one (its misreading of Hangul)
+            sure_cjk = bool(CJK.search(p.text)) and p.confidence >= 0.9
+            hangul_wins = hangul and not has_hangul(p.text) and not sure_cjk
+            return (hangul_wins and it.confidence >= 0.5) or (it.confidence > p.confidence + 0.05)
 
         if all(beats(p) for p in rivals):
             kept = [p for p in kept if p not in rivals] + [it]
