@@ -25,6 +25,7 @@ MIN_COVERAGE = 0.4  # share of question words in a chunk for "grounded"
 MIN_DENSE = 0.45  # cosine (serving text embedder) for "grounded"
 KEEP_COVERAGE = 0.2  # weaker candidates are not shown to the model at all
 KEEP_DENSE = 0.35
+RELATIVE_COVERAGE = 0.7  # …and those covering much less of the question than the best
 MAX_QUERY_CHARS = 1000
 _SYNTAX = re.compile(r'[:"*()]')
 # Question words and answer-type nouns: a passage holding the answer rarely contains them,
@@ -114,6 +115,16 @@ def coverage(terms: list[str], text: str) -> float:
     return sum(1 for t in terms if t and t in low) / len(terms)
 
 
+def _close_to_best(sources: list[Source]) -> list[Source]:
+    """Drop sources far weaker than the best one: a small model is easily led astray by a
+    neighbouring paragraph, and every source costs prompt time."""
+    if not sources:
+        return sources
+    best = max(s.coverage for s in sources)
+    return [s for s in sources
+            if s.coverage >= RELATIVE_COVERAGE * best or (s.dense or 0.0) >= MIN_DENSE]  # fmt: skip
+
+
 class Retriever:
     def __init__(self, library: Any, searcher: Any = None) -> None:
         self.library = library
@@ -161,6 +172,7 @@ class Retriever:
             out.append(Source(0, hit.item_id, hit.kind, hit.title, chunk.heading, chunk.id,
                               chunk.start, chunk.end, chunk.text, float(hit.score), cov,
                               sim))  # fmt: skip
+        out = _close_to_best(out)
         for i, s in enumerate(out, 1):
             s.number = i
         return Found(out, grounded, q)
