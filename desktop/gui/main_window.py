@@ -26,6 +26,7 @@ from desktop.gui.operations import Operations
 from desktop.gui.palette import Command, SearchPalette
 from desktop.gui.photo_grid import PhotoGrid, group_by_day
 from desktop.gui.photo_viewer import PhotoViewer
+from desktop.gui.related_panel import RelatedPanel
 from desktop.gui.status_bar import StatusArea
 
 SECTIONS = ["Notes", "Photos", "Chats", "Tags"]
@@ -88,11 +89,18 @@ class MainWindow(QMainWindow):
         self.detail = QStackedWidget(self)
         for widget in (self.empty, self.editor, self.viewer, self.chat):
             self.detail.addWidget(widget)
+        self.related = RelatedPanel(library, self.ops, self)
+        self.detail_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.detail_split.addWidget(self.detail)
+        self.detail_split.addWidget(self.related)
+        self.detail_split.setStretchFactor(0, 1)
+        self.detail_split.setSizes([600, 250])
+        self.related.hide()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.middle)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(self.detail_split)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([150, 320, 620])
@@ -110,6 +118,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.setTabOrder(self.sidebar, self.notes_view)
         self.setTabOrder(self.notes_view, self.editor.edit)
+        self.setTabOrder(self.editor.edit, self.related.list)
         self.resize(1180, 760)
         self._restore()
 
@@ -132,6 +141,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "&Quit", self.close, "Ctrl+Q")
         go = self.menuBar().addMenu("&Go")
         action(go, "&Search…", self.open_palette)
+        action(go, "&Related items", lambda: self.related.list.setFocus(), "Ctrl+R")
         for i, name in enumerate(SECTIONS):
             action(go, name, lambda _=False, i=i: self.show_section(i), f"Ctrl+{i + 1}")
         tools = self.menuBar().addMenu("&Tools")
@@ -172,6 +182,9 @@ class MainWindow(QMainWindow):
         self.viewer.tags_changed.connect(lambda _id: self.load_tags())
         self.palette_widget.open_item.connect(self.open_item)
         self.palette_widget.ask.connect(self.ask)
+        self.palette_widget.searched.connect(self.related.activity.searched)
+        self.related.open_item.connect(self.open_item)
+        self.detail.currentChanged.connect(self._detail_changed)
         self.status.state_changed.connect(self._state_changed)
         self.status.index_finished.connect(lambda _r: self.load_tags())
 
@@ -266,10 +279,19 @@ class MainWindow(QMainWindow):
     def open_note(self, note_id: str) -> None:
         self.editor.load(note_id)
         self.detail.setCurrentWidget(self.editor)
+        self.related.show_item("note", note_id)
 
     def open_photo(self, photo_id: str) -> None:
         self.viewer.load(photo_id)
         self.detail.setCurrentWidget(self.viewer)
+        self.related.show_item("photo", photo_id)
+
+    def _detail_changed(self, _index: int) -> None:
+        """The Related panel shows beside a note or a photo; leaving them ends the dwell."""
+        showing = self.detail.currentWidget() in (self.editor, self.viewer)
+        self.related.setVisible(showing)
+        if not showing:
+            self.related.leave()
 
     def _focus_viewer(self, photo_id: str) -> None:
         self.open_photo(photo_id)
@@ -343,6 +365,7 @@ class MainWindow(QMainWindow):
         self.ops.query(lambda: library.notes.create("# Untitled\n\n"), created)
 
     def ask(self, question: str) -> None:
+        self.related.activity.asked(question)
         self.sidebar.setCurrentRow(CHATS)
         self.detail.setCurrentWidget(self.chat)
         self.chat.prefill(question)
@@ -394,6 +417,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.editor.flush()
         self.save_state()
+        self.related.leave()  # the dwell on the open item, logged before the workers stop
         self.status.timer.stop()
         self.status.cancel_index()  # the indexer stops after its current batch; it resumes
         self.ops.shutdown()

@@ -34,6 +34,7 @@ class SearchPalette(QFrame):
 
     open_item = Signal(str, str)  # kind, item id
     ask = Signal(str)  # a question for the assistant
+    searched = Signal(str, str, str)  # query, kind and item id chosen ("" when none)
     results_shown = Signal(int)  # generation whose results are now painted
     index_results_shown = Signal(int)  # ... including the search index's hits
 
@@ -220,7 +221,9 @@ class SearchPalette(QFrame):
         if not 0 <= row < len(self.model.rows):
             return
         chosen = self.model.rows[row]
+        query = self.input.text().strip()
         self.close_palette()
+        self.searched.emit(query, chosen.kind, chosen.item_id or "")
         if chosen.action is not None:
             chosen.action()
         elif chosen.item_id:
@@ -250,6 +253,7 @@ class SearchPalette(QFrame):
                 self.activate(self.list.currentIndex().row())
             elif key == Qt.Key.Key_Escape:
                 self.close_palette()
+                self.searched.emit(self.input.text().strip(), "", "")
             elif key == Qt.Key.Key_Tab:
                 query = self.input.text().strip()
                 if query:
