@@ -97,7 +97,9 @@ class HnswIndex:
         for owner in owner_ids:
             if owner in self._key_of:  # a replaced vector: drop the old entry first
                 self.remove([owner])
-        self.index.add(keys, np.ascontiguousarray(matrix, dtype=np.float32), threads=1)
+        # a bulk build uses every core; small incremental adds stay on one thread
+        threads = 0 if len(owner_ids) > 2000 else 1
+        self.index.add(keys, np.ascontiguousarray(matrix, dtype=np.float32), threads=threads)
         self.owner_ids += owner_ids
         self.item_ids += item_ids
         for key, owner in zip(keys.tolist(), owner_ids, strict=True):
