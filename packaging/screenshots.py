@@ -2,9 +2,12 @@
 
     .venv/bin/python packaging/screenshots.py [--out screenshots] [--library PATH]
 
-Saves main.png (notes), palette.png (Ctrl+K with a Korean query), viewer.png (a photo with
-its OCR boxes) and photos.png (the grid). Re-executes itself under ``xvfb-run -a`` when no
-display is set. The demo library is indexed first (OCR included) so the boxes exist.
+Saves main.png (notes), related.png (a linked note with its Related panel filled), palette.png
+(Ctrl+K with a Korean query), viewer.png (a photo with its OCR boxes and related items) and
+photos.png (the grid); then the same views with a forced dark palette (*-dark.png), as Fusion
+shows them when the system is dark, to check that everything stays readable. Re-executes
+itself under ``xvfb-run -a`` when no display is set. The demo library is indexed first (OCR
+included) so the boxes exist.
 """
 
 from __future__ import annotations
@@ -39,10 +42,7 @@ def _pause(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def shoot(out: Path, library_path: Path) -> list[Path]:
-    from PySide6.QtCore import QSettings, Qt
-    from PySide6.QtGui import QInputMethodEvent
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QSettings
 
     from core.demo import ensure_demo_library
     from core.indexer import Indexer
@@ -64,22 +64,51 @@ def shoot(out: Path, library_path: Path) -> list[Path]:
     window.show()
     _wait(app, lambda: window._pending_loads == 0)
     saved: list[Path] = []
+    light = app.palette()
+    for suffix in ("", "-dark"):
+        if suffix:
+            app.setPalette(dark_palette())
+        _shots(app, window, library, out, suffix, saved)
+    app.setPalette(light)
+    window.close()
+    library.close()
+    return saved
+
+
+def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
 
     def save(name: str) -> None:
         _pause(app, 0.6)
-        path = out / name
+        path = out / name.replace(".png", f"{suffix}.png")
         window.grab().save(str(path))
         saved.append(path)
         print(f"saved {path}")
 
+    def settle() -> None:
+        _wait(app, lambda: window.ops.in_flight == 0)
+
+    window.splitter.setSizes([150, 340, 870])
+    window.show_section(0)
     # 1. notes: open the first Korean note
     rows = window.notes_model.rows
     korean = next((r for r in rows if any("\uac00" <= ch <= "\ud7a3" for ch in r.title)), rows[0])
     window.open_item("note", korean.id)
     _wait(app, lambda: window.editor.note_id == korean.id)
+    settle()
     save("main.png")
 
-    # 2. palette with a Korean query, typed as the input method commits it
+    # 2. the Related panel beside the note with the most linked neighbours
+    linked = _most_linked_note(library)
+    window.open_item("note", linked)
+    _wait(app, lambda: window.editor.note_id == linked and bool(window.related.model.rows))
+    settle()  # the refined (full blend) list
+    save("related.png")
+
+    # 3. palette with a Korean query, typed as the input method commits it
     window.open_palette()
     for ch in "커피":
         event = QInputMethodEvent("", [])
@@ -87,29 +116,80 @@ def shoot(out: Path, library_path: Path) -> list[Path]:
         QApplication.sendEvent(window.palette_widget.input, event)
     _wait(app, lambda: window.ops.in_flight == 0 and window.palette_widget.model.rowCount() > 2)
     _pause(app, 0.5)  # the deeper (meaning) search after the typing pause
-    _wait(app, lambda: window.ops.in_flight == 0)
+    settle()
     save("palette.png")
     QTest.keyClick(window.palette_widget.input, Qt.Key.Key_Escape)
 
-    # 3. the photo with the most OCR lines, in the viewer
+    # 4. the photo with the most OCR lines, in the viewer
     photos = library.photos.grid_rows()
     best = max(photos, key=lambda p: len(library.photos.ocr_lines(p[0])))
-    window.splitter.setSizes([150, 300, 910])
+    window.splitter.setSizes([150, 260, 950])
     window.open_item("photo", best[0])
     _wait(app, lambda: window.viewer.photo_id == best[0])
+    settle()
     if window.viewer.boxes:
         box = window.viewer.boxes[0]
         box.hoverEnterEvent(None)  # type: ignore[arg-type]  # show the hover state
     save("viewer.png")
 
-    # 4. the grid
+    # 5. the grid
     window.splitter.setSizes([150, 830, 380])
     window.show_section(1)
     window.photo_grid.grid_model.wait_for_thumbnails()
     save("photos.png")
-    window.close()
-    library.close()
-    return saved
+    if window.viewer.boxes:
+        window.viewer.boxes[0].hoverLeaveEvent(None)  # type: ignore[arg-type]
+
+
+def _most_linked_note(library) -> str:  # type: ignore[no-untyped-def]
+    """The note whose recommendations include the most linked items (else the first note)."""
+    from core.related import Recommender
+
+    rec = Recommender(library, use_events=False)
+    best, best_count = None, -1
+    for row in library.list_items("note", limit=500):
+        recs = rec.related(row.id, limit=8, session_items=[])
+        count = sum("linked" in r.reasons for r in recs) * 10 + len(recs)
+        if count > best_count:
+            best, best_count = row.id, count
+    assert best is not None, "the demo library has no notes"
+    return best
+
+
+def dark_palette():  # type: ignore[no-untyped-def]
+    """The colours Fusion takes from a dark system theme (a forced stand-in under Xvfb)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    role = QPalette.ColorRole
+    colors = {
+        role.Window: "#2b2b2b",
+        role.WindowText: "#e6e6e6",
+        role.Base: "#1e1e1e",
+        role.AlternateBase: "#262626",
+        role.ToolTipBase: "#3a3a3a",
+        role.ToolTipText: "#f0f0f0",
+        role.PlaceholderText: "#9a9a9a",
+        role.Text: "#e6e6e6",
+        role.Button: "#333333",
+        role.ButtonText: "#e6e6e6",
+        role.BrightText: "#ff6b6b",
+        role.Light: "#505050",
+        role.Midlight: "#404040",
+        role.Mid: "#3a3a3a",
+        role.Dark: "#1a1a1a",
+        role.Shadow: "#000000",
+        role.Highlight: "#3d6fb4",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#7fb0ff",
+        role.LinkVisited: "#c39bff",
+    }
+    for r, c in colors.items():
+        pal.setColor(r, QColor(c))
+    disabled = QPalette.ColorGroup.Disabled
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(disabled, r, QColor("#8a8a8a"))
+    return pal
 
 
 def _ensure_ocr_lines(library) -> None:  # type: ignore[no-untyped-def]

@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.detail_split.addWidget(self.detail)
         self.detail_split.addWidget(self.related)
         self.detail_split.setStretchFactor(0, 1)
-        self.detail_split.setSizes([600, 250])
+        self.detail_split.setSizes([600, 280])
         self.related.hide()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)

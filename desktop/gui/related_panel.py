@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QFontMetrics, QImage, QResizeEvent
+from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWidget
 
 from desktop.gui.operations import Operations
 from desktop.gui.palette_rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
@@ -73,15 +74,52 @@ class ActivityLog:
 
 
 class RelatedModel(PaletteModel):
-    """Palette rows whose accessible text also says why each item is recommended."""
+    """Palette rows whose accessible text and tooltip say every reason; the painted line is
+    elided to the list's width (``subtitle_width``) so a long reason never ends mid-word."""
+
+    subtitle_width = 0
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.AccessibleTextRole and index.isValid():
-            row = self.rows[index.row()]
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{KIND_LABELS.get(row.kind, row.kind)}: {row.title} — {row.subtitle}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.title}\n{row.subtitle}"
+        if role == Qt.ItemDataRole.UserRole and self.subtitle_width > 0:
+            font = QApplication.font()
+            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))  # the delegate's small font
+            short = QFontMetrics(font).elidedText(
+                row.subtitle, Qt.TextElideMode.ElideRight, self.subtitle_width
+            )
+            return replace(row, subtitle=short)
         return super().data(index, role)
+
+
+class RelatedList(QListView):
+    """The rows show as selected only while the list has the keyboard focus (so the panel
+    does not look like it holds the cursor); Enter opens the current row."""
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        current = self.currentIndex()
+        if not current.isValid() and self.model().rowCount():
+            current = self.model().index(0, 0)
+        if current.isValid():
+            self.setCurrentIndex(current)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.clearSelection()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        model = self.model()
+        if isinstance(model, RelatedModel):
+            model.subtitle_width = max(40, self.viewport().width() - ICON - 30)
 
 
 class RelatedPanel(QWidget):
@@ -115,7 +153,7 @@ class RelatedPanel(QWidget):
         self.state.setAccessibleName("Related items state")
         self.state.setWordWrap(True)
         self.state.setEnabled(False)
-        self.list = QListView(self)
+        self.list = RelatedList(self)
         self.list.setAccessibleName("Related items list")
         self.list.setAccessibleDescription("Enter opens the item")
         self.list.setUniformItemSizes(True)
@@ -232,7 +270,13 @@ class RelatedPanel(QWidget):
         self.model.set_rows(rows)
         if rows:
             self._set_state("")
-            self.list.setCurrentIndex(self.model.index(min(current, len(rows) - 1), 0))
+            index = self.model.index(min(current, len(rows) - 1), 0)
+            if had_focus:
+                self.list.setCurrentIndex(index)
+            else:
+                self.list.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.NoUpdate
+                )
         else:
             self._set_state("Nothing related yet. Link notes with [[…]], tag items, or open more.")
         if had_focus:
