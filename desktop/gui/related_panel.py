@@ -22,6 +22,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFocusEvent, QFontMetrics, QImage, QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWidget
 
+from core.errors import USER_ERRORS, NotFoundError
 from desktop.gui.operations import Operations
 from desktop.gui.palette_rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
 
@@ -221,8 +222,10 @@ class RelatedPanel(QWidget):
                 self.shown.emit(item_id, True)
 
         def failed(exc: BaseException) -> None:
-            if generation == self._generation:
-                self._set_state("Related items are not available right now.")
+            if generation != self._generation:
+                return
+            self._set_state("Related items are not available right now.")
+            if not isinstance(exc, NotFoundError):  # deleted meanwhile: the editor says so
                 self.ops.report_error(exc)
 
         self.ops.query(first, first_shown, on_error=failed)
@@ -301,7 +304,7 @@ class RelatedPanel(QWidget):
     def _thumbnail(self, photo_id: str) -> QImage | None:
         try:
             path = self.library.photos.get(photo_id).thumb_path
-        except Exception:  # noqa: BLE001 — a missing thumbnail only loses the picture
+        except USER_ERRORS:  # deleted meanwhile: the row just has no picture
             return None
         loaded = QImage(str(path))
         if loaded.isNull():

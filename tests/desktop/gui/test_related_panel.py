@@ -135,3 +135,31 @@ def test_gui_actions_log_open_search_click_dwell_and_ask(qtbot, window, notes, s
     dwells = [e.item_id for e in events if e.kind == "dwell"]
     assert dwells == [notes["groceries"], notes["journal"]]
     assert not window.related.isVisible()
+
+
+def test_a_photo_shows_the_note_that_embeds_it_with_its_thumbnail(
+    qtbot, window, library, tmp_path, settle
+):
+    from PIL import Image
+    from skimage import data
+
+    path = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(path, quality=90)
+    photo_id, _ = library.photos.add(path)
+    note = library.notes.create("# Space trip\n\n![[astronaut.jpg]] at the training pool.")
+    library.notes.create("# Unrelated\n\nnothing here")
+    window.reload_lists()
+    settle(window)
+    # the note's panel shows the photo it embeds, with its thumbnail
+    with qtbot.waitSignal(window.related.shown, timeout=10_000):
+        window.open_item("note", note)
+    settle(window)
+    photo_row = next(r for r in window.related.model.rows if r.item_id == photo_id)
+    assert photo_row.kind == "photo" and photo_row.image is not None
+    assert "linked" in photo_row.subtitle
+    # the photo's panel: the note was just seen, so it is not offered back
+    with qtbot.waitSignal(window.related.shown, timeout=10_000):
+        window.open_item("photo", photo_id)
+    settle(window)
+    assert window.related.isVisible() and window.viewer.photo_id == photo_id
+    assert note not in [r.item_id for r in window.related.recommendations]
