@@ -163,3 +163,18 @@ def test_a_photo_shows_the_note_that_embeds_it_with_its_thumbnail(
     settle(window)
     assert window.related.isVisible() and window.viewer.photo_id == photo_id
     assert note not in [r.item_id for r in window.related.recommendations]
+
+
+def test_only_the_last_of_quick_opens_is_painted(qtbot, window, notes, settle):
+    window.reload_lists()
+    settle(window)
+    painted: list[str] = []
+    window.related.shown.connect(lambda item_id, _full: painted.append(item_id))
+    for key in ("journal", "espresso", "groceries"):  # arrowing through the list
+        window.open_item("note", notes[key])
+    qtbot.waitUntil(lambda: bool(painted), timeout=10_000)
+    settle(window)
+    assert set(painted) == {notes["groceries"]}
+    assert window.related.item == ("note", notes["groceries"])
+    opens = [e.item_id for e in EventLog(window.library).events(kinds=["open"])]
+    assert opens[-1] == notes["groceries"]
