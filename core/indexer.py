@@ -244,8 +244,18 @@ class Indexer:
                 progress(done, total, f"{report.chunks} chunks")
         if not report.cancelled:
             self._maybe_switch(report)
+            if report.vectors:
+                self._refresh_vector_cache()
         report.seconds = time.monotonic() - started
         return report
+
+    def _refresh_vector_cache(self) -> None:
+        """Build/update the persisted HNSW graph now (background work), not at the next query."""
+        from core.vector_index import HNSW_THRESHOLD, VectorCache
+
+        model = vector_store.serving_model(self.db)
+        if model and vector_store.count_vectors(self.db, model) >= HNSW_THRESHOLD:
+            VectorCache(self.db).index(model, "chunk")
 
     def _run_batch(self, batch: list[jobs.Job], report: IndexReport) -> None:
         work = [self._prepare(job) for job in batch]
