@@ -299,7 +299,12 @@ def main() -> None:
                     f"{statistics.mean(r[2]):.1f} |"
                 )
             index = searcher._vectors.index(embedder.model_id)
-            mb = index.matrix.nbytes / 2**20 if index is not None else 0
+            if index is None:
+                mb = 0.0
+            elif hasattr(index, "matrix"):
+                mb = index.matrix.nbytes / 2**20
+            else:  # HNSW graph
+                mb = float(getattr(index.index, "memory_usage", 0)) / 2**20
             print(
                 f"  vector cache: {mb:.0f} MB; process max RSS "
                 f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
