@@ -47,8 +47,9 @@ def latency(lib: Library, model: object, qa: QA, max_tokens: int) -> dict:
     import core.retrieval
 
     # a 5-source prompt whatever the relevance filter would keep: this part measures speed
-    keep = core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE
+    keep = core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE, core.retrieval.RELATIVE_COVERAGE
     core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE = 0.0, -1.0
+    core.retrieval.RELATIVE_COVERAGE = 0.0
     helper = Assistant(lib, chat_model=model, max_answer_tokens=max_tokens, max_sources=5,
                        max_source_tokens=1400, rewrite=False)  # fmt: skip
     follow = "그 밖에 또 어떤 내용이 있나요?" if qa.question[:1] >= "가" else "What else?"
@@ -71,7 +72,7 @@ def latency(lib: Library, model: object, qa: QA, max_tokens: int) -> dict:
     with_rewrite = rewrite.ask(follow, first.chat_id)
     out["rewrite_s"] = with_rewrite.timing.rewrite_ms / 1000
     out["follow_with_rewrite_ttft_s"] = with_rewrite.timing.first_token_ms / 1000
-    core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE = keep
+    core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE, core.retrieval.RELATIVE_COVERAGE = keep
     return out
 
 
