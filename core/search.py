@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import BadInputError, SaemError
-from core.fusion import FusionConfig, fuse, weights_for
+from core.fusion import FusionConfig, fuse, method_for, weights_for
 from core.query import Query, fts_terms, parse_query, trigram_terms
 from core.vector_index import VectorCache
 from models.errors import ModelError
@@ -266,7 +266,8 @@ class Searcher:
                     "rrf",
                 )
             else:
-                fused = fuse(raw, weights, self.config.method)
+                model = self._embedder.model_id if self._embedder is not None else ""
+                fused = fuse(raw, weights, method_for(self.config, model))
         return sorted(
             ((k, v) for k, v in fused.items() if v > 0 or method == "dense"),
             key=lambda kv: (-kv[1], kv[0]),
