@@ -32,6 +32,8 @@ from storage.errors import StorageError
 log = logging.getLogger(__name__)
 
 CANDIDATES = 200  # chunks per source before fusion
+PRUNE_MIN_CHUNKS = 20_000  # from this size on, very common query words are left out
+PRUNE_RATIO = 0.25
 NEAR_KM = 25.0
 SNIPPET_CHARS = 220
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
@@ -87,6 +89,7 @@ class Searcher:
         self.config = config or FusionConfig()
         self.dense_enabled = dense
         self._embedder = embedder
+        self._chunk_count: tuple[object, int] | None = None
         self._vectors = (
             VectorCache(self.db)
             if hnsw_threshold is None
@@ -152,11 +155,12 @@ class Searcher:
         sources: dict[str, _Source] = {}
         if not q.words:
             return sources
+        words = self._selective_words(q.words)
         if method in ("hybrid", "bm25", "rrf"):
-            terms = fts_terms(q.words)
+            terms = fts_terms(words)
             sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), CANDIDATES)
         if method in ("hybrid", "trigram", "rrf"):
-            tri = trigram_terms(q.words)
+            tri = trigram_terms(words)
             if tri:
                 sources["trigram"] = self._fts("chunks_tri", " OR ".join(tri), CANDIDATES)
         if method in ("hybrid", "bm25", "trigram", "rrf") and not any(
@@ -172,6 +176,30 @@ class Searcher:
             self._dense(q, sources, results)
         results.methods = [name for name, src in sources.items() if src.scores]
         return sources
+
+    def _selective_words(self, words: list[str]) -> list[str]:
+        """In a large library, leave out words found in more than a quarter of all chunks.
+
+        FTS5 computes BM25 for every chunk that contains any query word, so one very common
+        word makes a query slow at 100k chunks, while its IDF adds almost nothing to the
+        ranking. Small libraries (below ``PRUNE_MIN_CHUNKS``) always use every word."""
+        token = vector_store.change_token(self.db)
+        if self._chunk_count is None or self._chunk_count[0] != token:
+            self._chunk_count = (token, chunk_store.count_chunks(self.db))
+        total = self._chunk_count[1]
+        if total < PRUNE_MIN_CHUNKS or len(words) < 2:
+            return words
+        exprs = [fts_terms([w]).words for w in words]
+        keyed = [
+            (e[0].rstrip("*").strip('"').replace('""', '"'), e[0].endswith("*")) for e in exprs if e
+        ]
+        if len(keyed) != len(words):
+            return words
+        counts = chunk_store.term_doc_counts(self.db, keyed)
+        kept = [w for w, n in zip(words, counts, strict=True) if n <= PRUNE_RATIO * total]
+        if kept:
+            return kept
+        return [min(zip(words, counts, strict=True), key=lambda wc: wc[1])[0]]
 
     def _fts(self, table: str, expr: str, limit: int) -> _Source:
         src = _Source()

@@ -250,3 +250,23 @@ def recent_items(db: Database, kinds: Sequence[str], limit: int) -> list[str]:
     sql += " ORDER BY COALESCE(p.taken_at, datetime(i.created_at, 'unixepoch')) DESC LIMIT ?"
     params.append(limit)
     return [r[0] for r in db.query(sql, params)]
+
+
+def term_doc_counts(db: Database, terms: Sequence[tuple[str, bool]]) -> list[int]:
+    """How many chunks contain each (term, is_prefix) of the unicode61 index (approximate for
+    prefixes: the counts of the matching terms are summed). Reads FTS5's vocabulary table."""
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab"
+        " USING fts5vocab(main, chunks_fts, row)"
+    )
+    out = []
+    for term, prefix in terms:
+        if prefix:
+            value = db.scalar(
+                "SELECT COALESCE(SUM(doc), 0) FROM temp.chunks_vocab WHERE term >= ? AND term < ?",
+                (term, term + "\U0010ffff"),
+            )
+        else:
+            value = db.scalar("SELECT doc FROM temp.chunks_vocab WHERE term = ?", (term,))
+        out.append(int(value or 0))
+    return out

@@ -248,3 +248,22 @@ def test_hnsw_index_is_persisted_and_reloaded(library: Library, indexed: dict) -
         path.write_bytes(b"garbage")
     third = Searcher(library, HashEmbedder(), hnsw_threshold=1)
     assert _ids(third.search("protein intake adults", method="dense"))[0] == note
+
+
+def test_very_common_words_are_left_out_in_large_libraries(library: Library) -> None:
+    import core.search as search_module
+
+    common = [library.notes.create(f"# N{i}\n\nmeeting notes number {i}") for i in range(8)]
+    rare = library.notes.create("# Budget\n\nmeeting about the zebra budget")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    s = Searcher(library, HashEmbedder())
+    assert s._selective_words(["meeting", "zebra"]) == ["meeting", "zebra"]  # small library
+    old = search_module.PRUNE_MIN_CHUNKS
+    search_module.PRUNE_MIN_CHUNKS = 1
+    try:
+        assert s._selective_words(["meeting", "zebra"]) == ["zebra"]
+        assert s._selective_words(["meeting", "notes"]) in (["notes"], ["meeting"])
+        assert _ids(s.search("meeting zebra", method="bm25")) == [rare]
+    finally:
+        search_module.PRUNE_MIN_CHUNKS = old
+    assert len(_ids(s.search("meeting zebra", method="bm25"))) == len(common) + 1
