@@ -389,14 +389,16 @@ def test_real_qwen_answers_korquad_and_scifact_from_the_notes(tmp_path, qwen):
 
     kq, kq_docs = korquad(4)
     sf, sf_docs = scifact_cloze(2)
-    asked_kq, asked_sf, outside = kq[:2], sf[:1], [kq[3], sf[1]]
+    asked_kq, asked_sf, outside = kq[:3], sf[:1], [kq[3], sf[1]]
     docs = library_docs(kq[:3], kq_docs, 6, avoid=[kq[3]])
     docs += library_docs(asked_sf, sf_docs, 3, avoid=[sf[1]])
     with Library(tmp_path / "lib") as lib:
         for doc in docs:
             lib.notes.create(doc.markdown())
         Indexer(lib, auto_models=False).run()  # the packaged USE-m3 embedder
-        helper = Assistant(lib, chat_model=qwen, max_answer_tokens=32, max_source_tokens=450)
+        helper = Assistant(
+            lib, chat_model=qwen, max_answer_tokens=32, max_source_tokens=450, temperature=0.0
+        )  # greedy: the same answer on every run
         hits, correct = 0, 0
         for qa in [*asked_kq, *asked_sf]:
             answer = helper.ask(qa.question)
@@ -406,7 +408,7 @@ def test_real_qwen_answers_korquad_and_scifact_from_the_notes(tmp_path, qwen):
                        if c.valid)  # fmt: skip
             hits += any(contains(s.text, qa.answers) for s in answer.sources)
             correct += contains(answer.text, qa.answers)
-        assert hits == 3  # retrieval hit rate 3/3
+        assert hits == 4  # retrieval hit rate 4/4
         assert correct >= 1  # answer accuracy (the benchmark reports the measured rate)
         for qa in outside:
             refused = helper.ask(qa.question)
@@ -431,7 +433,7 @@ def test_real_photo_chat_reads_the_total_on_a_receipt(tmp_path, qwen):
         photo, _ = lib.photos.add(path)
         Indexer(lib).run()  # real OCR (RapidOCR/Tesseract) + tagger + USE-m3
         assert any("12,500" in ln.text or "12500" in ln.text for ln in lib.photos.ocr_lines(photo))
-        helper = Assistant(lib, chat_model=qwen, max_answer_tokens=32)
+        helper = Assistant(lib, chat_model=qwen, max_answer_tokens=32, temperature=0.0)
         answer = helper.photo_chat(photo, "What is the total on this receipt?")
         assert answer.notice == CANNOT_SEE["en"]
         assert "12,500" in answer.text or "12500" in answer.text
