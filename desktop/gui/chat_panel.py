@@ -87,8 +87,17 @@ class ChatPanel(QWidget):
         self.question.setText(question)
         self.question.setFocus()
 
-    def about_photo(self, photo_id: str, title: str = "") -> None:
-        """Ask the next questions about this photo (from the photo viewer)."""
+    def about_photo(self, photo: Any, title: str = "") -> None:
+        """Ask the next questions about a photo: its id, or the photo viewer (its open photo).
+        Brings the panel forward in the main window."""
+        photo_id = getattr(photo, "photo_id", photo)
+        show = getattr(self.window(), "ask", None)
+        if show is not None:
+            show("")  # the main window's "show the chat panel with this question"
+        if not photo_id:
+            self.photo_label.setText("Open a photo first, then ask about it.")
+            self.photo_label.setVisible(True)
+            return
         self.photo_id = photo_id
         self.photo_label.setText(f"About the photo <b>{html.escape(title or photo_id[:8])}</b>")
         self.photo_label.setVisible(True)

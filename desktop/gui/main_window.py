@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
             Command("Switch model…", "models llm embedder device gpu cpu", self.open_models),
             Command("Devices…", "pair peers sync qr", self.open_devices),
             Command("Index now", "reindex indexing", self.status.run_index),
+            Command("Ask about photo", "chat photo", lambda: self.chat.about_photo(self.viewer)),
         ]
 
     def _connect(self) -> None:

@@ -69,3 +69,26 @@ def test_stop_mid_answer_stores_nothing(window, library, qtbot, settle):
     settle(window)
     assert "not stored" in panel.transcript.toPlainText()
     assert panel.assistant.chats.list() == []
+
+
+def test_ask_about_the_open_photo_from_the_palette_command(
+    window, library, qtbot, settle, tmp_path
+):
+    from tests.core.test_assistant import _receipt
+
+    photo, _ = library.photos.add(_receipt(tmp_path / "r.png", "TOTAL 9,900"))
+    model = ScriptedModel(["The total is 9,900."])
+    _setup(window, library, model)
+    command = next(c for c in window.palette_widget.commands if c.title == "Ask about photo")
+    command.action()
+    assert window.chat.photo_id is None and not window.chat.photo_label.isHidden()  # none open
+    window.open_photo(photo)
+    qtbot.waitUntil(lambda: window.viewer.photo_id == photo, timeout=10_000)
+    command.action()
+    assert window.detail.currentWidget() is window.chat and window.chat.photo_id == photo
+    window.chat.prefill("what is the total?")
+    with qtbot.waitSignal(window.chat.answered, timeout=20_000):
+        window.chat.ask()
+    settle(window)
+    assert "CANNOT see" in model.calls[0][0].content  # photo chat, no vision model
+    assert window.chat.assistant.chats.get(window.chat.chat_id).photo_item_id == photo
