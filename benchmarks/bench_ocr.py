@@ -201,6 +201,7 @@ def main() -> None:
             f"{rl:.3f} | {pl:.3f} |",
             flush=True,
         )
+    korean(["rapidocr", "tesseract", "auto"])
 
 
 if __name__ == "__main__":

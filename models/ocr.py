@@ -362,7 +362,7 @@ class RapidOcrEngine(_BaseEngine):
         # small images: short side up to 736 px (as PP-OCR's "min" rule) but never past
         # DET_MAX_SIDE, so a 1000×160 strip is not blown up to 4600×736
         up = min(DET_MIN_SIDE / min(h, w), DET_MAX_SIDE / max(h, w))
-        if up > 1.05:
+        if up > 1.001:
             from PIL import Image
 
             size = (round(w * up), round(h * up))
