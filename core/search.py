@@ -20,7 +20,7 @@ from typing import Any
 
 from core.errors import BadInputError, SaemError
 from core.fusion import FusionConfig, fuse, method_for, weights_for
-from core.query import Query, fts_terms, parse_query, trigram_terms
+from core.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
 from core.vector_index import VectorCache
 from models.errors import ModelError
 from models.protocols import TextEmbedder
@@ -125,7 +125,11 @@ class Searcher:
         results = SearchResults(query=prefix, methods=["keyword"])
         sources: dict[str, _Source] = {}
         if parsed.words:
-            terms = fts_terms(parsed.words, prefix_last=True)
+            words = self._selective_words(parsed.words)
+            last = words[-1]
+            # a one-letter Latin prefix ("m*") matches a large part of the vocabulary
+            prefix = len(last) >= 2 or is_hangul(last)
+            terms = fts_terms(words, prefix_last=prefix)
             sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), limit * 8)
         ranked = self._rank(parsed, sources, "bm25", results)
         facts = chunk_store.item_facts(self.db, [i for i, _ in ranked[: limit * 4]])
