@@ -176,7 +176,9 @@ _WORKER = textwrap.dedent(
     from core.library import Library
     from tests.search_support import HashEmbedder
     lib = Library({path!r})
-    Indexer(lib, HashEmbedder(), auto_models=False, batch_size=4).run()
+    Indexer(lib, HashEmbedder(), auto_models=False, batch_size=4).run(
+        progress=lambda done, total, note: print("progress", done, flush=True)
+    )
     print("finished", flush=True)
     """
 )
@@ -195,9 +197,21 @@ def test_kill_9_at_random_points_never_corrupts_and_resumes(tmp_path: Path) -> N
     killed_mid_run = 0
     for _round in range(6):
         proc = subprocess.Popen(
-            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
-        time.sleep(rng.uniform(0.8, 2.5))
+        # kill after a random number of committed batches plus a random delay, so the kill
+        # lands between and inside batch transactions (not after a wall-clock guess)
+        wanted = rng.randint(1, 30)
+        seen = 0
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen += line.startswith("progress")
+            if seen >= wanted:
+                time.sleep(rng.uniform(0.0, 0.03))
+                break
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate(timeout=60)
