@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CANDIDATES = 200  # chunks per source before fusion
 PRUNE_MIN_CHUNKS = 20_000  # from this size on, very common query words are left out
 PRUNE_RATIO = 0.25
+TAIL_FRACTION = 0.05  # hybrid hits below this share of the best score are not shown
 NEAR_KM = 25.0
 SNIPPET_CHARS = 220
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
@@ -114,6 +115,11 @@ class Searcher:
         ranked = self._filter(parsed, ranked, facts)
         if parsed.phrases:
             ranked = self._require_phrases(parsed, ranked, sources)
+        if method == "hybrid" and ranked and parsed.words:
+            # The weak tail (an item only a distant vector returned, a few percent of the best
+            # score) is noise on screen; the ranking above it is unchanged.
+            floor = ranked[0][1] * TAIL_FRACTION
+            ranked = [(i, s) for i, s in ranked if s >= floor]
         results.hits = self._hits(parsed, ranked[:limit], sources, facts)
         results.took_ms = (time.perf_counter() - started) * 1000
         return results
