@@ -13,6 +13,7 @@ overlapping pair is kept by confidence, preferring Tesseract's reading when it h
 
 from __future__ import annotations
 
+import abc
 import itertools
 import threading
 from pathlib import Path
@@ -47,15 +48,15 @@ from models.ocr_layout import (  # noqa: F401 - re-exported
 from models.protocols import OcrLine, OcrWord
 
 
-class _BaseEngine:
+class _BaseEngine(abc.ABC):
     model_id = "ocr"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
+    @abc.abstractmethod
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         """Fragments, unread text regions and how many crops looked upside down."""
-        raise NotImplementedError
 
     def _read_upright(self, rgb: np.ndarray) -> tuple[list[_Item], int]:
         """Read, and read again rotated when the text runs vertically or upside down.
@@ -102,8 +103,8 @@ class _BaseEngine:
             for ln in lines
         ]
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # engines without native handles have nothing to free
+        return None
 
 
 class RapidOcrEngine(_BaseEngine):
