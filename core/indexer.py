@@ -7,6 +7,11 @@ batched embedder call), then written in ONE writer transaction: each item's chun
 OCR lines and machine tags are replaced together and its job marked done. A crash before the
 commit leaves the jobs claimed-but-unfinished; they are simply claimed again.
 
+Keywords first: before any embedding, new and changed notes are chunked in large batches
+(:meth:`Indexer._keyword_pass`), which makes them findable by keyword (FTS5 triggers) within
+seconds of an import; each such note gets an "embed" job that adds its vectors afterwards.
+Invariant: a chunk without a vector always has a runnable "index" or "embed" job.
+
 Changing the embedder: the new model becomes the *target*; "embed" jobs add its vectors next
 to the old ones, and only when every chunk has one does the new model start serving queries
 (the old vectors are then dropped in the same transaction).
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 INDEX_JOB = "index"
 EMBED_JOB = "embed"
 JOB_KINDS = [INDEX_JOB, EMBED_JOB]
+KEYWORD_BATCH = 256  # notes chunked per transaction in the keyword pass
 Progress = Callable[[int, int, str], None]
 
 
@@ -229,6 +235,8 @@ class Indexer:
         done = 0
         if progress:
             progress(0, total, "starting")
+        if limit is None:
+            self._keyword_pass(report, progress, should_cancel, total)
         while limit is None or done < limit:
             if should_cancel and should_cancel():
                 report.cancelled = True
@@ -248,6 +256,47 @@ class Indexer:
                 self._refresh_vector_cache()
         report.seconds = time.monotonic() - started
         return report
+
+    def _keyword_pass(
+        self,
+        report: IndexReport,
+        progress: Progress | None,
+        should_cancel: Callable[[], bool] | None,
+        total: int,
+    ) -> None:
+        """Chunk every queued note now (keyword-searchable at once); embed them afterwards."""
+        chunked = 0
+        while not report.cancelled:
+            if should_cancel and should_cancel():
+                report.cancelled = True
+                return
+            batch = jobs.claim_note_jobs(self.db, INDEX_JOB, limit=KEYWORD_BATCH)
+            if not batch:
+                return
+            prepared: list[tuple[jobs.Job, list[NewChunk] | None]] = []
+            for job in batch:
+                item = items.find_item(self.db, job.item_id)
+                if item is None or item.deleted:
+                    prepared.append((job, None))
+                    continue
+                body = notes.get_note(self.db, item.id).body
+                prepared.append(
+                    (job, note_chunks(item.title, body, tags.tags_of(self.db, item.id)))
+                )
+            with self.db.transaction():
+                for job, new_chunks in prepared:
+                    if new_chunks is None:
+                        chunk_store.delete_item_chunks(self.db, job.item_id)
+                    else:
+                        report.chunks += len(
+                            chunk_store.replace_item_chunks(self.db, job.item_id, new_chunks)
+                        )
+                        jobs.enqueue(self.db, EMBED_JOB, job.item_id)
+                    # an edit that re-queued the job meanwhile keeps it pending: chunked again
+                    jobs.complete_if_running(self.db, job.id)
+            chunked += len(batch)
+            if progress:
+                progress(0, total, f"keywords: {chunked} notes")
 
     def _refresh_vector_cache(self) -> None:
         """Build/update the persisted HNSW graph now (background work), not at the next query."""

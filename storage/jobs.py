@@ -58,8 +58,10 @@ def claim(db: Database, kinds: list[str] | None = None, limit: int = 32) -> list
 
 
 def complete(db: Database, job_id: int) -> None:
-    db.execute("UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
-               (time.time(), job_id))
+    db.execute(
+        "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
+        (time.time(), job_id),
+    )
 
 
 def fail(db: Database, job: Job, error: str, *, max_attempts: int = 5) -> None:
@@ -71,7 +73,7 @@ def fail(db: Database, job: Job, error: str, *, max_attempts: int = 5) -> None:
             (error, now, job.id),
         )
     else:
-        delay = min(3600.0, 2.0 ** job.attempts)
+        delay = min(3600.0, 2.0**job.attempts)
         db.execute(
             "UPDATE jobs SET state = 'pending', error = ?, not_before = ?, updated_at = ?"
             " WHERE id = ?",
@@ -132,3 +134,32 @@ def ready_count(db: Database) -> int:
             (time.time(),),
         )
     )
+
+
+def claim_note_jobs(db: Database, kind: str, limit: int = 256) -> list[Job]:
+    """Like :func:`claim`, but only jobs whose item is a note (the fast keyword pass)."""
+    now = time.time()
+    with db.transaction():
+        rows = db.query(
+            "SELECT j.id, j.kind, j.item_id, j.state, j.attempts, j.error FROM jobs j"
+            " JOIN items i ON i.id = j.item_id WHERE i.kind = 'note' AND j.kind = ?"
+            " AND j.state IN ('pending', 'running') AND j.not_before <= ? ORDER BY j.id LIMIT ?",
+            (kind, now, limit),
+        )
+        db.executemany(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?"
+            " WHERE id = ?",
+            [(now, r[0]) for r in rows],
+        )
+    return [Job(r[0], r[1], r[2], "running", r[4] + 1, r[5]) for r in rows]
+
+
+def runnable_item_ids(db: Database, kinds: list[str]) -> set[str]:
+    """Items that still have a pending (or interrupted) job of one of ``kinds``."""
+    marks = ", ".join("?" for _ in kinds)
+    rows = db.query(
+        f"SELECT DISTINCT item_id FROM jobs WHERE state IN ('pending', 'running')"
+        f" AND kind IN ({marks})",
+        kinds,
+    )
+    return {r[0] for r in rows}

@@ -90,6 +90,17 @@ def chunks_missing(db: Database, model_id: str) -> int:
     )
 
 
+def items_missing_vectors(db: Database, model_id: str) -> set[str]:
+    """Live items that have a chunk without a vector of ``model_id``."""
+    rows = db.query(
+        "SELECT DISTINCT c.item_id FROM chunks c JOIN items i ON i.id = c.item_id"
+        " WHERE i.deleted = 0 AND NOT EXISTS (SELECT 1 FROM vectors v WHERE"
+        " v.owner_kind = 'chunk' AND v.model_id = ? AND v.owner_id = CAST(c.id AS TEXT))",
+        (model_id,),
+    )
+    return {r[0] for r in rows}
+
+
 def model_ids(db: Database) -> list[str]:
     return [r[0] for r in db.query("SELECT DISTINCT model_id FROM vectors")]
 
