@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInputError
+from core.places import place_name_or_none as _place_name
 from storage import chats as chat_store
 from storage import items, tags
 
@@ -84,20 +85,6 @@ class PhotoFacts:
         words = [*self.tags, self.caption, self.place or ""]
         words += [t for t, _ in self.ocr[:5]]
         return " ".join(w for w in words if w).strip()
-
-
-def _place_name(lat: float | None, lon: float | None) -> str | None:
-    if lat is None or lon is None:
-        return None
-    try:
-        from core.places import place_name  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return place_name(lat, lon)
-    except (ValueError, OSError) as exc:
-        log.info("no place name for %s,%s: %s", lat, lon, exc)
-        return None
 
 
 def photo_facts(library: Any, photo_id: str) -> PhotoFacts:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.chunking import chunk_plain
+from core.places import place_name_or_none as _place_name
 from storage import chunks as chunk_store
 from storage import photos, tags
 from storage.chunks import NewChunk, OcrLineRow
@@ -73,20 +74,6 @@ def _when_words(taken_at: str | None) -> str:
     except ValueError:
         return ""
     return f"{MONTHS[when.month - 1]} {when.year} {when.year}년 {when.month}월"
-
-
-def _place_name(lat: float | None, lon: float | None) -> str | None:
-    if lat is None or lon is None:
-        return None
-    try:
-        from core.places import place_name
-    except ImportError:
-        return None
-    try:
-        return place_name(lat, lon)
-    except (ValueError, OSError) as exc:
-        log.info("no place name for %s,%s: %s", lat, lon, exc)
-        return None
 
 
 def analyze(library: Any, item: Any, *, ocr: Any, tagger: Any, text_embedder: Any) -> PhotoDerived:

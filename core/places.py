@@ -10,6 +10,7 @@ place names). Loaded lazily, once per process (~1 s).
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import threading
 import unicodedata
@@ -93,6 +94,8 @@ KOREAN_ALIASES = {
     "다낭": "Da Nang",
     "호치민": "Ho Chi Minh City",
 }
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,17 @@ def place_name(lat: float, lon: float, max_km: float = MAX_DISTANCE_KM) -> str |
     if found is None or found[1] > max_km:
         return None
     return found[0].label
+
+
+def place_name_or_none(lat: float | None, lon: float | None) -> str | None:
+    """:func:`place_name` for optional EXIF coordinates; None when missing or unreadable."""
+    if lat is None or lon is None:
+        return None
+    try:
+        return place_name(lat, lon)
+    except (ValueError, OSError) as exc:
+        log.info("no place name for %s,%s: %s", lat, lon, exc)
+        return None
 
 
 def lookup_place(name: str) -> tuple[float, float] | None:
