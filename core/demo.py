@@ -39,9 +39,7 @@ DEMO_PHOTOS = [
     DemoPhoto("astronaut.jpg", "asset:astronaut.jpg", "2022:05:01 12:00:00", (29.5593, -95.0900)),
     DemoPhoto("rocket.jpg", "asset:rocket.jpg", "2022:05:03 07:30:00", (28.5729, -80.6490)),
     DemoPhoto("hubble.jpg", "asset:hubble.jpg", "2022:05:04 22:15:00", None),
-    DemoPhoto(
-        "motorcycle.jpg", "asset:motorcycle.jpg", "2024:09:28 15:05:00", (33.4996, 126.5312)
-    ),
+    DemoPhoto("motorcycle.jpg", "asset:motorcycle.jpg", "2024:09:28 15:05:00", (33.4996, 126.5312)),
     DemoPhoto("scanned_page.jpg", "asset:scanned_page.jpg", "2024:01:15 11:00:00", None),
 ]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from desktop.cli_io import register as register_io_commands
 from desktop.cli_chat import register as register_chat_commands
 from desktop.cli_gui import open_command
+from desktop.cli_io import register as register_io_commands
 from desktop.cli_library import register as register_library_commands
-from desktop.cli_sync import sync_group
 from desktop.cli_models import models_group
 from desktop.cli_related import register as register_related_commands
 from desktop.cli_search import register as register_search_commands
+from desktop.cli_sync import sync_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
