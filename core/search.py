@@ -21,6 +21,7 @@ from typing import Any
 from core.errors import BadInputError, SaemError
 from core.fusion import FusionConfig, fuse, method_for, weights_for
 from core.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
+from core.snippets import make_snippet
 from core.vector_index import VectorCache
 from models.errors import ModelError
 from models.protocols import TextEmbedder
@@ -36,7 +37,6 @@ PRUNE_MIN_CHUNKS = 20_000  # from this size on, very common query words are left
 PRUNE_RATIO = 0.25
 TAIL_FRACTION = 0.05  # hybrid hits below this share of the best score are not shown
 NEAR_KM = 25.0
-SNIPPET_CHARS = 220
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
 
 
@@ -443,41 +443,6 @@ def _chunk_with_phrase(db: Any, item_id: str, phrases: list[str]) -> ChunkRow | 
         if any(p.lower() in text for p in phrases):
             return chunk
     return None
-
-
-def make_snippet(
-    text: str, terms: list[str], width: int = SNIPPET_CHARS
-) -> tuple[str, list[tuple[int, int]]]:
-    """A window of ``text`` around the first matched term, and the match offsets in it."""
-    lowered = text.lower()
-    positions = [(lowered.find(t), t) for t in terms if t and lowered.find(t) >= 0]
-    first = min((p for p, _ in positions), default=0)
-    start = max(0, first - width // 3)
-    if start > 0:
-        space = text.find(" ", start, first)
-        start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + width)
-    snippet = text[start:end]
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
-    shown = prefix + " ".join(snippet.split("\n")) + suffix
-    highlights: list[tuple[int, int]] = []
-    low = shown.lower()
-    for term in terms:
-        if not term:
-            continue
-        pos = low.find(term)
-        while pos >= 0:
-            highlights.append((pos, pos + len(term)))
-            pos = low.find(term, pos + len(term))
-    highlights.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in highlights:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return shown, merged
 
 
 def _place(name: str) -> tuple[float, float]:
