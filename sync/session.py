@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.blobs import CHUNK_SIZE, BlobExchange
-from sync.errors import BlobTransferError, SyncError
+from sync.errors import BlobTransferError, SyncError, UnpairedDeviceError
 from sync.protocol import (
     BlobData,
     BlobNone,
@@ -398,6 +398,13 @@ class PeerSession(_Base):
 
     async def _pump(self) -> None:
         while True:
+            if not self.replica.is_paired(self.device_id):
+                # the user removed this device while it was connected: stop at once
+                exc = UnpairedDeviceError(
+                    f"Device {self.device_id[:15]}… was unpaired; the connection is closed."
+                )
+                await self._refuse(exc, CLOSE_POLICY)
+                raise exc
             changes = self._pending_changes()
             for change in changes:
                 frame = DocFrame(change.doc_id, SyncUpdate(change.data))

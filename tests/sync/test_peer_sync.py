@@ -194,3 +194,37 @@ def test_serving_node_compacts_the_log_now_and_then(tmp_path):
     asyncio.run(main())
     a.docs.forget()
     assert a.notes.get(note).body == "v39" == a.docs.note(note).text
+
+
+def test_device_removed_while_connected_is_cut_off(tmp_path):
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    note = a.notes.create("start\n")
+
+    async def main() -> None:
+        server = await _serve(sa)
+        hub_b = Hub(sb)
+        live_b = asyncio.create_task(
+            run_peer(
+                sb, sb.identity, "127.0.0.1", server.port, one_round=False, timeout=None, hub=hub_b
+            )
+        )
+        try:
+            await _until(lambda: _body(b, note) == "start\n")
+            sa.unpair(sb.device_id)  # the user removes b on a while b is connected
+            report = await asyncio.wait_for(live_b, 15)
+            assert report.error  # b's session ended because a closed it
+            b.notes.edit(note, "start\nafter removal\n")
+            hub_b.notify()
+            await asyncio.sleep(0.5)
+            assert _body(a, note) == "start\n"  # nothing from b lands any more
+            with pytest.raises(UnpairedDeviceError):  # and b cannot come back
+                result = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=10)
+                if result.error:
+                    raise UnpairedDeviceError(result.error)
+        finally:
+            live_b.cancel()
+            await asyncio.gather(live_b, return_exceptions=True)
+            await server.stop()
+
+    asyncio.run(main())
