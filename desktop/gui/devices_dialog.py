@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import USER_ERRORS, user_message
 from desktop.gui.operations import Operations
 from desktop.gui.status_bar import sync_service
 
@@ -123,17 +122,7 @@ class DevicesDialog(QDialog):
             self.peers.addTopLevelItem(item)
 
     def _run(self, work: Any, done_text: str) -> None:
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, USER_ERRORS):
-                self.message.setText(user_message(exc))
-            else:
-                self.ops.report_error(exc)
-
-        def done(_result: Any) -> None:
-            self.message.setText(done_text)
-            self.refresh()
-
-        self.ops.query(work, done, failed)
+        self.ops.run_for_dialog(work, self.message.setText, done_text, self.refresh)
 
     def pair(self) -> None:
         device_id = self.peer_id.text().strip()

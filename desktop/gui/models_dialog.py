@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import USER_ERRORS, user_message
 from desktop.gui.operations import Operations
 
 ENABLES = {
@@ -118,17 +117,7 @@ class ModelsDialog(QDialog):
         self.missing.setText("\n".join(gaps) if gaps else "Every task has a model.")
 
     def _run(self, work: Any, done_text: str, *, long: bool = False) -> None:
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, USER_ERRORS):
-                self.message.setText(user_message(exc))
-            else:
-                self.ops.report_error(exc)
-
-        def done(_result: Any) -> None:
-            self.message.setText(done_text)
-            self.refresh()
-
-        (self.ops.long if long else self.ops.query)(work, done, failed)
+        self.ops.run_for_dialog(work, self.message.setText, done_text, self.refresh, long=long)
 
     def _set_device(self, index: int) -> None:
         device, manager = DEVICES[index], self.library.models

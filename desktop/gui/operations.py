@@ -114,6 +114,32 @@ class Operations(QObject):
         """Run long ``work()`` (import, indexing) on the long-work thread."""
         return self._submit(self._long, work, on_success, on_error)
 
+    def run_for_dialog(
+        self,
+        work: Callable[[], Any],
+        show: Callable[[str], None],
+        done_text: str,
+        after: Callable[[], None],
+        *,
+        long: bool = False,
+    ) -> Future[Any] | None:
+        """Dialog actions: typed errors go to the dialog's own message line (``show``),
+        anything else to the window's presenter; on success show ``done_text``, then ``after()``.
+        """
+        from core.errors import USER_ERRORS, user_message
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, USER_ERRORS):
+                show(user_message(exc))
+            else:
+                self.report_error(exc)
+
+        def done(_result: Any) -> None:
+            show(done_text)
+            after()
+
+        return (self.long if long else self.query)(work, done, failed)
+
     def to_gui(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` on the GUI thread (e.g. from a progress callback)."""
         if not self._closed:

@@ -98,8 +98,8 @@ class PhotoGridModel(QAbstractListModel):
         # (Qt then drops the queued delivery instead of calling into a deleted model).
         self._signals = _ThumbSignals()
         self._signals.loaded.connect(self._on_loaded)
-        self._placeholder = QPixmap(THUMB, THUMB)
-        self._placeholder.fill(QColor(128, 128, 128, 60))
+        self._loading_pixmap = QPixmap(THUMB, THUMB)
+        self._loading_pixmap.fill(QColor(128, 128, 128, 60))
 
     def set_entries(self, entries: list[GridEntry]) -> None:
         self.beginResetModel()
@@ -151,7 +151,7 @@ class PhotoGridModel(QAbstractListModel):
         if key not in self._pending and entry.thumb_path:
             self._pending.add(key)
             self._pool.start(_ThumbJob(key, entry.thumb_path, self._signals))
-        return self._placeholder
+        return self._loading_pixmap
 
     def _on_loaded(self, key: str, image: QImage) -> None:
         self._pending.discard(key)

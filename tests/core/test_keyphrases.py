@@ -5,36 +5,11 @@ The embedder is a deterministic tiny hashing embedder at the TextEmbedder Protoc
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-
 import numpy as np
 import pytest
 
 from core.keyphrases import candidates, extract
-
-
-class HashEmbedder:
-    """Bag of character bigrams hashed into 64 dimensions (deterministic test double)."""
-
-    model_id = "hash-64"
-    dim = 64
-
-    def _embed(self, texts):
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            text = text.lower()
-            for a, b in itertools.pairwise(text):
-                h = hashlib.blake2b((a + b).encode(), digest_size=4).digest()
-                out[i, int.from_bytes(h, "little") % self.dim] += 1
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
-
-    embed_queries = embed_passages = _embed
-
-    def close(self) -> None:
-        pass
-
+from tests.fixtures.embedders import BigramEmbedder as HashEmbedder
 
 KO = (
     "임종석은 1989년 여의도 농민 시위를 주도한 혐의로 지명수배되었다. 경찰은 경희대학교에서 "

@@ -7,8 +7,6 @@ deterministic tiny hashing embedder at the TextEmbedder Protocol boundary; every
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -19,30 +17,9 @@ from core.related import Recommender
 from storage.chunks import NewChunk, replace_item_chunks
 from storage.errors import NotFoundError
 from storage.vectors import VectorRow, put_vectors
+from tests.fixtures.embedders import BigramEmbedder as HashEmbedder
 
 T0 = 1_700_000_000.0
-
-
-class HashEmbedder:
-    """Bag of character bigrams hashed into 64 dimensions (deterministic test double)."""
-
-    model_id = "hash-64"
-    dim = 64
-
-    def _embed(self, texts):
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            text = text.lower()
-            for a, b in itertools.pairwise(text):
-                h = hashlib.blake2b((a + b).encode(), digest_size=4).digest()
-                out[i, int.from_bytes(h, "little") % self.dim] += 1
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1, norms)
-
-    embed_queries = embed_passages = _embed
-
-    def close(self) -> None:
-        pass
 
 
 def index_item(library, item_id: str, texts: list[tuple[str, str]], emb=None) -> None:

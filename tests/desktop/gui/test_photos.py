@@ -43,10 +43,10 @@ def test_grid_groups_by_day_and_loads_thumbnails(qtbot, window, library, photo_w
     assert model.entries[0].photo_id is None  # a day header comes first
     row = model.row_of(photo_with_text)
     pixmap = model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
-    assert pixmap is model._placeholder  # not loaded yet: a placeholder, load queued
+    assert pixmap is model._loading_pixmap  # not loaded yet: the loading tile, load queued
     qtbot.waitUntil(lambda: photo_with_text in model._cache, timeout=10_000)
     loaded = model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
-    assert loaded.width() > 0 and loaded is not model._placeholder
+    assert loaded.width() > 0 and loaded is not model._loading_pixmap
 
 
 def test_viewer_draws_ocr_boxes_hover_and_click_copy(qtbot, window, library, photo_with_text):
