@@ -13,6 +13,9 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # The optional `convert` extra (torch CPU build + transformers) is installed only for the
 # tests of `saem models convert`; `make run` and a normal install never need torch.
 CONVERT_STAMP := $(VENV)/.convert-extra
+DIST_STAMP := dist/saem/.built
+DIST_SOURCES := pyproject.toml $(shell find core desktop models storage sync packaging -type f \
+	-not -path '*/__pycache__/*' 2>/dev/null)
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -21,8 +24,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: setup
 	$(VENV)/bin/saem open
 
-test: setup $(CONVERT_STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+# `make test` also builds the desktop app (dist/saem, ~2 min; rebuilt only when a source file
+# changed) so that tests/packaging can start the built app: there a missing build fails.
+test: setup $(CONVERT_STAMP) $(DIST_STAMP)
+	QT_QPA_PLATFORM=offscreen SAEM_REQUIRE_DIST=1 $(PY) -m pytest -q
 
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
@@ -65,6 +70,11 @@ bench: setup
 
 dist: setup
 	VENV=$(VENV) bash packaging/build.sh
+	@touch $(DIST_STAMP)
+
+$(DIST_STAMP): $(STAMP) $(DIST_SOURCES)
+	VENV=$(VENV) bash packaging/build.sh
+	@touch $@
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
