@@ -54,6 +54,10 @@ def test_built_app_imports_indexes_and_searches(tmp_path: Path) -> None:
     assert "서울 하루" in found.stdout
     doctor = _run(library, "doctor")
     assert doctor.returncode == 0, doctor.stdout
+    # the packaged Qwen through the bundled llama.cpp library, grounded in the notes
+    answer = _run(library, "ask", "경복궁역에서 무엇을 했나요?")
+    assert answer.returncode == 0, answer.stderr
+    assert "Sources:" in answer.stdout and "서울 하루" in answer.stdout
 
 
 def _pending_jobs(library: Path) -> int:
