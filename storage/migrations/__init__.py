@@ -26,9 +26,9 @@ class Migration:
 
 
 def _step_modules() -> list[ModuleType]:
-    from storage.migrations import m001_user_data, m002_index, m003_activity
+    from storage.migrations import m001_user_data, m002_index, m003_activity, m004_sync_log
 
-    return [m001_user_data, m002_index, m003_activity]
+    return [m001_user_data, m002_index, m003_activity, m004_sync_log]
 
 
 def _load() -> list[Migration]:
