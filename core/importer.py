@@ -17,13 +17,13 @@ from core.errors import BadInputError, CancelledError
 from core.file_walk import walk_files
 from core.library import Library
 from core.markdown import FrontMatterError, parse_note
+from core.notes import MAX_NOTE_BYTES
 from core.photo_files import PHOTO_SUFFIXES
 from core.progress import CancelCheck, ProgressCallback, never_cancel, no_progress
 from storage import items
 from storage import notes as notes_repo
 
 NOTE_SUFFIXES = {".md", ".markdown"}
-MAX_NOTE_BYTES = 5_000_000
 # Notes are committed in batches: each note is still all-or-nothing (savepoint), but one
 # durable commit (fsync) per batch instead of per note makes large vaults ~10× faster.
 BATCH_NOTES = 100
@@ -64,8 +64,8 @@ def read_note_text(path: Path) -> str:
             raise BadInputError(f"{path}: the file is empty (0 bytes).")
         if size > MAX_NOTE_BYTES:
             raise BadInputError(
-                f"{path}: the file is too large for a note ({size:,} bytes; limit "
-                f"{MAX_NOTE_BYTES:,})."
+                f"{path}: the file is too large for a note ({size:,} bytes; the limit is "
+                f"{MAX_NOTE_BYTES:,} bytes, about 5 MB)."
             )
         raw = path.read_bytes()
     except OSError as exc:

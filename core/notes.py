@@ -13,7 +13,10 @@ from storage.db import Database
 from storage.ids import LIBRARY_DOC_ID, NoteId, new_id, note_doc_id
 from storage.tags import LinkRow
 
-MAX_NOTE_CHARS = 5_000_000
+# One note holds at most 5 MB of UTF-8 Markdown, on every write path (import, CLI, GUI).
+# A book-length note (War and Peace is 3.2 MB) fits; above this a note is thousands of
+# chunks re-embedded on each save, and the CRDT document plus the editor hold it whole.
+MAX_NOTE_BYTES = 5_000_000
 INDEX_JOB = "index"
 
 
@@ -30,11 +33,21 @@ class Note:
     source_path: str | None
 
 
+def note_size_error(size: int) -> str:
+    """The sentence shown for a note of ``size`` UTF-8 bytes over :data:`MAX_NOTE_BYTES`."""
+    return (
+        f"The note is too large ({size:,} bytes of text; the limit is {MAX_NOTE_BYTES:,} "
+        "bytes, about 5 MB). Split it into smaller notes."
+    )
+
+
 def _check_body(body: str) -> None:
-    if len(body) > MAX_NOTE_CHARS:
-        raise BadInputError(
-            f"The note is too large ({len(body):,} characters; the limit is {MAX_NOTE_CHARS:,})."
-        )
+    # UTF-8 bytes, not characters: a Hangul syllable is 3 bytes. Every character is 1–4
+    # bytes, so a short body is not encoded at all, and ASCII is counted without encoding.
+    if len(body) * 4 > MAX_NOTE_BYTES:
+        size = len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+        if size > MAX_NOTE_BYTES:
+            raise BadInputError(note_size_error(size))
     if "\x00" in body:
         raise BadInputError("The note contains NUL bytes; it looks like a binary file.")
 
