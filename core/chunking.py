@@ -11,6 +11,7 @@ without spaces — at the character budget. Every chunk's text is exactly
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -125,9 +126,11 @@ def _split_long(source: str, start: int, end: int, max_chars: int) -> list[tuple
     pos = 0
     while len(text) - pos > max_chars:
         limit = pos + max_chars
-        candidates = [c for c in cuts if pos + max_chars // 3 <= c <= limit]
-        if candidates:
-            cut = candidates[-1]
+        # the last sentence end in [pos + max_chars // 3, limit] (bisect: a 5 MB paragraph
+        # has ~100k sentence ends, scanning them all per cut was quadratic)
+        last = bisect.bisect_right(cuts, limit) - 1
+        if last >= 0 and cuts[last] >= pos + max_chars // 3:
+            cut = cuts[last]
         else:
             newline = text.rfind("\n", pos + max_chars // 3, limit)
             space = text.rfind(" ", pos + max_chars // 3, limit)
