@@ -91,8 +91,10 @@ def note_text(i: int, rng: random.Random, titles: list[str]) -> str:
             parts += [f"## {' '.join(sentence(rng).split()[:3]).rstrip('.')}", ""]
         parts.append(" ".join(sentence(rng) for _ in range(rng.randint(2, 9))))
         parts.append("")
-    if i and rng.random() < 0.3:
-        parts.append(f"See [[{titles[rng.randrange(i)]}]].")
+    if i and rng.random() < 0.3:  # Obsidian links by file name, sometimes with an alias
+        j = rng.randrange(i)
+        alias = f"|{titles[j].split()[0]}" if rng.random() < 0.3 else ""
+        parts.append(f"See [[note-{j:06d}{alias}]].")
     if n_tags:
         parts.append(" ".join(f"#{t}" for t in rng.sample(TAGS, n_tags)))
     return "\n".join(parts) + "\n"
