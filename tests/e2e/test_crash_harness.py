@@ -1,0 +1,63 @@
+"""kill -9 at random points during import, indexing, editing and sync (see crash_harness).
+
+After every kill: the library opens, `PRAGMA integrity_check` and the foreign keys are ok,
+rows equal their CRDT logs, blobs match their hashes, every acknowledged write is present;
+interrupted work resumes and completes. The default run kills a few dozen workers; the
+slow run 1,000. Each test prints its counts (``pytest -rP``), and the e2e conftest sums them.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.crash_harness import CrashReport
+from tests.e2e.crash_scenarios import (
+    EditScenario,
+    ImportScenario,
+    IndexScenario,
+    Scenario,
+    SyncScenario,
+    run_scenario,
+)
+
+SCENARIOS: dict[str, type[Scenario]] = {
+    "import": ImportScenario,
+    "index": IndexScenario,
+    "edit": EditScenario,
+    "sync": SyncScenario,
+}
+DEFAULT_KILLS = {"import": 25, "index": 20, "edit": 25, "sync": 15}
+SLOW_KILLS = {"import": 300, "index": 250, "edit": 300, "sync": 150}
+REPORTS: list[CrashReport] = []  # read by the terminal summary in conftest.py
+
+
+def _crash(name: str, kills: int, tmp_path: Path, seed: int) -> None:
+    scenario = SCENARIOS[name](tmp_path, random.Random(seed))
+    try:
+        report = run_scenario(scenario, kills)
+    finally:
+        scenario.close()
+    REPORTS.append(report)
+    assert report.kills == kills
+    # most workers were killed before they finished (the rest complete a round of work)
+    assert report.mid_fraction >= 0.8, report
+    assert report.acked_checked > 0 and report.libraries_checked >= kills
+    assert report.resumes_checked >= 1
+
+
+@pytest.mark.parametrize("name", list(DEFAULT_KILLS))
+def test_kill_9_at_random_points(name: str, tmp_path: Path) -> None:
+    _crash(name, DEFAULT_KILLS[name], tmp_path, seed=len(name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(SLOW_KILLS))
+def test_kill_9_a_thousand_times(name: str, tmp_path: Path) -> None:
+    _crash(name, SLOW_KILLS[name], tmp_path, seed=1000 + len(name))
+
+
+def test_slow_mode_kills_a_thousand_workers() -> None:
+    assert sum(SLOW_KILLS.values()) >= 1000
