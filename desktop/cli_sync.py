@@ -91,6 +91,20 @@ def sync_status(ctx: click.Context) -> None:
         )
 
 
+@sync_group.command("log")
+@click.option("--limit", default=50, show_default=True, help="How many records, newest first.")
+@click.pass_context
+@present_errors
+def sync_log(ctx: click.Context, limit: int) -> None:
+    """Refused connections and sessions (security log), newest first."""
+    rows = _service(ctx).security_log(limit)
+    if not rows:
+        click.echo("No refused connections recorded.")
+    for r in rows:
+        who = r.device_id[:15] if r.device_id else "-"
+        click.echo(f"{_when(r.ts)}  {r.kind:12}  {who:15}  {r.address or '-':21}  {r.reason}")
+
+
 @sync_group.command("serve")
 @click.option("--port", default=22070, show_default=True, help="Port of the mutual-TLS listener.")
 @click.option("--host", default="0.0.0.0", show_default=True)

@@ -11,6 +11,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from sync.errors import PeerUnreachableError, UnpairedDeviceError
 from sync.identity import DeviceIdentity
 from sync.protocol import MAX_FRAME
+from sync.security import audit
 from sync.session import Hub, PeerSession, Replica, SessionReport
 from sync.tls import client_context, peer_device_id
 
@@ -57,14 +58,16 @@ async def run_peer(
     try:
         device = peer_device_id(conn.transport.get_extra_info("ssl_object"))
         if expected_device and device != expected_device:
-            raise UnpairedDeviceError(
+            why = (
                 f"The device at {address} is {device[:7]}…, not the paired device "
                 f"{expected_device[:7]}…; nothing was sent."
             )
+            audit(replica, "wrong-device", why, device_id=device, address=address)
+            raise UnpairedDeviceError(why)
         if not replica.is_paired(device):
-            raise UnpairedDeviceError(
-                f"The device at {address} ({device}) is not paired; nothing was sent."
-            )
+            why = f"The device at {address} ({device}) is not paired; nothing was sent."
+            audit(replica, "unpaired", why, device_id=device, address=address)
+            raise UnpairedDeviceError(why)
         session = PeerSession(
             replica, hub or Hub(replica), conn, device, address=address, progress=progress
         )

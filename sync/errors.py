@@ -33,3 +33,7 @@ class PeerUnreachableError(SyncError):
 
 class BlobTransferError(SyncError):
     """A photo blob arrived corrupted (wrong sha256) or could not be written."""
+
+
+class LibraryMismatchError(SyncError):
+    """A paired device presented a different library than the one it is bound to."""

@@ -243,6 +243,7 @@ def decode_message(frame: bytes) -> YMessage:
 #   BLOB_WANT(3): varString sha256 (64 hex), varuint offset (resume point)
 #   BLOB_DATA(4): varString sha256, varuint offset, varuint total size, varUint8Array chunk
 #   BLOB_NONE(5): varString sha256 — "I do not have it"
+#   HELLO    (6): varuint version, varString library id (32 hex) — the first frame each way
 
 ENV_DOC: Final = 0
 ENV_FLUSH: Final = 1
@@ -250,6 +251,8 @@ ENV_FLUSHED: Final = 2
 ENV_BLOB_WANT: Final = 3
 ENV_BLOB_DATA: Final = 4
 ENV_BLOB_NONE: Final = 5
+ENV_HELLO: Final = 6
+PEER_VERSION: Final = 1
 
 MAX_DOC_ID: Final = 200
 _HEX = frozenset("0123456789abcdef")
@@ -290,7 +293,15 @@ class BlobNone:
     sha256: str
 
 
-Envelope = DocFrame | Flush | Flushed | BlobWant | BlobData | BlobNone
+@dataclass(frozen=True)
+class Hello:
+    """Sent first by both sides of a peer connection, before any document data."""
+
+    version: int
+    library_id: str
+
+
+Envelope = DocFrame | Flush | Flushed | BlobWant | BlobData | BlobNone | Hello
 
 
 def _sha(dec: Decoder) -> str:
@@ -322,6 +333,10 @@ def encode_envelope(env: Envelope) -> bytes:
         write_varuint(out, env.offset)
         write_varuint(out, env.total)
         write_var_bytes(out, env.chunk)
+    elif isinstance(env, Hello):
+        write_varuint(out, ENV_HELLO)
+        write_varuint(out, env.version)
+        write_var_string(out, env.library_id)
     else:
         write_varuint(out, ENV_BLOB_NONE)
         write_var_string(out, env.sha256)
@@ -359,6 +374,12 @@ def decode_envelope(frame: bytes) -> Envelope:
         env = BlobData(sha, offset, total, chunk)
     elif kind == ENV_BLOB_NONE:
         env = BlobNone(_sha(dec))
+    elif kind == ENV_HELLO:
+        version = dec.varuint()
+        library_id = dec.var_string()
+        if len(library_id) != 32 or not set(library_id) <= _HEX:
+            raise ProtocolError("bad library id in hello")
+        env = Hello(version, library_id)
     else:
         raise ProtocolError(f"unknown envelope type {kind}")
     dec.finish()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import ssl
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,8 +30,9 @@ from sync.errors import SyncError
 from sync.identity import DeviceIdentity
 from sync.protocol import MAX_FRAME
 from sync.room import RoomSession
+from sync.security import audit, format_address
 from sync.session import Hub, PeerSession, Replica
-from sync.tls import peer_device_id, server_context
+from sync.tls import HANDSHAKE_SECONDS, peer_device_id, server_context, tls_connection_factory
 
 log = logging.getLogger("saem.sync")
 
@@ -60,11 +60,12 @@ class SyncServer:
         self.hub = hub or Hub(replica)
         self.refused: list[str] = []
         self._servers: list[Server] = []
+        self._handshakes: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        tls: ssl.SSLContext = server_context(self.identity)
+        tls = server_context(self.identity)
         common: dict[str, Any] = {
             "max_size": MAX_FRAME,
             "compression": None,
@@ -75,8 +76,9 @@ class SyncServer:
             self._handle_peer_listener,
             self.host,
             self.port,
-            ssl=tls,
+            create_connection=tls_connection_factory(tls, self._tls_failed, self._handshakes),
             process_request=self._check_peer,
+            open_timeout=HANDSHAKE_SECONDS,
             **common,
         )
         self._servers.append(peer)
@@ -95,6 +97,9 @@ class SyncServer:
             self.local_port = _bound_port(local)
 
     async def stop(self) -> None:
+        for task in list(self._handshakes):
+            task.cancel()
+        await asyncio.gather(*self._handshakes, return_exceptions=True)
         for server in self._servers:
             server.close()
         for server in self._servers:
@@ -110,18 +115,33 @@ class SyncServer:
 
     # -- admission (before the WebSocket handshake completes) ---------------------------------
 
-    def _refuse(self, conn: ServerConnection, status: HTTPStatus, why: str) -> Response:
-        log.warning("sync: refused %s: %s", conn.remote_address, why)
+    def _tls_failed(self, address: str | None, why: str) -> None:
         self.refused.append(why)
+        audit(self.replica, "tls", why, address=address)
+
+    def _refuse(
+        self,
+        conn: ServerConnection,
+        status: HTTPStatus,
+        why: str,
+        kind: str,
+        device: str | None = None,
+    ) -> Response:
+        self.refused.append(why)
+        audit(
+            self.replica, kind, why, device_id=device, address=format_address(conn.remote_address)
+        )
         return conn.respond(status, why + "\n")
 
     def _check_peer(self, conn: ServerConnection, request: Request) -> Response | None:
         try:
             device = peer_device_id(conn.transport.get_extra_info("ssl_object"))
         except SyncError as exc:
-            return self._refuse(conn, HTTPStatus.FORBIDDEN, exc.user_message)
+            return self._refuse(conn, HTTPStatus.FORBIDDEN, exc.user_message, "unpaired")
         if not self.replica.is_paired(device):
-            return self._refuse(conn, HTTPStatus.FORBIDDEN, f"unknown device {device}")
+            return self._refuse(
+                conn, HTTPStatus.FORBIDDEN, f"unknown device {device}", "unpaired", device
+            )
         conn.saem_device = device  # type: ignore[attr-defined]
         path = urlsplit(request.path).path
         if path == "/peer":
@@ -132,13 +152,18 @@ class SyncServer:
         parts = urlsplit(request.path)
         token = parse_qs(parts.query).get("token", [""])[0]
         if not self.local_token or not hmac.compare_digest(token, self.local_token):
-            return self._refuse(conn, HTTPStatus.UNAUTHORIZED, "missing or wrong local token")
+            return self._refuse(
+                conn, HTTPStatus.UNAUTHORIZED, "missing or wrong local token", "token"
+            )
         return self._check_room(conn, parts.path)
 
     def _check_room(self, conn: ServerConnection, path: str) -> Response | None:
         doc_id = unquote(path.lstrip("/"))
         if not self.replica.room_allowed(doc_id):
-            return self._refuse(conn, HTTPStatus.NOT_FOUND, f"no such note {doc_id[:60]!r}")
+            device = getattr(conn, "saem_device", None)
+            return self._refuse(
+                conn, HTTPStatus.NOT_FOUND, f"no such note {doc_id[:60]!r}", "room", device
+            )
         return None
 
     # -- handlers -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ Rules every path here follows:
 
 Initial exchange on a peer connection (both sides, symmetric)::
 
+    → HELLO(version, my library id); ← the peer's HELLO, checked before anything else
+      (a paired device bound to another library is refused: no document data either way)
     → step1 for every doc I have, then FLUSH(init)
     ← step2 for each of those; step1 for docs the other side did not announce
     ← FLUSHED(init)            : I now hold everything the peer had (pulled)
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sync.blobs import CHUNK_SIZE, BlobExchange
 from sync.errors import BlobTransferError, SyncError, UnpairedDeviceError
 from sync.protocol import (
+    PEER_VERSION,
     BlobData,
     BlobNone,
     BlobWant,
@@ -37,12 +40,15 @@ from sync.protocol import (
     Envelope,
     Flush,
     Flushed,
+    Hello,
+    ProtocolError,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
     decode_envelope,
     encode_envelope,
 )
+from sync.security import audit, format_address, kind_of
 
 if TYPE_CHECKING:
     from sync.room import RoomSession
@@ -53,6 +59,7 @@ POLL_SECONDS = 0.05  # also picks up edits made by other processes (CLI)
 BATCH = 512
 CLOSE_INVALID = 1007
 CLOSE_POLICY = 1008
+HELLO_SECONDS = 30.0
 
 
 class Change(Protocol):
@@ -82,6 +89,11 @@ class Replica(Protocol):
     def wanted_blobs(self) -> list[str]: ...
     def blob_arrived(self, sha256: str) -> None: ...
     def room_allowed(self, doc_id: str) -> bool: ...
+    def library_id(self) -> str: ...
+    def check_peer_library(self, device_id: str, library_id: str) -> None: ...
+    def security_event(
+        self, kind: str, reason: str, device_id: str | None, address: str | None
+    ) -> None: ...
 
 
 class Connection(Protocol):
@@ -139,6 +151,7 @@ class _Base:
         self.sent_upto = 0
         self._wake = hub.subscribe()
         self._closed = asyncio.Event()
+        self._refused = False
 
     async def _send(self, data: bytes) -> None:
         self.bytes_out += len(data)
@@ -173,10 +186,21 @@ class _Base:
             pass
         self._wake.clear()
 
-    async def _refuse(self, exc: Exception, code: int) -> None:
+    async def _refuse(self, exc: Exception, code: int, kind: str | None = None) -> None:
+        """Close with ``code`` and log + record why (once per connection)."""
+        if self._refused:
+            return
+        self._refused = True
         message = getattr(exc, "user_message", str(exc))
-        log.warning("sync: closing %s: %s", self.origin, message)
-        await self.conn.close(code, message[:120])
+        audit(
+            self.replica,
+            kind or kind_of(exc),
+            message,
+            device_id=getattr(self, "device_id", None) or getattr(self.conn, "saem_device", None),
+            address=format_address(getattr(self.conn, "remote_address", None)),
+        )
+        reason = message.encode()[:120].decode("utf-8", "ignore")  # close reason ≤ 123 bytes
+        await self.conn.close(code, reason)
 
 
 class PeerSession(_Base):
@@ -212,6 +236,8 @@ class PeerSession(_Base):
         self.hub.peers[self.device_id] = self
         tasks: list[asyncio.Task[Any]] = []
         try:
+            await self._send(encode_envelope(Hello(PEER_VERSION, self.replica.library_id())))
+            await self._expect_hello()
             self._start = self.replica.last_change_id()
             self.sent_upto = self._start
             for doc_id in self.replica.doc_ids():
@@ -245,7 +271,9 @@ class PeerSession(_Base):
                 await self.conn.close(1000, "round complete")
         except SyncError as exc:
             self.report.error = exc.user_message
-            await self._refuse(exc, CLOSE_POLICY)
+            await self._refuse(
+                exc, CLOSE_INVALID if isinstance(exc, ProtocolError) else CLOSE_POLICY
+            )
         except _closed_errors() as exc:
             self.report.error = self.report.error or f"connection closed ({exc})"
         finally:
@@ -258,6 +286,22 @@ class PeerSession(_Base):
             self.report.bytes_in, self.report.bytes_out = self.bytes_in, self.bytes_out
             self.replica.record_peer(self.device_id, self.bytes_in, self.bytes_out, self.address)
         return self.report
+
+    async def _expect_hello(self) -> None:
+        """The peer's first frame must be a HELLO naming the library it is bound to."""
+        try:
+            frame = await asyncio.wait_for(self._recv(), HELLO_SECONDS)
+        except TimeoutError as exc:
+            raise ProtocolError(f"no hello within {HELLO_SECONDS:.0f} s") from exc
+        hello = decode_envelope(frame)
+        if not isinstance(hello, Hello):
+            raise ProtocolError("the first frame was not a hello")
+        if hello.version != PEER_VERSION:
+            raise SyncError(
+                f"The other device speaks sync version {hello.version}, this one "
+                f"{PEER_VERSION}; update Saem on both devices."
+            )
+        self.replica.check_peer_library(self.device_id, hello.library_id)
 
     async def _flush(self, covers: int | None) -> int:
         token = next(self._tokens)
@@ -376,7 +420,7 @@ class PeerSession(_Base):
         try:
             complete = self.replica.blobs.write(data.sha256, data.offset, data.total, data.chunk)
         except BlobTransferError as exc:
-            log.warning("sync: %s", exc.user_message)
+            audit(self.replica, "blob", exc.user_message, device_id=self.device_id)
             self._requested.discard(data.sha256)
             self._failed_blobs.add(data.sha256)
             self.report.blob_failures.append(data.sha256)
@@ -403,7 +447,7 @@ class PeerSession(_Base):
                 exc = UnpairedDeviceError(
                     f"Device {self.device_id[:15]}… was unpaired; the connection is closed."
                 )
-                await self._refuse(exc, CLOSE_POLICY)
+                await self._refuse(exc, CLOSE_POLICY, "removed")
                 raise exc
             changes = self._pending_changes()
             for change in changes:

@@ -13,7 +13,15 @@ from core.sync_service import SyncService
 from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import UnpairedDeviceError
-from sync.protocol import DocFrame, SyncStep1, SyncUpdate, encode_envelope, write_varuint
+from sync.protocol import (
+    PEER_VERSION,
+    DocFrame,
+    Hello,
+    SyncStep1,
+    SyncUpdate,
+    encode_envelope,
+    write_varuint,
+)
 from sync.server import SyncServer
 from sync.tls import client_context
 from tests.sync.conftest import paired_libraries
@@ -54,12 +62,15 @@ def test_bad_frame_closes_the_connection_and_writes_nothing(tmp_path, name):
         try:
             uri = f"wss://127.0.0.1:{server.port}/peer"
             async with connect(uri, ssl=client_context(sb.identity), proxy=None) as ws:
+                # a valid hello first, so the bad frame reaches the document handling
+                await ws.send(encode_envelope(Hello(PEER_VERSION, sb.library_id())))
                 await ws.send(BAD_FRAMES[name])
                 with pytest.raises(ConnectionClosed) as closed:
                     while True:
                         await asyncio.wait_for(ws.recv(), 10)
                 assert closed.value.rcvd is not None and closed.value.rcvd.code in (1007, 1008)
             assert crdt_log.update_count(a.db) == before
+            assert [r.kind for r in sa.security_log()] == ["malformed", "bound"]
             # the server keeps serving the other paired device
             report = await run_peer(sc, sc.identity, "127.0.0.1", server.port, timeout=30)
             assert report.error is None and report.updates_out == 0
