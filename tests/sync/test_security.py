@@ -501,3 +501,25 @@ def test_wrong_device_wrong_token_and_unknown_room_are_recorded(tmp_path):
     assert sorted(r[0] for r in _reopened_log(a)) == ["room", "token"]
     room = next(r for r in _reopened_log(a) if r[0] == "room")
     assert room[1] == sb.device_id
+
+
+def test_serving_process_logs_refusals_and_cli_reads_them(tmp_path, serve_processes):
+    """`saem sync serve` (a real process) prints the WARNING; `saem sync log` from another
+    process reads the durable record while the server keeps running."""
+    from tests.sync.conftest import ServeProcess, wait_until
+
+    (a,) = paired_libraries(tmp_path, ["a"])
+    a_root = a.root
+    a.close()
+    stranger = Library(tmp_path / "stranger")
+    sx = SyncService(stranger)
+    serving = ServeProcess(a_root).start()
+    serve_processes.append(serving)
+
+    with pytest.raises(UnpairedDeviceError):
+        asyncio.run(run_peer(sx, sx.identity, "127.0.0.1", serving.port, timeout=10))
+    wait_until(lambda: any("sync security: unpaired" in line for line in serving.log))
+    out = CliRunner().invoke(cli, ["--library", str(a_root), "sync", "log"])
+    assert out.exit_code == 0 and "unpaired" in out.output and sx.device_id[:15] in out.output
+    serving.stop()
+    stranger.close()
