@@ -28,18 +28,13 @@ from pycrdt import get_update
 from core.documents import log_update
 from core.markdown import parse_note
 from core.sync_compaction import CompactReport, compact_logs
-from storage import crdt_log, items, jobs, notes, peers, photos, sync_log, tags
+from core.sync_security import SyncSecurity
+from storage import crdt_log, items, jobs, notes, peers, photos, tags
 from storage.errors import NotFoundError
 from storage.ids import LIBRARY_DOC_ID
 from storage.photos import PhotoMeta
 from sync.blobs import BlobExchange
-from sync.errors import (
-    BadDeviceIdError,
-    LibraryMismatchError,
-    MalformedUpdateError,
-    SyncError,
-    UnknownDocumentError,
-)
+from sync.errors import BadDeviceIdError, MalformedUpdateError, SyncError, UnknownDocumentError
 from sync.identity import DeviceIdentity, load_or_create_identity, normalize_device_id
 from sync.node import split_address
 
@@ -75,7 +70,7 @@ class PeerStatus:
     bytes_out: int
 
 
-class SyncService:
+class SyncService(SyncSecurity):
     """This library as a replica (implements ``sync.session.Replica``)."""
 
     def __init__(self, library: Any) -> None:
@@ -85,7 +80,6 @@ class SyncService:
         self.folder: Path = library.root / "sync"
         self.blobs = BlobExchange(library.store.blobs, library.store.paths.tmp)
         self._identity: DeviceIdentity | None = None
-        self._library_id: str | None = None
         self._seen = crdt_log.last_update_id(self.db)
 
     # -- identity and pairing -----------------------------------------------------------------
@@ -369,47 +363,6 @@ class SyncService:
     def peer_acked(self, device_id: str, upto_id: int) -> None:
         with self.db.transaction():
             peers.set_acked(self.db, device_id, upto_id)
-
-    # -- security: library binding and the refusal log ---------------------------------------
-
-    def library_id(self) -> str:
-        """This library's random id (sent in the HELLO of every peer session)."""
-        if self._library_id is None:
-            with self.db.transaction():
-                self._library_id = sync_log.library_id(self.db)
-        return self._library_id
-
-    def check_peer_library(self, device_id: str, library_id: str) -> None:
-        """Trust on first use: the first session binds a paired device to the library it
-        presents; later sessions must present the same one (re-pair to change it)."""
-        with self.db.transaction():
-            bound = sync_log.peer_library(self.db, device_id)
-            if bound is None:
-                if sync_log.bind_peer_library(self.db, device_id, library_id):
-                    sync_log.record(
-                        self.db,
-                        "bound",
-                        f"bound to library {library_id} on first sync",
-                        device_id=device_id,
-                    )
-                    log.info("sync: device %s bound to library %s", device_id[:7], library_id)
-                return
-        if bound != library_id:
-            raise LibraryMismatchError(
-                f"Device {device_id[:15]}… belongs to library {bound[:8]}… here, but presented "
-                f"library {library_id[:8]}…; refused before any data was exchanged. If its "
-                "library was replaced on purpose, unpair and pair it again."
-            )
-
-    def security_event(
-        self, kind: str, reason: str, device_id: str | None, address: str | None
-    ) -> None:
-        with self.db.transaction():
-            sync_log.record(self.db, kind, reason, device_id=device_id, address=address)
-
-    def security_log(self, limit: int = 50) -> list[sync_log.SyncLogRow]:
-        """Recent refusals and bindings, newest first (``saem sync log``)."""
-        return sync_log.recent(self.db, limit)
 
     def room_allowed(self, doc_id: str) -> bool:
         if not doc_id.startswith("note:") or not _DOC_ID.match(doc_id):

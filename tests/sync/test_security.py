@@ -523,3 +523,20 @@ def test_serving_process_logs_refusals_and_cli_reads_them(tmp_path, serve_proces
     assert out.exit_code == 0 and "unpaired" in out.output and sx.device_id[:15] in out.output
     serving.stop()
     stranger.close()
+
+
+def test_a_flood_of_refusals_is_throttled_but_counted(tmp_path):
+    from core.sync_security import BURST, WINDOW_SECONDS
+
+    (a,) = paired_libraries(tmp_path, ["a"])
+    sa = SyncService(a)
+    now = [1000.0]
+    sa.clock = lambda: now[0]  # type: ignore[method-assign]
+    for i in range(BURST + 40):
+        sa.security_event("tls", f"TLS handshake failed: {i}", None, f"10.0.0.9:{4000 + i}")
+    sa.security_event("tls", "TLS handshake failed: other host", None, "10.0.0.7:1")
+    assert len(sa.security_log(1000)) == BURST + 1
+    now[0] += WINDOW_SECONDS
+    sa.security_event("tls", "TLS handshake failed: later", None, "10.0.0.9:9999")
+    latest = sa.security_log(1)[0]
+    assert latest.reason.endswith("(+40 more like this in the previous window, not recorded)")
