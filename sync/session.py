@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -52,8 +51,6 @@ from sync.security import audit, format_address, kind_of
 
 if TYPE_CHECKING:
     from sync.room import RoomSession
-
-log = logging.getLogger("saem.sync")
 
 POLL_SECONDS = 0.05  # also picks up edits made by other processes (CLI)
 BATCH = 512
@@ -233,11 +230,13 @@ class PeerSession(_Base):
         self._start = 0
 
     async def run(self, *, one_round: bool = False, timeout: float | None = None) -> SessionReport:
-        self.hub.peers[self.device_id] = self
         tasks: list[asyncio.Task[Any]] = []
+        admitted = False
         try:
             await self._send(encode_envelope(Hello(PEER_VERSION, self.replica.library_id())))
             await self._expect_hello()
+            admitted = True  # only now does this connection speak for the paired device
+            self.hub.peers[self.device_id] = self
             self._start = self.replica.last_change_id()
             self.sent_upto = self._start
             for doc_id in self.replica.doc_ids():
@@ -284,7 +283,10 @@ class PeerSession(_Base):
             if self.hub.peers.get(self.device_id) is self:
                 del self.hub.peers[self.device_id]
             self.report.bytes_in, self.report.bytes_out = self.bytes_in, self.bytes_out
-            self.replica.record_peer(self.device_id, self.bytes_in, self.bytes_out, self.address)
+            if admitted:  # a refused impostor does not count as "seen"
+                self.replica.record_peer(
+                    self.device_id, self.bytes_in, self.bytes_out, self.address
+                )
         return self.report
 
     async def _expect_hello(self) -> None:

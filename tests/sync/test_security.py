@@ -362,6 +362,7 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
     assert sc.device_id == sb.device_id and sc.library_id() != sb.library_id()
     state_a = library_state(a)
     count_a = crdt_log.update_count(a.db)
+    seen_b = sa.status()[0]
 
     async def c_dials_a() -> None:
         server = await _serve(sa)
@@ -390,6 +391,7 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
     asyncio.run(c_dials_a())
     asyncio.run(a_dials_c())
     assert library_state(a) == state_a and crdt_log.update_count(a.db) == count_a
+    assert sa.status()[0] == seen_b  # the impostor did not count as "B was seen"
     assert sorted(i.title for i in c.list_items()) == ["From C"]  # nothing of A went to C
     records = [r for r in _reopened_log(a) if r[0] == "library"]
     assert len(records) == 2 and all(r[1] == sb.device_id for r in records)
