@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from sync.errors import SyncError
+from sync.errors import SyncError, UnpairedDeviceError
 from sync.protocol import (
     AuthMessage,
     AwarenessMessage,
@@ -23,7 +23,15 @@ from sync.protocol import (
     write_var_string,
     write_varuint,
 )
-from sync.session import CLOSE_INVALID, Connection, Hub, Replica, _Base, _closed_errors
+from sync.session import (
+    CLOSE_INVALID,
+    CLOSE_POLICY,
+    Connection,
+    Hub,
+    Replica,
+    _Base,
+    _closed_errors,
+)
 
 
 class RoomSession(_Base):
@@ -31,9 +39,17 @@ class RoomSession(_Base):
 
     _ids = itertools.count(1)
 
-    def __init__(self, replica: Replica, hub: Hub, conn: Connection, doc_id: str) -> None:
+    def __init__(
+        self,
+        replica: Replica,
+        hub: Hub,
+        conn: Connection,
+        doc_id: str,
+        device_id: str | None = None,
+    ) -> None:
         super().__init__(replica, hub, conn, f"room:{next(self._ids)}")
         self.doc_id = doc_id
+        self.device_id = device_id  # a paired device over mutual TLS; None: local client
         self.awareness: bytes | None = None
         self._clients: dict[int, int] = {}
 
@@ -117,6 +133,12 @@ class RoomSession(_Base):
 
     async def _pump(self) -> None:
         while True:
+            if self.device_id is not None and not self.replica.is_paired(self.device_id):
+                exc = UnpairedDeviceError(
+                    f"Device {self.device_id[:15]}… was unpaired; the room is closed."
+                )
+                await self._refuse(exc, CLOSE_POLICY, "removed")
+                return
             changes = self._pending_changes(self.doc_id)
             for change in changes:
                 await self._send(encode_message(SyncUpdate(change.data)))

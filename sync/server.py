@@ -178,7 +178,8 @@ class SyncServer:
             report = await session.run()
             log.info("sync: session with %s ended (%s; %s)", device[:7], address, report.error)
         else:
-            await RoomSession(self.replica, self.hub, conn, unquote(path.lstrip("/"))).run()
+            doc_id = unquote(path.lstrip("/"))
+            await RoomSession(self.replica, self.hub, conn, doc_id, device_id=device).run()
 
     async def _handle_local(self, conn: ServerConnection) -> None:
         path = urlsplit(conn.request.path).path if conn.request else "/"

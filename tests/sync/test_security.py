@@ -542,3 +542,30 @@ def test_a_flood_of_refusals_is_throttled_but_counted(tmp_path):
     sa.security_event("tls", "TLS handshake failed: later", None, "10.0.0.9:9999")
     latest = sa.security_log(1)[0]
     assert latest.reason.endswith("(+40 more like this in the previous window, not recorded)")
+
+
+def test_device_removed_while_in_a_note_room_is_cut_off_and_recorded(tmp_path):
+    from sync.protocol import SyncStep1, encode_message
+
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    note = a.notes.create("room\n")
+
+    async def main() -> int | None:
+        server = await _serve(sa)
+        try:
+            uri = f"wss://127.0.0.1:{server.port}/note:{note}"
+            async with connect(uri, ssl=client_context(sb.identity), proxy=None) as ws:
+                await asyncio.wait_for(ws.recv(), 10)  # the server's step 1: the room is open
+                await ws.send(encode_message(SyncStep1(b"\x00")))
+                sa.unpair(sb.device_id)
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 10)
+                return closed.value.rcvd.code if closed.value.rcvd else None
+        finally:
+            await server.stop()
+
+    assert asyncio.run(main()) == 1008
+    removed = [r for r in _reopened_log(a) if r[0] == "removed"]
+    assert len(removed) == 1 and removed[0][1] == sb.device_id
