@@ -569,3 +569,28 @@ def test_device_removed_while_in_a_note_room_is_cut_off_and_recorded(tmp_path):
     assert asyncio.run(main()) == 1008
     removed = [r for r in _reopened_log(a) if r[0] == "removed"]
     assert len(removed) == 1 and removed[0][1] == sb.device_id
+
+
+def test_a_stalled_handshake_times_out_and_is_recorded(tmp_path, monkeypatch):
+    import sync.tls
+
+    monkeypatch.setattr(sync.tls, "HANDSHAKE_SECONDS", 0.5)
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+
+    async def main() -> None:
+        server = await _serve(sa)
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"\x16\x03\x01")  # the start of a ClientHello, then nothing
+            await writer.drain()
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # the server hung up
+            writer.close()
+            report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
+            assert report.error is None  # the paired device is served meanwhile
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+    tls = [r for r in _reopened_log(a) if r[0] == "tls"]
+    assert len(tls) == 1 and tls[0][3] == "TLS handshake did not finish in time"
