@@ -88,8 +88,18 @@ def index_keys(title: str, source_path: str | None) -> list[str]:
 
 
 def items_version(db: Database) -> tuple[int, float]:
-    """Changes whenever items are added or touched (cheap cache-invalidation token)."""
-    row = db.query_one("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM items")
+    """Changes whenever items are added or touched (cheap cache-invalidation token).
+
+    Called on every note write, so each part is one index lookup: items are never deleted,
+    only flagged, so the largest rowid counts additions, and the newest change is looked up
+    per (kind, deleted) in ``items_kind_updated``. COUNT(*) and MAX(updated_at) over the
+    table scanned it each time, which made importing quadratic (229 notes/s at 100k notes)."""
+    newest = ", ".join(
+        f"COALESCE((SELECT MAX(updated_at) FROM items WHERE kind = '{kind}' AND deleted = {d}), 0)"
+        for kind in ("note", "photo")
+        for d in (0, 1)
+    )
+    row = db.query_one(f"SELECT (SELECT COALESCE(MAX(rowid), 0) FROM items), MAX({newest})")
     return (int(row[0]), float(row[1])) if row else (0, 0.0)
 
 
