@@ -54,7 +54,7 @@ class Scenario:
         self.root = root
         self.rng = rng
         self.library = root / "lib"
-        self.full_run: dict[str, int] = {}  # records per kind of the last finished worker
+        self.full_run: dict[str, int] = {}  # most records per kind of a finished worker
 
     def work(self, emit: Emitter) -> None:  # in the forked worker
         raise NotImplementedError
@@ -78,10 +78,10 @@ class Scenario:
         """Stop what the scenario started (servers)."""
 
     def most(self, kind: str, guess: int) -> int:
-        """A bit more than the ``kind`` records of a whole run (measured once a worker
-        finished; ``guess`` before), so that about one kill plan in ten lets a worker finish
-        and most kills land mid-operation."""
-        return max(1, int(self.full_run.get(kind, guess) * 1.1))
+        """A bit more than the ``kind`` records of a whole run (``guess``, or the most a
+        finished worker wrote), so that about one kill plan in ten lets a worker finish and
+        most kills land mid-operation."""
+        return max(1, int(max(guess, self.full_run.get(kind, 0)) * 1.1))
 
 
 def run_scenario(scenario: Scenario, kills: int) -> CrashReport:
@@ -95,7 +95,8 @@ def run_scenario(scenario: Scenario, kills: int) -> CrashReport:
         scenario.check(run, report)
         if run.finished:
             kinds = [r[0] for r in run.records]
-            scenario.full_run = {kind: kinds.count(kind) for kind in set(kinds)}
+            for kind in set(kinds):
+                scenario.full_run[kind] = max(scenario.full_run.get(kind, 0), kinds.count(kind))
             scenario.new_round(report)
     scenario.finish(report)
     report.seconds = round(time.monotonic() - started, 2)
@@ -199,9 +200,10 @@ class EditScenario(Scenario):
 
     name = "edit"
 
-    def __init__(self, root: Path, rng: random.Random, notes: int = 12, ops: int = 50):
+    def __init__(self, root: Path, rng: random.Random, notes: int = 12, ops: int = 30):
         super().__init__(root, rng)
         self.ops = ops
+        self.notes = notes
         with Library(self.library) as lib, lib.db.transaction():
             for i in range(notes):
                 lib.notes.create(f"# 노트 {i}\n\n첫 줄 first line\n")
@@ -259,6 +261,16 @@ class EditScenario(Scenario):
 
     def new_round(self, report: CrashReport) -> None:
         self._index_everything(report)
+        # bounded work per kill: retire long notes and the extra created ones (all verified)
+        with Library(self.library) as lib:
+            notes = lib.list_items("note", limit=10**5)
+            retire = {i.id for i in notes if lib.notes.get(i.id).body.count("\n") > 150}
+            retire |= {i.id for i in self.rng.sample(notes, max(0, len(notes) - self.notes))}
+            for note in retire:
+                lib.notes.delete(note)
+            for _ in range(len(notes) - len(retire), self.notes):
+                lib.notes.create(f"# 다음 노트 {self.next}\n\n첫 줄 first line\n")
+        self.acked = {n: note for n, note in self.acked.items() if note not in retire}
 
     def _index_everything(self, report: CrashReport) -> None:
         with Library(self.library) as lib:
@@ -300,6 +312,7 @@ class IndexScenario(Scenario):
                 _photo(path, (40 * i, 120, 200 - 30 * i), (96, 64))
                 photo, _ = lib.photos.add(path)
                 lib.photos.set_caption(photo, f"사진 {i}: receipt from the cafe")
+            self.runnable = jobs.runnable_count(lib.db)
         # zygote warm-up: the place table (photos carry GPS) loads once, not in every worker
         place_name(37.5, 127.0)
         self.model = "crash-bigram-0"
@@ -324,13 +337,10 @@ class IndexScenario(Scenario):
         Indexer(lib, self.embedder(), auto_models=False, batch_size=8).run()
 
     def plan(self) -> KillPlan:
-        return kill_plans(
-            self.rng,
-            on="commit",
-            most=self.most("commit", 20),
-            delay=0.01,
-            transactions=self.most("begin", 20),
-        )
+        # each run resumes the queue: a whole run commits about once per batch still to do
+        # (+ claiming, the keyword pass, the model switch), so kills aim within that
+        commits = self.runnable // 8 + 4
+        return kill_plans(self.rng, on="commit", most=commits, delay=0.01, transactions=commits)
 
     def check(self, run: WorkerRun, report: CrashReport) -> None:
         acked = {(kind, item) for kind, item in run.of("ack")}
@@ -354,7 +364,16 @@ class IndexScenario(Scenario):
                 if model == serving and target:
                     continue  # the old model keeps serving what it had until the switch
                 assert vector_store.items_missing_vectors(lib.db, model) <= waiting
+            self.runnable = self._runnable(lib)
         report.libraries_checked += 1
+
+    def _runnable(self, lib: Library) -> int:
+        """Jobs the next worker has to run (a model switch queues every indexed item)."""
+        switching = self.model not in (
+            vector_store.serving_model(lib.db),
+            vector_store.target_model(lib.db),
+        )
+        return jobs.runnable_count(lib.db) + switching * len(chunk_store.items_with_chunks(lib.db))
 
     def _complete(self, lib: Library, report: CrashReport) -> None:
         counts = jobs.counts(lib.db)
@@ -376,7 +395,8 @@ class IndexScenario(Scenario):
                 lib.notes.edit(note, lib.notes.get(note).body + f"\n고침 {self.round} edited\n")
             lib.notes.delete(self.rng.choice(notes))
             lib.notes.create(_prose(1000 + self.round, self.rng))
-        self.model = f"crash-bigram-{self.round % 2}"
+            self.model = f"crash-bigram-{self.round % 2}"
+            self.runnable = self._runnable(lib)
         self.acked.clear()
 
     def finish(self, report: CrashReport) -> None:
@@ -426,7 +446,8 @@ class SyncScenario(Scenario):
                 lib.notes.create(f"# 노트 {i}\n\n{body}\n#t{i % 9}\n")
         self.round = 0
         self.local = 0
-        self.verified: set[tuple[str, int]] = set()
+        self.verified: set[tuple[str, int]] = set()  # (receiver, sender's log id) checked
+        self.missing = 1.0  # share of A's notes the replica B lacks
         self._new_replica()
         self.server = ServeProcess(self.a).start()
         self.address = f"127.0.0.1:{self.server.port}"
@@ -441,31 +462,52 @@ class SyncScenario(Scenario):
 
     def work(self, emit: Emitter) -> None:
         lib = Library(self.library)
-        tap_commits(lib.db, emit)
+        acked = [self._acked_by_a(lib)]
+
+        def report_ack() -> None:  # A's acknowledgement of B's push was just recorded
+            if self._acked_by_a(lib) != acked[-1]:
+                acked.append(self._acked_by_a(lib))
+                emit("acked", acked[-1])
+
+        tap_commits(lib.db, emit, after_commit=report_ack)
         n = self.local  # a local write first: B has something of its own to send
         lib.notes.create(f"# B 로컬 {n}\n\nlocal note {n}\n")
         emit("local", n)
         SyncService(lib).sync_now(self.address, timeout=60)
 
     def plan(self) -> KillPlan:
-        return kill_plans(
-            self.rng,
-            on="commit",
-            most=self.most("commit", 10),
-            delay=0.02,
-            transactions=self.most("begin", 10),
-        )
+        # a worker resumes what B lacks: aim the kills within the commits that takes
+        # (a whole sync of a fresh B: ~10), plus the local note and the final bookkeeping
+        commits = 2 + round(self.most("commit", 10) * self.missing)
+        if self.rng.random() < 0.25:  # the last phase: right after B recorded A's ack
+            return KillPlan("acked", 1, self.rng.uniform(0.0, 0.003))
+        return kill_plans(self.rng, on="commit", most=commits, delay=0.02, transactions=commits)
+
+    def _acked_by_a(self, lib: Library) -> int:
+        peer = peers.find_peer(lib.db, self.a_id)
+        return int(peer.state.get("acked_upto", 0)) if peer else 0
 
     def check(self, run: WorkerRun, report: CrashReport) -> None:
         with Library(self.library) as b, _readonly(self.a) as a:
             check_open_library(b)
-            report.acked_checked += self._acked_present(a, b, self.b_id, "a")
-            report.acked_checked += self._acked_present(b, a, self.a_id, "b")
+            pulled = self._acked_present(a, b, self.b_id, "a")
+            pushed = self._acked_present(b, a, self.a_id, "b")
             titles = {i.title for i in b.list_items("note", limit=10**6)}
-            for (n,) in run.of("local"):
+            local = run.of("local")
+            for (n,) in local:
                 assert f"B 로컬 {n}" in titles, f"acknowledged local note {n} lost"
+            report.acked_checked += pulled + pushed + len(local)
+            for key, value in (("pulled", pulled), ("pushed", pushed), ("local", len(local))):
+                report.notes[key] = report.notes.get(key, 0) + value
+            self._measure_missing(a, b)
         self.local += 1
         report.libraries_checked += 1
+
+    def _measure_missing(self, a: Any, b: Library) -> None:
+        """The share of A's notes B does not have yet."""
+        ours = {i.id for i in b.list_items("note", limit=10**6)}
+        theirs = {r[0] for r in a.db.query("SELECT id FROM items WHERE kind = 'note'")}
+        self.missing = len(theirs - ours) / max(1, len(theirs))
 
     def _acked_present(self, sender: Any, receiver: Any, receiver_id: str, side: str) -> int:
         """Everything in the sender's log up to the receiver's acknowledgement is in the
@@ -475,10 +517,11 @@ class SyncScenario(Scenario):
         by_doc: dict[str, list[bytes]] = {}
         fresh = 0
         for update in crdt_log.updates_since(sender.db, 0, 10**9):
-            if update.id <= acked:
+            # what the receiver sent itself is not what this acknowledgement is about
+            if update.id <= acked and update.origin != f"peer:{receiver_id}":
                 by_doc.setdefault(update.doc_id, []).append(update.data)
-                fresh += (side, update.id) not in self.verified
-                self.verified.add((side, update.id))
+                fresh += (receiver_id, update.id) not in self.verified
+                self.verified.add((receiver_id, update.id))
         for doc_id, updates in by_doc.items():
             # serve compacts every 10 minutes, not within this test: the log is complete
             assert crdt_log.snapshot_of_upto(sender.db, doc_id) == 0
@@ -501,6 +544,7 @@ class SyncScenario(Scenario):
                 lib.notes.create(f"# A round {self.round} {i}\n\nmore text {i} 추가\n")
         shutil.rmtree(self.library)
         self.round += 1
+        self.missing = 1.0
         self._new_replica()
         self.server = ServeProcess(self.a).start(port=self.server.port)
 
