@@ -1,29 +1,23 @@
-"""The indexing queue: chunks + vectors per item, retries, model switch, cancel, kill -9."""
+"""The indexing queue: chunks + vectors per item, retries, model switch, cancel.
+
+kill -9 during indexing: tests/e2e/test_crash_harness.py (the index scenario).
+"""
 
 from __future__ import annotations
 
-import os
-import random
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from core.indexer import EMBED_JOB, INDEX_JOB, Indexer
+from core.indexer import Indexer
 from core.library import Library
 from core.search import Searcher
 from storage import chunks as chunk_store
 from storage import jobs
 from storage import vectors as vector_store
 from tests.search_support import HashEmbedder
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _photo(path: Path, when: str | None = "2024:07:14 10:32:00") -> Path:
@@ -172,71 +166,6 @@ def test_deleted_item_job_removes_derived_rows(library: Library) -> None:
     indexer.run()
     assert chunk_store.chunks_of(library.db, note) == []
     assert vector_store.count_vectors(library.db, "test-hash-64") == 0
-
-
-_WORKER = textwrap.dedent(
-    """
-    import sys
-    sys.path.insert(0, {repo!r})
-    from core.indexer import Indexer
-    from core.library import Library
-    from tests.search_support import HashEmbedder
-    lib = Library({path!r})
-    Indexer(lib, HashEmbedder(), auto_models=False, batch_size=4).run(
-        progress=lambda done, total, note: print("progress", done, flush=True)
-    )
-    print("finished", flush=True)
-    """
-)
-
-
-@pytest.mark.slow
-def test_kill_9_at_random_points_never_corrupts_and_resumes(tmp_path: Path) -> None:
-    path = tmp_path / "lib"
-    with Library(path) as lib:
-        for i in range(300):
-            lib.notes.create(f"# Note {i}\n\n" + f"sentence {i} about coffee. " * 40)
-    script = tmp_path / "worker.py"
-    script.write_text(_WORKER.format(repo=str(REPO), path=str(path)), encoding="utf-8")
-    rng = random.Random(7)
-    finished = False
-    killed_mid_run = 0
-    for _round in range(6):
-        proc = subprocess.Popen(
-            [sys.executable, str(script)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        # kill after a random number of committed batches plus a random delay, so the kill
-        # lands between and inside batch transactions (not after a wall-clock guess)
-        wanted = rng.randint(1, 30)
-        seen = 0
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            seen += line.startswith("progress")
-            if seen >= wanted:
-                time.sleep(rng.uniform(0.0, 0.03))
-                break
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate(timeout=60)
-        finished = finished or "finished" in out
-        killed_mid_run += proc.returncode == -signal.SIGKILL
-        with Library(path) as lib:
-            assert lib.db.integrity_check() == ["ok"]
-            # a chunk without its vector always still has a runnable index/embed job
-            waiting = jobs.runnable_item_ids(lib.db, [INDEX_JOB, EMBED_JOB])
-            assert vector_store.items_missing_vectors(lib.db, "test-hash-64") <= waiting
-    assert killed_mid_run >= 1
-    with Library(path) as lib:
-        Indexer(lib, HashEmbedder(), auto_models=False).run()
-        counts = jobs.counts(lib.db)
-        assert counts["pending"] == counts["running"] == counts["failed"] == 0
-        assert counts["done"] >= 300
-        assert len(chunk_store.items_with_chunks(lib.db)) == 300
-        assert vector_store.chunks_missing(lib.db, "test-hash-64") == 0
-        assert Searcher(lib, HashEmbedder()).search("sentence 77 coffee").hits
 
 
 def test_vectors_are_normalized_float32(library: Library) -> None:

@@ -14,6 +14,11 @@ a pipe, each written only after the thing it reports happened:
 The parent waits for a random number of records of a chosen kind, sleeps a random delay,
 SIGKILLs the child, reaps it, drains the pipe (what the child wrote before dying is still
 there), and the scenario checks the library. :class:`CrashReport` counts what happened.
+
+A :class:`Scenario` (``crash_scenarios``, ``crash_sync``) prepares real data on disk and
+defines the worker, where kills land, what to check after each kill, and how a round ends:
+when a worker happens to finish, the scenario checks the finished state (the resumed work
+is complete) and starts a new round of work.
 """
 
 from __future__ import annotations
@@ -240,9 +245,12 @@ def check_library(path: Path, report: CrashReport) -> None:
 
 
 def check_open_library(lib: Library) -> None:
-    assert lib.db.integrity_check() == ["ok"]
-    assert maintenance.foreign_key_problems(lib.db) == []
-    assert maintenance.items_without_rows(lib.db) == []
+    integrity = lib.db.integrity_check()
+    assert integrity == ["ok"], f"integrity_check: {integrity[:5]}"
+    broken = maintenance.foreign_key_problems(lib.db)
+    assert not broken, f"foreign keys: {broken[:5]}"
+    partial = maintenance.items_without_rows(lib.db)
+    assert not partial, f"items without their note/photo row: {partial[:5]}"
     for note_id, body in maintenance.live_note_bodies(lib.db):
         assert lib.docs.note(note_id).text == body, f"note {note_id}: row != CRDT log"
     for sha in maintenance.photo_hashes(lib.db):
@@ -261,3 +269,60 @@ def kill_plans(
     if roll < 0.30:
         return KillPlan("begin", rng.randint(1, transactions), rng.uniform(0.0, 0.002))
     return KillPlan(on, rng.randint(1, most), rng.uniform(0.0, delay))
+
+
+class Scenario:
+    name = ""
+
+    def __init__(self, root: Path, rng: random.Random) -> None:
+        self.root = root
+        self.rng = rng
+        self.library = root / "lib"
+        self.full_run: dict[str, int] = {}  # most records per kind of a finished worker
+
+    def work(self, emit: Emitter) -> None:  # in the forked worker
+        raise NotImplementedError
+
+    def plan(self) -> KillPlan:
+        raise NotImplementedError
+
+    def check(self, run: WorkerRun, report: CrashReport) -> None:
+        """After each worker: the library is whole and every acknowledged write is there."""
+        raise NotImplementedError
+
+    def new_round(self, report: CrashReport) -> None:
+        """A worker finished: check the completed state, then give the next worker work."""
+        raise NotImplementedError
+
+    def finish(self, report: CrashReport) -> None:
+        """After the last kill: resume in-process to completion and check everything."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop what the scenario started (servers)."""
+
+    def most(self, kind: str, guess: int) -> int:
+        """A bit more than the ``kind`` records of a whole run (``guess``, or the most a
+        finished worker wrote), so that about one kill plan in ten lets a worker finish and
+        most kills land mid-operation."""
+        return max(1, int(max(guess, self.full_run.get(kind, 0)) * 1.1))
+
+
+def run_scenario(scenario: Scenario, kills: int) -> CrashReport:
+    report = CrashReport(scenario.name)
+    started = time.monotonic()
+    for _ in range(kills * 3):
+        if report.kills >= kills:
+            break
+        run = run_worker(scenario.work, scenario.plan())
+        report.count(run)
+        scenario.check(run, report)
+        if run.finished:
+            kinds = [r[0] for r in run.records]
+            for kind in set(kinds):
+                scenario.full_run[kind] = max(scenario.full_run.get(kind, 0), kinds.count(kind))
+            scenario.new_round(report)
+    scenario.finish(report)
+    report.seconds = round(time.monotonic() - started, 2)
+    report.publish()
+    return report

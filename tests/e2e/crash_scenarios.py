@@ -1,108 +1,33 @@
-"""The four crash scenarios run by the harness: import, indexing, editing, sync.
-
-Each scenario prepares real data on disk, defines the worker (runs in a forked child, see
-``crash_harness``), where kills land, what to check after each kill, and how a round ends:
-when a worker happens to finish, the scenario checks the finished state (the resumed work
-is complete) and starts a new round of work.
-"""
+"""Crash scenarios on one library: import, editing, indexing (see ``crash_harness``)."""
 
 from __future__ import annotations
 
 import random
-import shutil
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 from urllib.parse import quote, unquote
 
-from pycrdt import Doc
-
-from core.documents import DocumentCache
 from core.importer import import_markdown_folder
 from core.indexer import EMBED_JOB, INDEX_JOB, Indexer
 from core.library import Library
 from core.places import place_name
-from core.sync_service import SyncService
+from core.search import Searcher
 from storage import chunks as chunk_store
-from storage import crdt_log, jobs, peers
+from storage import jobs
 from storage import notes as notes_repo
 from storage import vectors as vector_store
-from storage.db import Database
 from tests.e2e.crash_harness import (
     CrashReport,
     Emitter,
     KillPlan,
+    Scenario,
     WorkerRun,
     check_library,
     check_open_library,
     kill_plans,
-    run_worker,
     tap_commits,
 )
 from tests.fixtures.embedders import BigramEmbedder
 from tests.fixtures.vault import _photo, build_vault
-from tests.sync.conftest import ServeProcess, library_state, wait_until
-
-
-class Scenario:
-    name = ""
-
-    def __init__(self, root: Path, rng: random.Random) -> None:
-        self.root = root
-        self.rng = rng
-        self.library = root / "lib"
-        self.full_run: dict[str, int] = {}  # most records per kind of a finished worker
-
-    def work(self, emit: Emitter) -> None:  # in the forked worker
-        raise NotImplementedError
-
-    def plan(self) -> KillPlan:
-        raise NotImplementedError
-
-    def check(self, run: WorkerRun, report: CrashReport) -> None:
-        """After each worker: the library is whole and every acknowledged write is there."""
-        raise NotImplementedError
-
-    def new_round(self, report: CrashReport) -> None:
-        """A worker finished: check the completed state, then give the next worker work."""
-        raise NotImplementedError
-
-    def finish(self, report: CrashReport) -> None:
-        """After the last kill: resume in-process to completion and check everything."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Stop what the scenario started (servers)."""
-
-    def most(self, kind: str, guess: int) -> int:
-        """A bit more than the ``kind`` records of a whole run (``guess``, or the most a
-        finished worker wrote), so that about one kill plan in ten lets a worker finish and
-        most kills land mid-operation."""
-        return max(1, int(max(guess, self.full_run.get(kind, 0)) * 1.1))
-
-
-def run_scenario(scenario: Scenario, kills: int) -> CrashReport:
-    report = CrashReport(scenario.name)
-    started = time.monotonic()
-    for _ in range(kills * 3):
-        if report.kills >= kills:
-            break
-        run = run_worker(scenario.work, scenario.plan())
-        report.count(run)
-        scenario.check(run, report)
-        if run.finished:
-            kinds = [r[0] for r in run.records]
-            for kind in set(kinds):
-                scenario.full_run[kind] = max(scenario.full_run.get(kind, 0), kinds.count(kind))
-            scenario.new_round(report)
-    scenario.finish(report)
-    report.seconds = round(time.monotonic() - started, 2)
-    report.publish()
-    return report
-
 
 # -- import ---------------------------------------------------------------------------------
 
@@ -163,14 +88,14 @@ class ImportScenario(Scenario):
             check_open_library(lib)
             ids = {self._check_note(lib, name) for name in self.acked}
             # the note's index job was queued in the note's own transaction
-            assert ids <= jobs.runnable_item_ids(lib.db, [INDEX_JOB])
+            assert ids <= jobs.runnable_item_ids(lib.db, [INDEX_JOB]), "imported, not queued"
         report.libraries_checked += 1
 
     def _complete(self, lib: Library, report: CrashReport) -> None:
         for name in self.files:
             self._check_note(lib, name)
-        assert lib.stats().notes == len(self.files)
-        assert lib.stats().photos == self.photos
+        assert lib.stats().notes == len(self.files), "the resumed import is incomplete"
+        assert lib.stats().photos == self.photos, "the resumed import lacks photos"
         report.resumes_checked += 1
 
     def new_round(self, report: CrashReport) -> None:
@@ -256,7 +181,7 @@ class EditScenario(Scenario):
                 assert self.marker(n) in bodies[note], f"acknowledged edit {n} of {note} lost"
             # every acknowledged edit queued its note for indexing in the same transaction
             waiting = jobs.runnable_item_ids(lib.db, [INDEX_JOB])
-            assert {note for _, note in acked} <= waiting
+            assert {note for _, note in acked} <= waiting, "an edited note is not queued"
         report.libraries_checked += 1
 
     def new_round(self, report: CrashReport) -> None:
@@ -276,7 +201,7 @@ class EditScenario(Scenario):
         with Library(self.library) as lib:
             Indexer(lib, BigramEmbedder(), auto_models=False).run()
             counts = jobs.counts(lib.db)
-            assert counts["pending"] == counts["running"] == counts["failed"] == 0
+            assert counts["pending"] == counts["running"] == counts["failed"] == 0, counts
             for item in lib.list_items("note", limit=10**5):
                 body = lib.notes.get(item.id).body
                 texts = [c.text for c in chunk_store.chunks_of(lib.db, item.id)]
@@ -363,7 +288,8 @@ class IndexScenario(Scenario):
             for model in {serving, target} - {None}:
                 if model == serving and target:
                     continue  # the old model keeps serving what it had until the switch
-                assert vector_store.items_missing_vectors(lib.db, model) <= waiting
+                lacking = vector_store.items_missing_vectors(lib.db, model) - waiting
+                assert not lacking, f"chunks without {model} vectors and without a job: {lacking}"
             self.runnable = self._runnable(lib)
         report.libraries_checked += 1
 
@@ -378,12 +304,14 @@ class IndexScenario(Scenario):
     def _complete(self, lib: Library, report: CrashReport) -> None:
         counts = jobs.counts(lib.db)
         assert counts["pending"] == counts["running"] == counts["failed"] == 0, counts
-        assert vector_store.serving_model(lib.db) == self.model
-        assert vector_store.target_model(lib.db) is None
-        assert vector_store.model_ids(lib.db) == [self.model]
+        models = (vector_store.serving_model(lib.db), vector_store.target_model(lib.db))
+        assert models == (self.model, None), f"after the model switch: {models}"
+        stale = set(vector_store.model_ids(lib.db)) - {self.model}
+        assert not stale, f"vectors of replaced models left behind: {stale}"
         live = {i.id for i in lib.list_items(limit=10**5)}
-        assert set(chunk_store.items_with_chunks(lib.db)) == live
-        assert vector_store.chunks_missing(lib.db, self.model) == 0
+        unindexed = live ^ set(chunk_store.items_with_chunks(lib.db))
+        assert not unindexed, f"items not (or wrongly) indexed after the resume: {unindexed}"
+        assert vector_store.chunks_missing(lib.db, self.model) == 0, "chunks without vectors"
         report.resumes_checked += 1
 
     def new_round(self, report: CrashReport) -> None:
@@ -404,6 +332,8 @@ class IndexScenario(Scenario):
             Indexer(lib, self.embedder(), auto_models=False, batch_size=8).run()
             check_open_library(lib)
             self._complete(lib, report)
+            for method in ("bm25", "dense"):  # the resumed index serves both kinds of search
+                assert Searcher(lib, self.embedder()).search("coffee 커피", method=method).hits
 
 
 def _done_jobs(lib: Library) -> set[tuple[str, str]]:
@@ -422,153 +352,3 @@ def _prose(i: int, rng: random.Random) -> str:
         for _ in range(rng.randint(1, 6))
     ]
     return f"# Note {i}\n\n" + "\n\n".join(paragraphs) + f"\n\n#topic{i % 5}\n"
-
-
-# -- sync -----------------------------------------------------------------------------------
-
-
-class SyncScenario(Scenario):
-    """A worker runs ``SyncService.sync_now`` (one round over loopback mutual TLS) from a
-    replica B to `saem sync serve` on replica A (a real subprocess), and is killed mid-sync.
-    Before each worker B gets a local note. Checked after each kill: B is whole; everything
-    A's log holds up to what B acknowledged (A's ``acked_upto`` for B) is in B, and
-    everything B's log holds up to what A acknowledged is in A. A finished worker ends a
-    round: A and B must be identical; then A gets new notes and a fresh replica B."""
-
-    name = "sync"
-
-    def __init__(self, root: Path, rng: random.Random, notes: int = 300):
-        super().__init__(root, rng)
-        self.a = root / "a"
-        with Library(self.a) as lib, lib.db.transaction():
-            for i in range(notes):
-                body = "가나다라 마바사 hello world " * 20
-                lib.notes.create(f"# 노트 {i}\n\n{body}\n#t{i % 9}\n")
-        self.round = 0
-        self.local = 0
-        self.verified: set[tuple[str, int]] = set()  # (receiver, sender's log id) checked
-        self.missing = 1.0  # share of A's notes the replica B lacks
-        self._new_replica()
-        self.server = ServeProcess(self.a).start()
-        self.address = f"127.0.0.1:{self.server.port}"
-
-    def _new_replica(self) -> None:
-        self.library = self.root / f"b{self.round}"
-        with Library(self.a) as a, Library(self.library) as b:
-            sa, sb = SyncService(a), SyncService(b)
-            sa.pair(sb.device_id, name=f"b{self.round}")
-            sb.pair(sa.device_id, name="a")
-            self.a_id, self.b_id = sa.device_id, sb.device_id
-
-    def work(self, emit: Emitter) -> None:
-        lib = Library(self.library)
-        acked = [self._acked_by_a(lib)]
-
-        def report_ack() -> None:  # A's acknowledgement of B's push was just recorded
-            if self._acked_by_a(lib) != acked[-1]:
-                acked.append(self._acked_by_a(lib))
-                emit("acked", acked[-1])
-
-        tap_commits(lib.db, emit, after_commit=report_ack)
-        n = self.local  # a local write first: B has something of its own to send
-        lib.notes.create(f"# B 로컬 {n}\n\nlocal note {n}\n")
-        emit("local", n)
-        SyncService(lib).sync_now(self.address, timeout=60)
-
-    def plan(self) -> KillPlan:
-        # a worker resumes what B lacks: aim the kills within the commits that takes
-        # (a whole sync of a fresh B: ~10), plus the local note and the final bookkeeping
-        commits = 2 + round(self.most("commit", 10) * self.missing)
-        if self.rng.random() < 0.25:  # the last phase: right after B recorded A's ack
-            return KillPlan("acked", 1, self.rng.uniform(0.0, 0.003))
-        return kill_plans(self.rng, on="commit", most=commits, delay=0.02, transactions=commits)
-
-    def _acked_by_a(self, lib: Library) -> int:
-        peer = peers.find_peer(lib.db, self.a_id)
-        return int(peer.state.get("acked_upto", 0)) if peer else 0
-
-    def check(self, run: WorkerRun, report: CrashReport) -> None:
-        with Library(self.library) as b, _readonly(self.a) as a:
-            check_open_library(b)
-            pulled = self._acked_present(a, b, self.b_id, "a")
-            pushed = self._acked_present(b, a, self.a_id, "b")
-            titles = {i.title for i in b.list_items("note", limit=10**6)}
-            local = run.of("local")
-            for (n,) in local:
-                assert f"B 로컬 {n}" in titles, f"acknowledged local note {n} lost"
-            report.acked_checked += pulled + pushed + len(local)
-            for key, value in (("pulled", pulled), ("pushed", pushed), ("local", len(local))):
-                report.notes[key] = report.notes.get(key, 0) + value
-            self._measure_missing(a, b)
-        self.local += 1
-        report.libraries_checked += 1
-
-    def _measure_missing(self, a: Any, b: Library) -> None:
-        """The share of A's notes B does not have yet."""
-        ours = {i.id for i in b.list_items("note", limit=10**6)}
-        theirs = {r[0] for r in a.db.query("SELECT id FROM items WHERE kind = 'note'")}
-        self.missing = len(theirs - ours) / max(1, len(theirs))
-
-    def _acked_present(self, sender: Any, receiver: Any, receiver_id: str, side: str) -> int:
-        """Everything in the sender's log up to the receiver's acknowledgement is in the
-        receiver's documents; returns how many logged updates that covered (new ones)."""
-        peer = peers.find_peer(sender.db, receiver_id)
-        acked = int(peer.state.get("acked_upto", 0)) if peer else 0
-        by_doc: dict[str, list[bytes]] = {}
-        fresh = 0
-        for update in crdt_log.updates_since(sender.db, 0, 10**9):
-            # what the receiver sent itself is not what this acknowledgement is about
-            if update.id <= acked and update.origin != f"peer:{receiver_id}":
-                by_doc.setdefault(update.doc_id, []).append(update.data)
-                fresh += (receiver_id, update.id) not in self.verified
-                self.verified.add((receiver_id, update.id))
-        for doc_id, updates in by_doc.items():
-            # serve compacts every 10 minutes, not within this test: the log is complete
-            assert crdt_log.snapshot_of_upto(sender.db, doc_id) == 0
-            held = Doc()
-            held.apply_update(receiver.docs.get(doc_id).encode_state())
-            before = held.get_update()
-            for update in updates:
-                held.apply_update(update)
-            assert held.get_update() == before, f"{side}→: acknowledged updates of {doc_id} lost"
-        return fresh
-
-    def new_round(self, report: CrashReport) -> None:
-        with Library(self.library) as b, _readonly(self.a) as a:
-            wait_until(lambda: library_state(a) == library_state(b), timeout=10)
-        report.resumes_checked += 1
-        self.server.stop()
-        with Library(self.a) as lib:
-            check_open_library(lib)
-            for i in range(20):
-                lib.notes.create(f"# A round {self.round} {i}\n\nmore text {i} 추가\n")
-        shutil.rmtree(self.library)
-        self.round += 1
-        self.missing = 1.0
-        self._new_replica()
-        self.server = ServeProcess(self.a).start(port=self.server.port)
-
-    def finish(self, report: CrashReport) -> None:
-        try:
-            with Library(self.library) as b:
-                SyncService(b).sync_now(self.address, timeout=120)
-                check_open_library(b)
-                with _readonly(self.a) as a:
-                    wait_until(lambda: library_state(a) == library_state(b), timeout=10)
-            report.resumes_checked += 1
-        finally:
-            self.server.stop()
-        check_library(self.a, report)
-
-    def close(self) -> None:
-        self.server.kill9()
-
-
-@contextmanager
-def _readonly(root: Path) -> Iterator[SimpleNamespace]:
-    """A library that another process serves, opened read-only (no clean-up side effects)."""
-    db = Database(root / "library.db", readonly=True)
-    try:
-        yield SimpleNamespace(db=db, docs=DocumentCache(db))
-    finally:
-        db.close()

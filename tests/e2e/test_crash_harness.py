@@ -13,15 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.crash_harness import CrashReport
-from tests.e2e.crash_scenarios import (
-    EditScenario,
-    ImportScenario,
-    IndexScenario,
-    Scenario,
-    SyncScenario,
-    run_scenario,
-)
+from tests.e2e.crash_harness import CrashReport, Scenario, run_scenario
+from tests.e2e.crash_scenarios import EditScenario, ImportScenario, IndexScenario
+from tests.e2e.crash_sync import SyncScenario
 
 SCENARIOS: dict[str, type[Scenario]] = {
     "import": ImportScenario,
@@ -29,7 +23,7 @@ SCENARIOS: dict[str, type[Scenario]] = {
     "edit": EditScenario,
     "sync": SyncScenario,
 }
-DEFAULT_KILLS = {"import": 25, "index": 20, "edit": 25, "sync": 15}
+DEFAULT_KILLS = {"import": 50, "index": 50, "edit": 50, "sync": 30}
 SLOW_KILLS = {"import": 300, "index": 250, "edit": 300, "sync": 150}
 REPORTS: list[CrashReport] = []  # read by the terminal summary in conftest.py
 
