@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 CANDIDATES = 200  # chunks per source before fusion
 PRUNE_MIN_CHUNKS = 20_000  # from this size on, very common query words are left out
 PRUNE_RATIO = 0.25
+# A keyword source ranks at most the newest 20k chunks that match (see chunks.fts_match):
+# the same results below 20k matches (every evaluation set), bounded latency above.
+MAX_RANKED_MATCHES = 20_000
 TAIL_FRACTION = 0.05  # hybrid hits below this share of the best score are not shown
 NEAR_KM = 25.0
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
@@ -216,7 +219,9 @@ class Searcher:
         if not expr:
             return src
         try:
-            rows = chunk_store.fts_match(self.db, table, expr, limit=limit)
+            rows = chunk_store.fts_match(
+                self.db, table, expr, limit=limit, newest=MAX_RANKED_MATCHES
+            )
         except StorageError as exc:
             log.warning("FTS query failed for %r: %s", expr, exc)
             return src
