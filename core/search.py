@@ -283,7 +283,15 @@ class Searcher:
         self, q: Query, sources: dict[str, _Source], method: str, results: SearchResults
     ) -> list[tuple[str, float]]:
         if not q.words:
-            items = chunk_store.recent_items(self.db, sorted(q.kinds), 2000)
+            items = chunk_store.recent_items(
+                self.db,
+                sorted(q.kinds),
+                2000,
+                tags=q.tags,
+                after=q.after,
+                before=q.before,
+                box=_box(_place(q.near), NEAR_KM * 1.5) if q.near else None,
+            )
             return [(item, 1.0 / (1 + i)) for i, item in enumerate(items)]
         raw = {name: src.scores for name, src in sources.items() if src.scores}
         if method == "bm25":
@@ -462,6 +470,19 @@ def _place(name: str) -> tuple[float, float]:
     if found is None:
         raise BadInputError(f"Unknown place {name!r} for near:; try a city name like near:Seoul.")
     return float(found[0]), float(found[1])
+
+
+def _box(center: tuple[float, float], km: float) -> tuple[float, float, float, float] | None:
+    """A lat/lon box holding every point within ``km`` of ``center`` (None near the poles or
+    the antimeridian, where a box would wrap: the exact distance filter still applies)."""
+    dlat = km / 111.0
+    cos = math.cos(math.radians(center[0]))
+    if cos < 0.05:
+        return None
+    dlon = km / (111.0 * cos)
+    if abs(center[1]) + dlon >= 180:
+        return None
+    return (center[0] - dlat, center[0] + dlat, center[1] - dlon, center[1] + dlon)
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -248,14 +248,42 @@ def items_with_all_tags(db: Database, tag_list: Sequence[str]) -> set[str]:
     return result or set()
 
 
-def recent_items(db: Database, kinds: Sequence[str], limit: int) -> list[str]:
-    """Live items, most recent first (for filter-only searches)."""
+def recent_items(
+    db: Database,
+    kinds: Sequence[str],
+    limit: int,
+    *,
+    tags: Sequence[str] = (),
+    after: str | None = None,
+    before: str | None = None,
+    box: tuple[float, float, float, float] | None = None,
+) -> list[str]:
+    """Live items, most recent first (for filter-only searches).
+
+    The filters narrow the SQL itself, so "tag:x" or "before:2021" in a 100k-item library
+    looks at every tagged or dated item, not only the newest ``limit`` items. ``after`` /
+    ``before`` compare ISO prefixes of the photo's time, else the local creation time (as
+    the search's own filter does); ``box`` = (lat min, lat max, lon min, lon max)."""
+    local = "strftime('%Y-%m-%dT%H:%M:%S', i.created_at, 'unixepoch', 'localtime')"
+    when = f"COALESCE(p.taken_at, {local})"
     sql = "SELECT i.id FROM items i LEFT JOIN photos p ON p.item_id = i.id WHERE i.deleted = 0"
     params: list[object] = []
     if kinds:
         sql += f" AND i.kind IN ({', '.join('?' for _ in kinds)})"
         params += list(kinds)
-    sql += " ORDER BY COALESCE(p.taken_at, datetime(i.created_at, 'unixepoch')) DESC LIMIT ?"
+    for tag in tags:
+        sql += " AND i.id IN (SELECT item_id FROM tags WHERE tag = ?)"
+        params.append(tag)
+    if after:
+        sql += f" AND substr({when}, 1, ?) >= ?"
+        params += [len(after), after]
+    if before:
+        sql += f" AND substr({when}, 1, ?) < ?"
+        params += [len(before), before]
+    if box is not None:
+        sql += " AND p.gps_lat BETWEEN ? AND ? AND p.gps_lon BETWEEN ? AND ?"
+        params += list(box)
+    sql += f" ORDER BY {when} DESC LIMIT ?"
     params.append(limit)
     return [r[0] for r in db.query(sql, params)]
 
