@@ -94,6 +94,14 @@ def pct(values: list[float], p: float) -> float:
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process. VmHWM, not ru_maxrss: Linux carries ru_maxrss across
+    fork+exec, so a child of the (multi-GB) generating process would report its parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -267,6 +275,7 @@ def prepare(path: Path | None, notes: int, photos: int, args: argparse.Namespace
         "hashed_vectors": gen.hashed_vectors,
         "vectors": gen.vectors,
         "load_average": os.getloadavg(),
+        "peak_rss_mb": _rss_mb(),  # of the generating process (import + index + HNSW build)
     }
     info_file.write_text(json.dumps(info, indent=1), encoding="utf-8")
     return root
