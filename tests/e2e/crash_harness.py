@@ -106,11 +106,18 @@ class WorkerRun:
 
 @dataclass
 class KillPlan:
-    """Where the kill lands: after ``after`` records of kind ``on`` plus ``delay`` seconds."""
+    """Where the kill lands: after ``after`` records of kind ``on`` (or, with ``value``, once a
+    record of kind ``on`` carries a number >= ``value``), plus ``delay`` seconds."""
 
     on: str
     after: int
     delay: float
+    value: int = 0
+
+    def reached(self, records: list[list[str]]) -> bool:
+        if self.value:
+            return any(r[0] == self.on and int(r[1]) >= self.value for r in records)
+        return sum(r[0] == self.on for r in records) >= self.after
 
 
 def run_worker(work: Callable[[Emitter], None], plan: KillPlan) -> WorkerRun:
@@ -149,7 +156,7 @@ def run_worker(work: Callable[[Emitter], None], plan: KillPlan) -> WorkerRun:
 
     deadline = time.monotonic() + WORKER_TIMEOUT
     try:
-        while not eof and sum(r[0] == plan.on for r in records) < plan.after:
+        while not eof and not plan.reached(records):
             if time.monotonic() > deadline:
                 raise AssertionError(f"worker stuck: {records[-5:]}")
             pump(deadline - time.monotonic())

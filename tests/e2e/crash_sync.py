@@ -43,7 +43,7 @@ class SyncScenario(Scenario):
 
     name = "sync"
 
-    def __init__(self, root: Path, rng: random.Random, notes: int = 300):
+    def __init__(self, root: Path, rng: random.Random, notes: int = 200):
         super().__init__(root, rng)
         self.a = root / "a"
         with Library(self.a) as lib, lib.db.transaction():
@@ -53,7 +53,7 @@ class SyncScenario(Scenario):
         self.round = 0
         self.local = 0
         self.verified: set[tuple[str, int]] = set()  # (receiver, sender's log id) checked
-        self.missing = 1.0  # share of A's notes the replica B lacks
+        self.documents = notes + 1  # documents a sync round goes through
         self._new_replica()
         self.server = ServeProcess(self.a).start()
         self.address = f"127.0.0.1:{self.server.port}"
@@ -79,15 +79,22 @@ class SyncScenario(Scenario):
         n = self.local  # a local write first: B has something of its own to send
         lib.notes.create(f"# B 로컬 {n}\n\nlocal note {n}\n")
         emit("local", n)
-        SyncService(lib).sync_now(self.address, timeout=60)
+        SyncService(lib).sync_now(
+            self.address, timeout=60, progress=lambda done, total, _: emit("p", done)
+        )
 
     def plan(self) -> KillPlan:
         # a worker resumes what B lacks: aim the kills within the commits that takes
         # (a whole sync of a fresh B: ~10), plus the local note and the final bookkeeping
-        commits = 2 + round(self.most("commit", 10) * self.missing)
-        if self.rng.random() < 0.25:  # the last phase: right after B recorded A's ack
-            return KillPlan("acked", 1, self.rng.uniform(0.0, 0.003))
-        return kill_plans(self.rng, on="commit", most=commits, delay=0.02, transactions=commits)
+        roll = self.rng.random()
+        if roll < 0.2:  # the last phase: right after B recorded A's acknowledgement
+            return KillPlan("acked", 1, self.rng.uniform(0.0, 0.0005))
+        if roll < 0.45:  # very early, or inside one of the first transactions
+            return kill_plans(self.rng, on="begin", most=1, delay=0.0, transactions=10)
+        # B receives every document of the union once per round (those it has: empty
+        # diffs, first); its progress counts them after each commit
+        target = self.rng.randint(1, int(self.documents * 1.05) + 1)
+        return KillPlan("p", 0, self.rng.uniform(0.0, 0.005), value=target)
 
     def _acked_by_a(self, lib: Library) -> int:
         peer = peers.find_peer(lib.db, self.a_id)
@@ -105,15 +112,15 @@ class SyncScenario(Scenario):
             report.acked_checked += pulled + pushed + len(local)
             for key, value in (("pulled", pulled), ("pushed", pushed), ("local", len(local))):
                 report.notes[key] = report.notes.get(key, 0) + value
-            self._measure_missing(a, b)
+            self._count_documents(a, b)
         self.local += 1
         report.libraries_checked += 1
 
-    def _measure_missing(self, a: Any, b: Library) -> None:
-        """The share of A's notes B does not have yet."""
+    def _count_documents(self, a: Any, b: Library) -> None:
+        """How many documents the next sync round goes through (A's and B's notes, library)."""
         ours = {i.id for i in b.list_items("note", limit=10**6)}
         theirs = {r[0] for r in a.db.query("SELECT id FROM items WHERE kind = 'note'")}
-        self.missing = len(theirs - ours) / max(1, len(theirs))
+        self.documents = len(ours | theirs) + 1
 
     def _acked_present(self, sender: Any, receiver: Any, receiver_id: str, side: str) -> int:
         """Everything in the sender's log up to the receiver's acknowledgement is in the
@@ -143,16 +150,14 @@ class SyncScenario(Scenario):
         with Library(self.library) as b, _readonly(self.a) as a:
             wait_until(lambda: library_state(a) == library_state(b), timeout=10)
         report.resumes_checked += 1
-        self.server.stop()
+        # while A keeps serving, as `saem notes add` / `saem sync pair` in another terminal
         with Library(self.a) as lib:
             check_open_library(lib)
             for i in range(20):
                 lib.notes.create(f"# A round {self.round} {i}\n\nmore text {i} 추가\n")
         shutil.rmtree(self.library)
         self.round += 1
-        self.missing = 1.0
         self._new_replica()
-        self.server = ServeProcess(self.a).start(port=self.server.port)
 
     def finish(self, report: CrashReport) -> None:
         try:

@@ -24,7 +24,7 @@ SCENARIOS: dict[str, type[Scenario]] = {
     "sync": SyncScenario,
 }
 DEFAULT_KILLS = {"import": 50, "index": 50, "edit": 50, "sync": 30}
-SLOW_KILLS = {"import": 300, "index": 250, "edit": 300, "sync": 150}
+SLOW_KILLS = {"import": 300, "index": 300, "edit": 280, "sync": 120}
 REPORTS: list[CrashReport] = []  # read by the terminal summary in conftest.py
 
 
