@@ -10,6 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+from PIL import Image
 from pycrdt import Doc
 
 from core.documents import DocumentCache
@@ -43,13 +45,18 @@ class SyncScenario(Scenario):
 
     name = "sync"
 
-    def __init__(self, root: Path, rng: random.Random, notes: int = 200):
+    def __init__(self, root: Path, rng: random.Random, notes: int = 200, photos: int = 3):
         super().__init__(root, rng)
         self.a = root / "a"
-        with Library(self.a) as lib, lib.db.transaction():
-            for i in range(notes):
-                body = "가나다라 마바사 hello world " * 20
-                lib.notes.create(f"# 노트 {i}\n\n{body}\n#t{i % 9}\n")
+        with Library(self.a) as lib:
+            with lib.db.transaction():
+                for i in range(notes):
+                    body = "가나다라 마바사 hello world " * 20
+                    lib.notes.create(f"# 노트 {i}\n\n{body}\n#t{i % 9}\n")
+            for i in range(photos):  # blobs of several 256 KiB chunks: resumable transfers
+                noise = np.random.default_rng(i).integers(0, 255, (700, 900, 3), np.uint8)
+                Image.fromarray(noise).save(root / f"photo{i}.jpg", quality=95)
+                lib.photos.add(root / f"photo{i}.jpg")
         self.round = 0
         self.local = 0
         self.verified: set[tuple[str, int]] = set()  # (receiver, sender's log id) checked
@@ -94,7 +101,7 @@ class SyncScenario(Scenario):
         # B receives every document of the union once per round (those it has: empty
         # diffs, first); its progress counts them after each commit
         target = self.rng.randint(1, int(self.documents * 1.05) + 1)
-        return KillPlan("p", 0, self.rng.uniform(0.0, 0.005), value=target)
+        return KillPlan("p", 0, self.rng.uniform(0.0, 0.03), value=target)
 
     def _acked_by_a(self, lib: Library) -> int:
         peer = peers.find_peer(lib.db, self.a_id)
@@ -102,7 +109,7 @@ class SyncScenario(Scenario):
 
     def check(self, run: WorkerRun, report: CrashReport) -> None:
         with Library(self.library) as b, _readonly(self.a) as a:
-            check_open_library(b)
+            check_open_library(b, blobs_may_lag=not run.finished)
             pulled = self._acked_present(a, b, self.b_id, "a")
             pushed = self._acked_present(b, a, self.a_id, "b")
             titles = {i.title for i in b.list_items("note", limit=10**6)}
@@ -110,7 +117,11 @@ class SyncScenario(Scenario):
             for (n,) in local:
                 assert f"B 로컬 {n}" in titles, f"acknowledged local note {n} lost"
             report.acked_checked += pulled + pushed + len(local)
-            for key, value in (("pulled", pulled), ("pushed", pushed), ("local", len(local))):
+            # a half-received photo after the kill (a later worker resumes it)
+            partial = len(list(b.store.paths.tmp.glob("sync-*.part")))
+            counts = {"pulled": pulled, "pushed": pushed, "local": len(local)}
+            counts["checks_with_partial_blob"] = int(partial > 0)
+            for key, value in counts.items():
                 report.notes[key] = report.notes.get(key, 0) + value
             self._count_documents(a, b)
         self.local += 1
@@ -149,6 +160,7 @@ class SyncScenario(Scenario):
     def new_round(self, report: CrashReport) -> None:
         with Library(self.library) as b, _readonly(self.a) as a:
             wait_until(lambda: library_state(a) == library_state(b), timeout=10)
+            assert not SyncService(b).wanted_blobs(), "a finished sync left photos without blobs"
         report.resumes_checked += 1
         # while A keeps serving, as `saem notes add` / `saem sync pair` in another terminal
         with Library(self.a) as lib:
