@@ -28,6 +28,7 @@ import os
 import random
 import select
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -321,6 +322,9 @@ class Scenario:
 
 def run_scenario(scenario: Scenario, kills: int) -> CrashReport:
     report = CrashReport(scenario.name)
+    # forking copies only this thread: other threads (left by earlier tests) must not hold
+    # locks the worker needs; the count is reported so a hang can be traced to them
+    report.notes["other_threads_at_fork"] = threading.active_count() - 1
     started = time.monotonic()
     for _ in range(kills * 3):
         if report.kills >= kills:
