@@ -14,9 +14,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("kill -9 crash harness")
     for r in REPORTS:
         write(
-            f"{r.scenario:>7}: {r.kills} kills ({r.mid_operation} mid-operation of "
-            f"{r.runs} workers = {r.mid_fraction:.0%}, {r.in_transaction} inside a "
-            f"transaction), {r.acked_checked} acknowledged writes checked, "
+            f"{r.scenario:>7}: {r.kills} kills ({r.mid_operation} mid-operation = "
+            f"{r.kills_mid_fraction:.0%} of kills, {r.mid_fraction:.0%} of {r.runs} workers; "
+            f"{r.in_transaction} inside a transaction), {r.acked_checked} acknowledged writes "
+            "checked, "
             f"{r.libraries_checked} library checks, {r.resumes_checked} resumes, {r.seconds}s"
         )
     write(f"  total: {sum(r.kills for r in REPORTS)} kills")

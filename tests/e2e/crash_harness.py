@@ -232,11 +232,23 @@ class CrashReport:
 
     @property
     def mid_fraction(self) -> float:
-        """Of all workers started, the share that a kill interrupted mid-operation."""
+        """Of all workers started, the share that a kill interrupted mid-operation (the
+        others finished their work first: they end a round and check the resumed result)."""
         return self.mid_operation / self.runs if self.runs else 0.0
 
+    @property
+    def kills_mid_fraction(self) -> float:
+        """Of the kills, the share that landed before the worker had finished."""
+        return self.mid_operation / self.kills if self.kills else 0.0
+
     def publish(self) -> None:
-        line = json.dumps({**asdict(self), "mid_fraction": round(self.mid_fraction, 3)})
+        line = json.dumps(
+            {
+                **asdict(self),
+                "mid_fraction": round(self.mid_fraction, 3),
+                "kills_mid_fraction": round(self.kills_mid_fraction, 3),
+            }
+        )
         print(f"crash report: {line}")
         target = os.environ.get("SAEM_CRASH_REPORT")
         if target:
@@ -315,9 +327,9 @@ class Scenario:
 
     def most(self, kind: str, guess: int) -> int:
         """A bit more than the ``kind`` records of a whole run (``guess``, or the most a
-        finished worker wrote), so that about one kill plan in ten lets a worker finish and
-        most kills land mid-operation."""
-        return max(1, int(max(guess, self.full_run.get(kind, 0)) * 1.1))
+        finished worker wrote), so that a few kill plans let a worker finish (ending a
+        round of work) and most kills land mid-operation."""
+        return max(1, int(max(guess, self.full_run.get(kind, 0)) * 1.05) + 1)
 
 
 def run_scenario(scenario: Scenario, kills: int) -> CrashReport:

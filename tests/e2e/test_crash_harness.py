@@ -36,8 +36,10 @@ def _crash(name: str, kills: int, tmp_path: Path, seed: int) -> None:
         scenario.close()
     REPORTS.append(report)
     assert report.kills == kills
-    # most workers were killed before they finished (the rest complete a round of work)
-    assert report.mid_fraction >= 0.8, report
+    # the kills land mid-operation, and most workers are killed before they finish (the
+    # others complete a round of work, whose result is then checked)
+    assert report.kills_mid_fraction >= 0.95, report
+    assert report.mid_fraction >= 0.75, report
     assert report.acked_checked > 0 and report.libraries_checked >= kills
     assert report.resumes_checked >= 1
 
