@@ -7,7 +7,7 @@ chunk has a vector of the new model, so a re-index never leaves search without v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -52,6 +52,29 @@ def load_vectors(
         (model_id, owner_kind, after_rowid),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def vector_pages(
+    db: Database,
+    model_id: str,
+    owner_kind: str = "chunk",
+    *,
+    until_rowid: int,
+    page: int = 20_000,
+) -> Iterator[list[tuple[str, str, bytes]]]:
+    """:func:`load_vectors` up to ``until_rowid`` in pages of ``page`` rows (rowid order), so
+    building an index over 400k vectors holds one page of blobs at a time, not 800 MB."""
+    after = 0
+    while True:
+        rows = db.query(
+            "SELECT rowid, owner_id, item_id, data FROM vectors WHERE model_id = ?"
+            " AND owner_kind = ? AND rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (model_id, owner_kind, after, until_rowid, page),
+        )
+        if not rows:
+            return
+        after = int(rows[-1][0])
+        yield [(r[1], r[2], r[3]) for r in rows]
 
 
 def count_vectors(db: Database, model_id: str, owner_kind: str = "chunk") -> int:
