@@ -124,8 +124,9 @@ class ImportScenario(Scenario):
 class EditScenario(Scenario):
     """A worker that keeps editing notes (append, insert in the middle, create) and
     acknowledges each edit after ``notes.edit``/``create`` returned. Each edit carries a unique
-    marker; every acknowledged marker must survive. A worker that finishes its ``ops`` edits
-    ends a round: the parent then runs the index queue the edits filled to completion."""
+    marker; every acknowledged marker must survive and its note must be queued for indexing.
+    A worker that finishes its ``ops`` edits ends a round: the parent runs the index queue the
+    edits filled to completion, then retires long notes so the work per kill stays bounded."""
 
     name = "edit"
 

@@ -32,16 +32,17 @@ from tests.e2e.crash_harness import (
 )
 from tests.sync.conftest import ServeProcess, library_state, wait_until
 
-# -- sync -----------------------------------------------------------------------------------
-
 
 class SyncScenario(Scenario):
-    """A worker runs ``SyncService.sync_now`` (one round over loopback mutual TLS) from a
-    replica B to `saem sync serve` on replica A (a real subprocess), and is killed mid-sync.
-    Before each worker B gets a local note. Checked after each kill: B is whole; everything
-    A's log holds up to what B acknowledged (A's ``acked_upto`` for B) is in B, and
-    everything B's log holds up to what A acknowledged is in A. A finished worker ends a
-    round: A and B must be identical; then A gets new notes and a fresh replica B."""
+    """A worker on replica B writes a local note, then runs ``SyncService.sync_now`` (one
+    round over loopback mutual TLS) against `saem sync serve` on replica A (a real
+    subprocess, never killed here: tests/sync/test_crash.py kills the server), and is killed
+    mid-sync: while pulling notes, receiving photo blobs, or right after recording A's ack.
+    Checked after each kill: B is whole (photo blobs may still be missing, never corrupt);
+    its acknowledged local note is there; everything in A's log up to what B acknowledged
+    (A's ``acked_upto`` for B) is in B's documents, and everything in B's log up to what A
+    acknowledged is in A's. A finished worker ends a round: A and B must be identical with
+    every blob; then, while A keeps serving, A gets new notes and pairs a fresh replica B."""
 
     name = "sync"
 
