@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import itertools
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from models.ocr_layout import (  # noqa: F401 - re-exported
     load_rgb,
 )
 from models.protocols import OcrLine, OcrWord
+
+log = logging.getLogger("saem.models.ocr")
 
 
 class _BaseEngine(abc.ABC):
@@ -395,15 +398,23 @@ class AutoOcrEngine(_BaseEngine):
         self.korean_expected = "ko" in langs
         self.max_regions = int(meta.get("max_regions", 24))
         self.model_id = f"auto({self.rapid.model_id}+{self.tess.model_id})"
+        # Why Korean is not read (Tesseract or its `kor` data missing), once it is known:
+        # the photos still get rapidocr's Latin text and digits instead of failing.
+        self.tesseract_problem: str | None = None
 
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         items, unread, flipped = self.rapid._items(rgb)
         extra: list[_Item] = []
-        if self.korean_expected:
-            extra = self.tess._items(rgb)[0]  # the caller says Korean: read the whole photo
-        elif unread:
-            largest = sorted(unread, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
-            extra = self.tess.read_regions(rgb, largest[: self.max_regions])
+        if self.tesseract_problem is None and (self.korean_expected or unread):
+            try:
+                if self.korean_expected:  # the caller says Korean: read the whole photo
+                    extra = self.tess._items(rgb)[0]
+                else:
+                    largest = sorted(unread, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+                    extra = self.tess.read_regions(rgb, largest[: self.max_regions])
+            except ModelError as exc:
+                self.tesseract_problem = exc.user_message
+                log.warning("OCR: Korean text is not read: %s", exc.user_message)
         return merge(items, extra), unread, flipped
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from storage.blobs import BlobStore
@@ -11,6 +12,10 @@ from storage.db import Database
 from storage.errors import LibraryOpenError, LibraryReadOnlyError
 from storage.migrations import LATEST_VERSION, migrate
 from storage.paths import LibraryPaths
+
+# A blob being written is touched at least once per 1 MiB block; a temp file older than this
+# belongs to a process that died (or to a disk so slow that nothing would work anyway).
+STALE_TEMP_SECONDS = 15 * 60
 
 
 class Store:
@@ -46,10 +51,17 @@ class Store:
         return LATEST_VERSION
 
     def _clean_temp(self) -> None:
-        """Remove temp files a crashed process left behind (they were never referenced)."""
+        """Remove temp files a crashed process left behind (they were never referenced).
+
+        Only files untouched for ``STALE_TEMP_SECONDS`` go: another process (a second
+        ``saem import`` next to the open app) may be writing a blob right now, and its
+        temp file's mtime moves with every block it writes.
+        """
+        cutoff = time.time() - STALE_TEMP_SECONDS
         for leftover in self.blobs.temp_files():
             with contextlib.suppress(OSError):
-                leftover.unlink()
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def close(self) -> None:
         self.db.close()

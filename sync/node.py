@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from storage.errors import StorageError
 from sync.client import run_peer
@@ -18,6 +18,9 @@ from sync.session import Hub, Replica
 log = logging.getLogger("saem.sync")
 
 REDIAL_SECONDS = 5.0
+# A device that keeps refusing us (unpaired there, another library, wrong device at that
+# address) or is unreachable is redialed after 2×, 4×, 8×… the redial interval, at most this.
+MAX_REDIAL_BACKOFF_SECONDS = 300.0
 MAINTENANCE_SECONDS = 600.0
 
 
@@ -66,6 +69,7 @@ class SyncNode:
         self.maintenance = maintenance  # e.g. log compaction, run now and then
         self.maintenance_seconds = maintenance_seconds
         self._dialing: dict[str, asyncio.Task[object]] = {}
+        self._backoff: dict[str, _Backoff] = {}
 
     async def run(self, on_ready: Callable[[SyncServer], None] | None = None) -> None:
         await self.server.start()
@@ -109,16 +113,21 @@ class SyncNode:
         if self.discovery is not None:
             for device, found in self.discovery.found.items():
                 targets.setdefault(device, f"{found.host}:{found.port}")
+        now = asyncio.get_running_loop().time()
         for device, address in targets.items():
             if device in self.hub.peers or not self.replica.is_paired(device):
                 continue
             task = self._dialing.get(device)
             if task is not None and not task.done():
                 continue
+            backoff = self._backoff.get(device)
+            if backoff is not None and backoff.address == address and now < backoff.next_dial:
+                continue
             self._dialing[device] = asyncio.create_task(self._dial(device, address))
 
     async def _dial(self, device: str, address: str) -> None:
-        with contextlib.suppress(SyncError):
+        synced = False
+        try:
             host, port = split_address(address)
             report = await run_peer(
                 self.replica,
@@ -130,7 +139,30 @@ class SyncNode:
                 timeout=None,
                 hub=self.hub,
             )
+            synced = report.pulled
             log.info("sync: live session with %s ended: %s", device[:7], report.error)
+        except SyncError as exc:
+            log.debug("sync: dialing %s at %s failed: %s", device[:7], address, exc)
+        finally:
+            self._record_dial(device, address, synced)
+
+    def _record_dial(self, device: str, address: str, synced: bool) -> None:
+        """Back off from a device whose dials fail; a session that synced resets it."""
+        if synced:
+            self._backoff.pop(device, None)
+            return
+        previous = self._backoff.get(device)
+        failures = previous.failures + 1 if previous and previous.address == address else 1
+        delay = min(self.redial_seconds * 2**failures, MAX_REDIAL_BACKOFF_SECONDS)
+        next_dial = asyncio.get_running_loop().time() + delay
+        self._backoff[device] = _Backoff(address, failures, next_dial)
+
+
+@dataclass(frozen=True)
+class _Backoff:
+    address: str
+    failures: int
+    next_dial: float  # event-loop time
 
 
 def _loopback_factory(interfaces: list[str]) -> Callable[[], object]:

@@ -75,6 +75,20 @@ def test_auto_reads_korean_and_english_lines(tmp_path: Path, auto) -> None:
     assert [w.text for w in lines[1].words] == ENGLISH.split()
 
 
+def test_auto_without_korean_tesseract_data_still_reads_english(tmp_path: Path, caplog) -> None:
+    """Tesseract or its language data missing (e.g. `tesseract-ocr` without `-kor`): the
+    English line is still read, Korean is skipped, and the reason is logged once."""
+    engine = load_ocr("auto", [], {"tesseract": {"lang": "zzz"}})
+    try:
+        with caplog.at_level("WARNING", logger="saem.models.ocr"):
+            assert _texts(engine.read(_page(tmp_path))) == [ENGLISH]
+            assert _texts(engine.read(_page(tmp_path))) == [ENGLISH]
+    finally:
+        engine.close()
+    assert engine.tesseract_problem and "zzz" in engine.tesseract_problem
+    assert len([r for r in caplog.records if "Korean text is not read" in r.message]) == 1
+
+
 @pytest.mark.slow
 def test_single_runtimes(tmp_path: Path) -> None:
     page = _page(tmp_path)

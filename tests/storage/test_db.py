@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from storage import crdt_log
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.errors import DiskFullError, LibraryReadOnlyError
-from storage.store import Store
+from storage.store import STALE_TEMP_SECONDS, Store
 
 
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
@@ -79,6 +80,22 @@ def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
     assert blobs.put_bytes(data) == sha
     assert list(blobs.iter_hashes()) == [sha]
     assert blobs.temp_files() == []
+
+
+def test_opening_removes_only_stale_temp_blobs(tmp_path: Path) -> None:
+    """A crashed writer's temp file goes; one another process is writing right now stays."""
+    root = tmp_path / "lib"
+    Store(root).close()
+    folder = root / "blobs" / "ab"
+    folder.mkdir(parents=True)
+    stale, in_flight = folder / ".tmp-crashed", folder / ".tmp-writing"
+    stale.write_bytes(b"half a photo")
+    in_flight.write_bytes(b"a photo being copied")
+    old = time.time() - STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    Store(root).close()
+    assert not stale.exists()
+    assert in_flight.read_bytes() == b"a photo being copied"
 
 
 def test_crdt_snapshot_replaces_compacted_updates(tmp_path: Path) -> None:

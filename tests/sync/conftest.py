@@ -153,3 +153,23 @@ def node_available() -> bool:
     return (JS_DIR / "node_modules" / "y-websocket").is_dir() and bool(
         subprocess.run(["node", "--version"], capture_output=True).returncode == 0
     )
+
+
+async def expect_unpaired_refusal(stranger: object, port: int) -> object:
+    """``stranger`` (a SyncService the server never paired) dials 127.0.0.1:``port`` twice:
+    through ``run_peer`` (a typed error) and raw (HTTP 403 instead of the WebSocket
+    upgrade, so no frame is ever sent). Returns the raw 403 response."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    from sync.client import run_peer
+    from sync.errors import UnpairedDeviceError
+    from sync.tls import client_context
+
+    identity = stranger.identity  # type: ignore[attr-defined]
+    with pytest.raises(UnpairedDeviceError):
+        await run_peer(stranger, identity, "127.0.0.1", port, timeout=10)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"wss://127.0.0.1:{port}/peer", ssl=client_context(identity), proxy=None)
+    assert refused.value.response.status_code == 403
+    return refused.value.response

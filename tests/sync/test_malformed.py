@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from core.library import Library
 from core.sync_service import SyncService
@@ -24,7 +24,7 @@ from sync.protocol import (
 )
 from sync.server import SyncServer
 from sync.tls import client_context
-from tests.sync.conftest import paired_libraries
+from tests.sync.conftest import expect_unpaired_refusal, paired_libraries
 
 
 def _huge_prefix() -> bytes:
@@ -94,17 +94,8 @@ def test_unpaired_device_is_refused_before_any_data(tmp_path):
         server = SyncServer(sa, sa.identity, host="127.0.0.1", port=0)
         await server.start()
         try:
-            with pytest.raises(UnpairedDeviceError):
-                await run_peer(sx, sx.identity, "127.0.0.1", server.port, timeout=10)
-            # raw: HTTP 403 instead of the WebSocket upgrade; no frame is ever sent
-            with pytest.raises(InvalidStatus) as refused:
-                await connect(
-                    f"wss://127.0.0.1:{server.port}/peer",
-                    ssl=client_context(sx.identity),
-                    proxy=None,
-                )
-            assert refused.value.response.status_code == 403
-            assert b"private" not in refused.value.response.body
+            response = await expect_unpaired_refusal(sx, server.port)
+            assert b"private" not in response.body
             assert any(sx.device_id in why for why in server.refused)
             report = await run_peer(sc, sc.identity, "127.0.0.1", server.port, timeout=30)
             assert report.error is None

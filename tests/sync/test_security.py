@@ -23,7 +23,7 @@ from sync.protocol import PEER_VERSION, Hello, encode_envelope
 from sync.server import SyncServer
 from sync.session import Hub
 from sync.tls import client_context
-from tests.sync.conftest import library_state, paired_libraries
+from tests.sync.conftest import expect_unpaired_refusal, library_state, paired_libraries
 
 SECURITY_LOGGER = "saem.sync.security"
 
@@ -75,15 +75,7 @@ def test_unpaired_device_is_refused_and_recorded(tmp_path, caplog):
     async def main() -> int:
         server = await _serve(sa)
         try:
-            with pytest.raises(UnpairedDeviceError):
-                await run_peer(sx, sx.identity, "127.0.0.1", server.port, timeout=10)
-            with pytest.raises(InvalidStatus) as refused:
-                await connect(
-                    f"wss://127.0.0.1:{server.port}/peer",
-                    ssl=client_context(sx.identity),
-                    proxy=None,
-                )
-            assert refused.value.response.status_code == 403
+            await expect_unpaired_refusal(sx, server.port)
             return server.port
         finally:
             await server.stop()
