@@ -26,6 +26,7 @@ from core.vector_index import VectorCache
 from models.errors import ModelError
 from models.protocols import TextEmbedder
 from storage import chunks as chunk_store
+from storage import jobs
 from storage import vectors as vector_store
 from storage.chunks import ChunkRow, ItemFacts
 from storage.errors import StorageError
@@ -124,6 +125,12 @@ class Searcher:
             floor = ranked[0][1] * TAIL_FRACTION
             ranked = [(i, s) for i, s in ranked if s >= floor]
         results.hits = self._hits(parsed, ranked[:limit], sources, facts)
+        waiting = jobs.runnable_count(self.db)
+        if waiting:  # e.g. `saem search` right after an import: say why something is missing
+            results.notes.append(
+                f"{waiting:,} indexing job(s) are still waiting, so results may be incomplete "
+                "(the app indexes in the background; `saem index` does it now)."
+            )
         results.took_ms = (time.perf_counter() - started) * 1000
         return results
 

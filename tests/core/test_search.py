@@ -195,6 +195,17 @@ def test_search_without_vectors_still_answers_by_keywords(library: Library) -> N
     assert _ids(results) == [note] and "dense" not in results.methods
 
 
+def test_search_says_when_indexing_is_still_pending(library: Library) -> None:
+    """Right after an import nothing is indexed: search says so instead of a bare "nothing"."""
+    library.notes.create("# Tea\n\ngreen tea")
+    pending = Searcher(library, dense=False).search("tea")
+    assert not pending.hits
+    assert any("still waiting" in note and "saem index" in note for note in pending.notes)
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    done = Searcher(library, dense=False).search("tea")
+    assert done.hits and not done.notes
+
+
 def test_suggest_matches_prefix_of_last_word(library: Library, indexed: dict) -> None:
     s = Searcher(library, HashEmbedder())
     assert _ids(s.suggest("prot"))[:1] == [indexed["protein"]]
