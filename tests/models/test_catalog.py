@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import threading
@@ -63,7 +64,9 @@ def _handler(state: Served) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            self.wfile.write(body)
+            # a client that gives up mid-body (size or hash refused) resets the connection
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                self.wfile.write(body)
 
     return Handler
 
