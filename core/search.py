@@ -12,14 +12,14 @@ with a snippet, highlight offsets and the reasons each item matched.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.errors import BadInputError, SaemError
+from core.errors import BadInputError
 from core.fusion import FusionConfig, fuse, method_for, weights_for
+from core.near import NEAR_KM, bounding_box, distance_km, place_center
 from core.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
 from core.snippets import make_snippet
 from core.vector_index import VectorCache
@@ -40,7 +40,6 @@ PRUNE_RATIO = 0.25
 # the same results below 20k matches (every evaluation set), bounded latency above.
 MAX_RANKED_MATCHES = 20_000
 TAIL_FRACTION = 0.05  # hybrid hits below this share of the best score are not shown
-NEAR_KM = 25.0
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
 
 
@@ -297,7 +296,7 @@ class Searcher:
                 tags=q.tags,
                 after=q.after,
                 before=q.before,
-                box=_box(_place(q.near), NEAR_KM * 1.5) if q.near else None,
+                box=bounding_box(place_center(q.near), NEAR_KM * 1.5) if q.near else None,
             )
             return [(item, 1.0 / (1 + i)) for i, item in enumerate(items)]
         raw = {name: src.scores for name, src in sources.items() if src.scores}
@@ -337,7 +336,7 @@ class Searcher:
         if not q.has_filters:
             return ranked
         tagged = chunk_store.items_with_all_tags(self.db, q.tags) if q.tags else None
-        center = _place(q.near) if q.near else None
+        center = place_center(q.near) if q.near else None
         out = []
         for item_id, score in ranked:
             f = facts[item_id]
@@ -352,7 +351,7 @@ class Searcher:
                 if q.before and when[: len(q.before)] >= q.before:
                     continue
             far = center is not None and (
-                f.lat is None or f.lon is None or _km(center, (f.lat, f.lon)) > NEAR_KM
+                f.lat is None or f.lon is None or distance_km(center, (f.lat, f.lon)) > NEAR_KM
             )
             if far:
                 continue
@@ -463,39 +462,3 @@ def _chunk_with_phrase(db: Any, item_id: str, phrases: list[str]) -> ChunkRow | 
         if any(p.lower() in text for p in phrases):
             return chunk
     return None
-
-
-def _place(name: str) -> tuple[float, float]:
-    try:
-        from core.places import lookup_place
-    except ImportError as exc:
-        raise BadInputError("Place search (near:) is not available in this installation.") from exc
-    try:
-        found = lookup_place(name)
-    except (ValueError, OSError, SaemError) as exc:
-        raise BadInputError(f"Cannot look up the place {name!r}: {exc}") from exc
-    if found is None:
-        raise BadInputError(f"Unknown place {name!r} for near:; try a city name like near:Seoul.")
-    return float(found[0]), float(found[1])
-
-
-def _box(center: tuple[float, float], km: float) -> tuple[float, float, float, float] | None:
-    """A lat/lon box holding every point within ``km`` of ``center`` (None near the poles or
-    the antimeridian, where a box would wrap: the exact distance filter still applies)."""
-    dlat = km / 111.0
-    cos = math.cos(math.radians(center[0]))
-    if cos < 0.05:
-        return None
-    dlon = km / (111.0 * cos)
-    if abs(center[1]) + dlon >= 180:
-        return None
-    return (center[0] - dlat, center[0] + dlat, center[1] - dlon, center[1] + dlon)
-
-
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
