@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import ssl
 
 import pytest
 from click.testing import CliRunner
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from core.library import Library
 from core.sync_service import SyncService
@@ -24,40 +23,11 @@ from sync.server import SyncServer
 from sync.session import Hub
 from sync.tls import client_context
 from tests.sync.conftest import expect_unpaired_refusal, library_state, paired_libraries
-
-SECURITY_LOGGER = "saem.sync.security"
-
-
-async def _serve(service: SyncService) -> SyncServer:
-    server = SyncServer(service, service.identity, host="127.0.0.1", port=0)
-    await server.start()
-    return server
-
-
-def _kinds(service: SyncService) -> list[str]:
-    return [r.kind for r in service.security_log(100)]
-
-
-def _reopened_log(library: Library) -> list[tuple[str, str | None, str | None, str]]:
-    """The records as a fresh process would read them (durable, not in memory)."""
-    fresh = Library(library.root)
-    try:
-        return [
-            (r.kind, r.device_id, r.address, r.reason) for r in SyncService(fresh).security_log()
-        ]
-    finally:
-        fresh.close()
-
-
-def _warnings(caplog: pytest.LogCaptureFixture, kind: str) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == SECURITY_LOGGER
-        and r.levelno == logging.WARNING
-        and r.getMessage().startswith(f"sync security: {kind} ")
-    ]
-
+from tests.sync.security_support import (
+    reopened_log,
+    security_warnings,
+    serve_sync,
+)
 
 # -- 1. unpaired device ---------------------------------------------------------------------------
 
@@ -73,7 +43,7 @@ def test_unpaired_device_is_refused_and_recorded(tmp_path, caplog):
     before = library_state(a)
 
     async def main() -> int:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             await expect_unpaired_refusal(sx, server.port)
             return server.port
@@ -82,201 +52,15 @@ def test_unpaired_device_is_refused_and_recorded(tmp_path, caplog):
 
     asyncio.run(main())
     assert library_state(a) == before
-    records = [r for r in _reopened_log(a) if r[0] == "unpaired"]
+    records = [r for r in reopened_log(a) if r[0] == "unpaired"]
     assert len(records) == 2
     assert all(r[1] == sx.device_id and r[2] and r[2].startswith("127.0.0.1:") for r in records)
     assert all(sx.device_id in r[3] for r in records)
-    assert len(_warnings(caplog, "unpaired")) == 2
+    assert len(security_warnings(caplog, "unpaired")) == 2
     stranger.close()
 
 
-# -- 2. replayed handshake ------------------------------------------------------------------------
-
-
-class RecordingProxy:
-    """A loopback TCP proxy that records every byte the client sent to the server."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.client_bytes = bytearray()
-        self.server: asyncio.base_events.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bool) -> None:
-            try:
-                while chunk := await src.read(65536):
-                    if record:
-                        self.client_bytes += chunk
-                    dst.write(chunk)
-                    await dst.drain()
-            except ConnectionError:
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_w, True), pipe(up_r, writer, False))
-
-
-def test_replayed_handshake_is_refused_and_recorded(tmp_path, caplog):
-    caplog.set_level(logging.INFO)
-    a, b = paired_libraries(tmp_path, ["a", "b"])
-    sa, sb = SyncService(a), SyncService(b)
-    b.notes.create("# From B\n\nrecorded by the attacker\n")
-
-    async def main() -> bytes:
-        server = await _serve(sa)
-        proxy = RecordingProxy(server.port)
-        await proxy.start()
-        try:
-            # a genuine session through the attacker's proxy
-            report = await run_peer(sb, sb.identity, "127.0.0.1", proxy.port, timeout=30)
-            assert report.error is None and report.pushed
-            assert [i.title for i in a.list_items()] == ["From B"]  # real data was recorded
-            await asyncio.sleep(0.2)
-            recorded = bytes(proxy.client_bytes)
-            assert recorded[:1] == b"\x16"  # a TLS handshake record (ClientHello) first
-            peer_before = sa.status()[0]
-            count_before = crdt_log.update_count(a.db)
-            state_before = library_state(a)
-            # the replay: the same bytes, verbatim, on a fresh connection to the server
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(recorded)
-            await writer.drain()
-            answer = b""
-            while chunk := await asyncio.wait_for(reader.read(65536), 15):
-                answer += chunk
-            writer.close()
-            for _ in range(100):  # the refusal is recorded when the handshake fails
-                if "tls" in _kinds(sa):
-                    break
-                await asyncio.sleep(0.05)
-            assert server.hub.peers == {}  # no session was opened
-            peer_after = sa.status()[0]
-            assert (peer_after.bytes_in, peer_after.last_seen) == (
-                peer_before.bytes_in,
-                peer_before.last_seen,
-            )
-            assert crdt_log.update_count(a.db) == count_before
-            assert library_state(a) == state_before
-            return answer
-        finally:
-            await proxy.stop()
-            await server.stop()
-
-    answer = asyncio.run(main())
-    assert b"HTTP/1.1 101" not in answer  # never upgraded (and it could not read it anyway)
-    tls = [r for r in _reopened_log(a) if r[0] == "tls"]
-    assert len(tls) == 1 and tls[0][2] and tls[0][2].startswith("127.0.0.1:")
-    assert tls[0][3].startswith("TLS handshake failed")
-    assert _warnings(caplog, "tls")
-
-
-def test_handshakes_without_a_valid_certificate_are_recorded(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-    from cryptography.x509.oid import NameOID
-
-    (a,) = paired_libraries(tmp_path, ["a"])
-    sa = SyncService(a)
-    # a self-signed certificate, not issued by the Saem device CA
-    key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "intruder")])
-    import datetime as dt
-
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, None)
-    )
-    (tmp_path / "x.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "x.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-    def client(with_cert: bool) -> ssl.SSLContext:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        if with_cert:
-            ctx.load_cert_chain(tmp_path / "x.crt", tmp_path / "x.key")
-        return ctx
-
-    async def main() -> None:
-        server = await _serve(sa)
-        try:
-            for with_cert in (False, True):
-                with pytest.raises((WebSocketException, OSError)):
-                    async with connect(
-                        f"wss://127.0.0.1:{server.port}/peer",
-                        ssl=client(with_cert),
-                        proxy=None,
-                        open_timeout=10,
-                    ) as ws:
-                        await asyncio.wait_for(ws.recv(), 10)
-            for _ in range(100):
-                if _kinds(sa).count("tls") == 2:
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            await server.stop()
-
-    asyncio.run(main())
-    reasons = sorted(r[3] for r in _reopened_log(a) if r[0] == "tls")
-    assert len(reasons) == 2, reasons
-    assert any("CERTIFICATE" in r.upper() for r in reasons)
-
-
-def test_server_issues_no_session_tickets(tmp_path):
-    """No tickets: a session can never be resumed without the client certificate check."""
-    a, b = paired_libraries(tmp_path, ["a", "b"])
-    sa, sb = SyncService(a), SyncService(b)
-
-    async def main() -> None:
-        server = await _serve(sa)
-        try:
-            ctx = client_context(sb.identity)
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port, ssl=ctx)
-            writer.write(
-                b"GET /peer HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            )
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            assert head.startswith(b"HTTP/1.1 101")
-            sslobj = writer.get_extra_info("ssl_object")
-            assert sslobj.version() == "TLSv1.3"
-            assert sslobj.session is None or not sslobj.session.has_ticket
-            writer.close()
-        finally:
-            await server.stop()
-
-    asyncio.run(main())
-
-
-# -- 3. device removed while connected ------------------------------------------------------------
+# -- 2. device removed while connected ------------------------------------------------------------
 
 
 def test_device_removed_while_connected_is_cut_off_and_recorded(tmp_path, caplog):
@@ -286,7 +70,7 @@ def test_device_removed_while_connected_is_cut_off_and_recorded(tmp_path, caplog
     note = a.notes.create("start\n")
 
     async def main() -> None:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         live = asyncio.create_task(
             run_peer(
                 sb,
@@ -313,13 +97,13 @@ def test_device_removed_while_connected_is_cut_off_and_recorded(tmp_path, caplog
 
     asyncio.run(main())
     assert b.notes.get(note).body == "start\n"
-    removed = [r for r in _reopened_log(a) if r[0] == "removed"]
+    removed = [r for r in reopened_log(a) if r[0] == "removed"]
     assert len(removed) == 1 and removed[0][1] == sb.device_id and removed[0][2]
     assert "unpaired" in removed[0][3]
-    assert _warnings(caplog, "removed")
+    assert security_warnings(caplog, "removed")
 
 
-# -- 4. a paired device presenting another library ------------------------------------------------
+# -- 3. a paired device presenting another library ------------------------------------------------
 
 
 def _impostor(tmp_path, b: Library, a_device: str) -> Library:
@@ -340,7 +124,7 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
     b.notes.create("# From B\n")
 
     async def first_sync() -> None:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
             assert report.error is None
@@ -357,7 +141,7 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
     seen_b = sa.status()[0]
 
     async def c_dials_a() -> None:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             report = await run_peer(sc, sc.identity, "127.0.0.1", server.port, timeout=30)
             assert report.error and not report.pulled
@@ -366,7 +150,7 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
             await server.stop()
 
     async def a_dials_c() -> None:
-        server = await _serve(sc)
+        server = await serve_sync(sc)
         try:
             report = await run_peer(
                 sa,
@@ -385,13 +169,13 @@ def test_paired_device_serving_another_library_is_refused_both_ways(tmp_path, ca
     assert library_state(a) == state_a and crdt_log.update_count(a.db) == count_a
     assert sa.status()[0] == seen_b  # the impostor did not count as "B was seen"
     assert sorted(i.title for i in c.list_items()) == ["From C"]  # nothing of A went to C
-    records = [r for r in _reopened_log(a) if r[0] == "library"]
+    records = [r for r in reopened_log(a) if r[0] == "library"]
     assert len(records) == 2 and all(r[1] == sb.device_id for r in records)
     assert all(sc.library_id()[:8] in r[3] for r in records)
-    assert len(_warnings(caplog, "library")) >= 2
+    assert len(security_warnings(caplog, "library")) >= 2
 
     async def b_still_syncs() -> None:  # the genuine device is unaffected
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             b.notes.create("# Later from B\n")
             report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
@@ -415,7 +199,7 @@ def test_repairing_resets_the_library_binding(tmp_path):
     sa.check_peer_library(sb.device_id, "f" * 32)  # a deliberate re-pair binds anew
 
 
-# -- 5. malformed frames --------------------------------------------------------------------------
+# -- 4. malformed frames --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("first", ["no hello", "after hello"])
@@ -425,7 +209,7 @@ def test_malformed_frames_are_recorded(tmp_path, first):
     before = crdt_log.update_count(a.db)
 
     async def main() -> None:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             uri = f"wss://127.0.0.1:{server.port}/peer"
             async with connect(uri, ssl=client_context(sb.identity), proxy=None) as ws:
@@ -440,7 +224,7 @@ def test_malformed_frames_are_recorded(tmp_path, first):
 
     asyncio.run(main())
     assert crdt_log.update_count(a.db) == before
-    records = [r for r in _reopened_log(a) if r[0] == "malformed"]
+    records = [r for r in reopened_log(a) if r[0] == "malformed"]
     assert len(records) == 1 and records[0][1] == sb.device_id
     assert "malformed" in records[0][3]
 
@@ -492,8 +276,8 @@ def test_wrong_device_wrong_token_and_unknown_room_are_recorded(tmp_path):
 
     asyncio.run(main())
     assert [r.kind for r in sb.security_log()] == ["wrong-device"]
-    assert sorted(r[0] for r in _reopened_log(a)) == ["room", "token"]
-    room = next(r for r in _reopened_log(a) if r[0] == "room")
+    assert sorted(r[0] for r in reopened_log(a)) == ["room", "token"]
+    room = next(r for r in reopened_log(a) if r[0] == "room")
     assert room[1] == sb.device_id
 
 
@@ -544,7 +328,7 @@ def test_device_removed_while_in_a_note_room_is_cut_off_and_recorded(tmp_path):
     note = a.notes.create("room\n")
 
     async def main() -> int | None:
-        server = await _serve(sa)
+        server = await serve_sync(sa)
         try:
             uri = f"wss://127.0.0.1:{server.port}/note:{note}"
             async with connect(uri, ssl=client_context(sb.identity), proxy=None) as ws:
@@ -559,30 +343,5 @@ def test_device_removed_while_in_a_note_room_is_cut_off_and_recorded(tmp_path):
             await server.stop()
 
     assert asyncio.run(main()) == 1008
-    removed = [r for r in _reopened_log(a) if r[0] == "removed"]
+    removed = [r for r in reopened_log(a) if r[0] == "removed"]
     assert len(removed) == 1 and removed[0][1] == sb.device_id
-
-
-def test_a_stalled_handshake_times_out_and_is_recorded(tmp_path, monkeypatch):
-    import sync.tls
-
-    monkeypatch.setattr(sync.tls, "HANDSHAKE_SECONDS", 0.5)
-    a, b = paired_libraries(tmp_path, ["a", "b"])
-    sa, sb = SyncService(a), SyncService(b)
-
-    async def main() -> None:
-        server = await _serve(sa)
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(b"\x16\x03\x01")  # the start of a ClientHello, then nothing
-            await writer.drain()
-            assert await asyncio.wait_for(reader.read(), 10) == b""  # the server hung up
-            writer.close()
-            report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
-            assert report.error is None  # the paired device is served meanwhile
-        finally:
-            await server.stop()
-
-    asyncio.run(main())
-    tls = [r for r in _reopened_log(a) if r[0] == "tls"]
-    assert len(tls) == 1 and tls[0][3] == "TLS handshake did not finish in time"
