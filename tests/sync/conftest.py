@@ -155,6 +155,18 @@ def node_available() -> bool:
     )
 
 
+async def until(check: Callable[[], object], timeout: float = 20.0) -> None:
+    """Await (on the running event loop) until ``check()`` is true; fail after ``timeout``."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
 async def expect_unpaired_refusal(stranger: object, port: int) -> object:
     """``stranger`` (a SyncService the server never paired) dials 127.0.0.1:``port`` twice:
     through ``run_peer`` (a typed error) and raw (HTTP 403 instead of the WebSocket

@@ -7,14 +7,7 @@ import asyncio
 from core.sync_service import SyncService
 from sync.node import SyncNode
 from sync.server import SyncServer
-from tests.sync.conftest import paired_libraries
-
-
-async def _until(condition: object, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
+from tests.sync.conftest import paired_libraries, until
 
 
 def test_a_refusing_address_is_redialed_with_backoff_then_recovers(tmp_path):
@@ -52,7 +45,7 @@ def test_a_refusing_address_is_redialed_with_backoff_then_recovers(tmp_path):
             server = SyncServer(sb, sb.identity, host="127.0.0.1", port=port)
             await server.start()
             try:
-                await _until(lambda: a.db.scalar("SELECT count(*) FROM notes") == 1)
+                await until(lambda: a.db.scalar("SELECT count(*) FROM notes") == 1)
             finally:
                 await server.stop()
         finally:

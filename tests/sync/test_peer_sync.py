@@ -12,7 +12,7 @@ from sync.client import run_peer
 from sync.errors import UnpairedDeviceError
 from sync.server import SyncServer
 from sync.session import Hub
-from tests.sync.conftest import library_state, paired_libraries
+from tests.sync.conftest import library_state, paired_libraries, until
 
 
 async def _serve(service: SyncService) -> SyncServer:
@@ -64,10 +64,10 @@ def test_live_session_forwards_edits_after_they_are_persisted(tmp_path):
             )
         )
         try:
-            await _until(lambda: _body(c, note) == "start\n")
+            await until(lambda: _body(c, note) == "start\n")
             b.notes.edit(note, "start\nfrom b\n")  # b → a (persisted) → c
             hub_b.notify()
-            await _until(lambda: _body(c, note) == "start\nfrom b\n")
+            await until(lambda: _body(c, note) == "start\nfrom b\n")
             assert _body(a, note) == "start\nfrom b\n"
         finally:
             live_b.cancel()
@@ -128,15 +128,6 @@ def _body(lib: object, note: str) -> str | None:
     return None if row is None else row[0]
 
 
-async def _until(check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 def test_interrupted_photo_download_resumes_from_the_partial_file(tmp_path):
     from PIL import Image
     from skimage import data
@@ -187,7 +178,7 @@ def test_serving_node_compacts_the_log_now_and_then(tmp_path):
             maintenance_seconds=0.1,
         )
         task = asyncio.create_task(node.run())
-        await _until(lambda: crdt_log.update_count(a.db) < 5)
+        await until(lambda: crdt_log.update_count(a.db) < 5)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -210,7 +201,7 @@ def test_device_removed_while_connected_is_cut_off(tmp_path):
             )
         )
         try:
-            await _until(lambda: _body(b, note) == "start\n")
+            await until(lambda: _body(b, note) == "start\n")
             sa.unpair(sb.device_id)  # the user removes b on a while b is connected
             report = await asyncio.wait_for(live_b, 15)
             assert report.error  # b's session ended because a closed it
