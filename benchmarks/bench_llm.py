@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.llm import LlamaChatModel, open_llama
+from models.llama_base import open_llama
+from models.llm import LlamaChatModel
 from models.packaged import QWEN_05B, assemble
 from models.protocols import ChatMessage
 from models.providers import physical_cores
@@ -94,7 +95,7 @@ def main() -> None:
             LlamaChatModel(path, context_tokens=CTX, n_threads=threads).close()
             loads_ours.append(time.perf_counter() - t)
             t = time.perf_counter()
-            open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0).close()
+            open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0)[0].close()
             loads_direct.append(time.perf_counter() - t)
         ours_load, direct_load = _median(loads_ours), _median(loads_direct)
         ours = LlamaChatModel(path, context_tokens=CTX, n_threads=threads)
@@ -103,7 +104,7 @@ def main() -> None:
             ChatMessage("user", f"Passage:\n{PASSAGE}\n\nQuestion: {QUESTION}"),
         ]
         tokens = ours.prompt_tokens(messages, args.gen)
-        direct = open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0)
+        direct, _ = open_llama(path, n_ctx=CTX, n_threads=threads, n_gpu_layers=0)
         # alternate the two so that other load on the machine hits both alike
         o_p, o_g, d_p, d_g = [], [], [], []
         for _ in range(args.runs):

@@ -5,6 +5,13 @@ same code uses CUDA on a Linux box with an NVIDIA card, CoreML on a Mac and the 
 ``device`` is ``"auto"`` (best available), ``"gpu"`` (accelerators only, error if none) or
 ``"cpu"``. The ``SAEM_DEVICE`` environment variable sets the process default; the CLI's
 ``--device`` and the library setting ``models.device`` pass through :func:`set_device`.
+
+llama.cpp placement is decided by :func:`llama_offload`: how many layers go to the GPU (all by
+default, ``SAEM_GPU_LAYERS`` / :func:`set_gpu_layers` for a partial offload when the model does
+not fit in video memory), flash attention on whenever layers are on a GPU, and — when the CPU
+is forced — op offload off too (otherwise a GPU build still ships large prompt batches to the
+GPU with zero layers there). What llama.cpp really did is read back from its own log
+(:mod:`models.llama_base`), never inferred from what the build could do.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ PREFERENCE = (
 CPU = "CPUExecutionProvider"
 DEVICES = ("auto", "gpu", "cpu")
 ENV_VAR = "SAEM_DEVICE"
+LAYERS_ENV_VAR = "SAEM_GPU_LAYERS"
 
 _device: str | None = None
+_gpu_layers: int | None = None
 
 
 def set_device(device: str | None) -> None:
@@ -44,9 +53,20 @@ def current_device() -> str:
     return device
 
 
-def available_onnx_providers() -> list[str]:
-    import onnxruntime
+def onnxruntime_installed() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:  # third-party and optional for llama.cpp-only use
+        return False
+    return True
 
+
+def available_onnx_providers() -> list[str]:
+    """What onnxruntime offers here; [] when onnxruntime is not installed."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return []
     return list(onnxruntime.get_available_providers())
 
 
@@ -80,8 +100,51 @@ def llama_gpu_supported() -> bool:
         return False
 
 
-def llama_gpu_layers(device: str | None = None) -> int:
-    """``n_gpu_layers`` for llama.cpp: all layers (-1) on a GPU build unless the CPU is forced."""
+def set_gpu_layers(layers: int | None) -> None:
+    """Process-wide number of layers to offload (None = ``$SAEM_GPU_LAYERS`` or all)."""
+    global _gpu_layers
+    if layers is not None and layers < -1:
+        raise ModelError(f"GPU layers must be -1 (all), 0 or a positive count, not {layers}.")
+    _gpu_layers = layers
+
+
+def requested_gpu_layers() -> int:
+    """-1 (all layers) unless a partial offload was asked for."""
+    if _gpu_layers is not None:
+        return _gpu_layers
+    raw = os.environ.get(LAYERS_ENV_VAR, "").strip()
+    if not raw:
+        return -1
+    try:
+        layers = int(raw)
+    except ValueError as exc:
+        raise ModelError(f"{LAYERS_ENV_VAR}={raw!r} is not a layer count.") from exc
+    if layers < -1:
+        raise ModelError(f"{LAYERS_ENV_VAR}={raw!r} must be -1 (all), 0 or a positive count.")
+    return layers
+
+
+@dataclass(frozen=True)
+class LlamaOffload:
+    """The llama.cpp load/context settings for one device choice."""
+
+    n_gpu_layers: int  # 0 = none, -1 = all, N = the first N (partial offload)
+    op_offload: bool  # may llama.cpp run host-weight ops (big prompt batches) on the GPU?
+    flash_attn: bool
+    gpu_build: bool  # the installed llama.cpp has a GPU backend
+
+    def kwargs(self) -> dict[str, object]:
+        return {
+            "n_gpu_layers": self.n_gpu_layers,
+            "op_offload": self.op_offload,
+            "offload_kqv": self.n_gpu_layers != 0,
+            "flash_attn": self.flash_attn,
+        }
+
+
+def llama_offload(device: str | None = None, layers: int | None = None) -> LlamaOffload:
+    """Settings for llama.cpp: ``layers`` (None = the process setting) when the device allows a
+    GPU; everything on the CPU — op offload included — when it is forced or there is none."""
     device = device or current_device()
     supported = llama_gpu_supported()
     if device == "gpu" and not supported:
@@ -89,7 +152,17 @@ def llama_gpu_layers(device: str | None = None) -> int:
             "This llama.cpp build has no GPU support; reinstall llama-cpp-python with a GPU "
             "backend (e.g. CMAKE_ARGS=-DGGML_CUDA=on) or use --device cpu."
         )
-    return -1 if supported and device != "cpu" else 0
+    if device == "cpu" or not supported:
+        return LlamaOffload(0, False, False, supported)
+    n = requested_gpu_layers() if layers is None else layers
+    if n < -1:
+        raise ModelError(f"GPU layers must be -1 (all), 0 (none) or a positive count, not {n}.")
+    return LlamaOffload(n, n != 0, n != 0, supported)
+
+
+def llama_gpu_layers(device: str | None = None) -> int:
+    """``n_gpu_layers`` for llama.cpp (see :func:`llama_offload`)."""
+    return llama_offload(device).n_gpu_layers
 
 
 def physical_cores() -> int:
@@ -116,12 +189,16 @@ def physical_cores() -> int:
 
 @dataclass(frozen=True)
 class Placement:
-    """What runs where, for ``saem models list``."""
+    """What runs where, for ``saem models list`` / ``saem models device``: the *plan* for the
+    next load. What a loaded llama.cpp model really got is its ``offload_report``."""
 
     device: str
-    onnx_providers: list[str]
-    llama_gpu: bool
+    onnx_providers: list[str]  # [] when onnxruntime is missing or offers no matching provider
+    llama_gpu: bool  # layers will be offloaded (a GPU build, the device allows it, layers != 0)
     llama_threads: int
+    llama_layers: int = 0  # n_gpu_layers that will be asked for
+    llama_gpu_build: bool = False
+    onnx_installed: bool = True
 
     def onnx_label(self) -> str:
         first = self.onnx_providers[0] if self.onnx_providers else CPU
@@ -129,20 +206,33 @@ class Placement:
 
     def describe(self) -> str:
         onnx = ", ".join(p.removesuffix("ExecutionProvider") for p in self.onnx_providers)
+        if not self.onnx_installed:
+            onnx = "onnxruntime is not installed"
         onnx = onnx or "no GPU provider available"
-        llama = "GPU offload" if self.llama_gpu else f"CPU, {self.llama_threads} threads"
+        if self.llama_gpu:
+            n = self.llama_layers
+            layers = "all layers" if n < 0 else f"the first {n} layers"
+            llama = f"GPU build, will offload {layers} (flash attention on)"
+        elif self.llama_gpu_build:
+            llama = f"CPU (GPU build, offload off), {self.llama_threads} threads"
+        else:
+            llama = f"CPU (this llama.cpp build has no GPU backend), {self.llama_threads} threads"
         return f"device={self.device}; ONNX models: {onnx}; llama.cpp models: {llama}"
 
 
 def placement(device: str | None = None) -> Placement:
-    """Describe where ONNX and llama.cpp models run with the given (or current) device."""
+    """Describe where ONNX and llama.cpp models will run with the given (or current) device."""
     device = device or current_device()
+    installed = onnxruntime_installed()
     try:
-        providers = choose_onnx_providers(device)
+        providers = choose_onnx_providers(device) if installed else []
     except ModelError:
         providers = []
     try:
-        gpu_layers = llama_gpu_layers(device)
+        offload = llama_offload(device)
     except ModelError:
-        gpu_layers = 0
-    return Placement(device, providers, gpu_layers != 0, physical_cores())
+        offload = LlamaOffload(0, False, False, llama_gpu_supported())
+    return Placement(
+        device, providers, offload.n_gpu_layers != 0, physical_cores(), offload.n_gpu_layers,
+        offload.gpu_build, installed,
+    )  # fmt: skip

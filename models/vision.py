@@ -4,20 +4,20 @@ The pair is checked before use: the projector must be a ``clip``-architecture GG
 vision encoder, its output width must equal the language model's embedding width, and mtmd
 must accept the pair (its context is created at load time, not at the first question).
 Images are read from disk, turned upright by EXIF, downscaled and passed to mtmd as in-memory
-data URIs — nothing is fetched from a network.
+data URIs — nothing is fetched from a network. Loading, placement, token counting, the timed
+token loop and ``close()`` come from :mod:`models.llama_base`, shared with the chat model.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from models.errors import ModelError
-from models.llm import check_chat_gguf, open_llama
+from models.llama_base import CHATML, LlamaBase, check_chat_gguf, open_llama
 from models.protocols import CancelCheck, ChatMessage
 from models.validate import check_fits_in_memory, read_gguf
 
@@ -78,8 +78,10 @@ def _handler_class() -> type:
     return Handler
 
 
-class LlamaVisionModel:
+class LlamaVisionModel(LlamaBase):
     """:class:`models.protocols.VisionChatModel` on llama.cpp + mtmd."""
+
+    kind = "vision"
 
     def __init__(
         self,
@@ -88,54 +90,41 @@ class LlamaVisionModel:
         *,
         context_tokens: int = 4096,
         n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+        device: str | None = None,
         model_id: str | None = None,
     ) -> None:
-        from models.providers import llama_gpu_layers
+        from models.providers import llama_offload
 
-        self.path = Path(model_path)
+        path = Path(model_path)
         self.mmproj = Path(mmproj_path)
-        info = check_chat_gguf(self.path, context_tokens)
-        check_projector(self.mmproj, int(info.get("{arch}.embedding_length", 0) or 0), self.path)
-        trained = int(info.get("{arch}.context_length", 0) or 0)
-        self.context_tokens = min(context_tokens, trained) if trained else context_tokens
-        self.model_id = model_id or f"llama.cpp:{self.path.name}+{self.mmproj.name}"
-        self._lock = threading.RLock()
-        gpu_layers = llama_gpu_layers()
+        layers = llama_offload(device, n_gpu_layers).n_gpu_layers
+        info = check_chat_gguf(path, context_tokens, gpu_layers=layers)
+        check_projector(self.mmproj, int(info.get("{arch}.embedding_length", 0) or 0), path)
+        super().__init__(path, context_tokens, info,
+                         model_id or f"llama.cpp:{path.name}+{self.mmproj.name}")  # fmt: skip
         self._handler = _handler_class()(
-            clip_model_path=str(self.mmproj), verbose=False, use_gpu=gpu_layers != 0
+            clip_model_path=str(self.mmproj), verbose=False, use_gpu=layers != 0
         )
-        self._llm: Any = open_llama(
-            self.path, n_ctx=self.context_tokens, n_threads=n_threads, n_gpu_layers=gpu_layers,
-            chat_handler=self._handler,
+        self._llm, self.offload_report = open_llama(
+            self.path, n_ctx=self.context_tokens, n_threads=n_threads, device=device,
+            n_gpu_layers=n_gpu_layers, chat_handler=self._handler,
         )  # fmt: skip
         template = str(self._llm.metadata.get("tokenizer.chat_template") or "")
         self._handler.flatten = "['type']" not in template and '["type"]' not in template
         if not template:
-            from models.llm import CHATML
-
             self._llm.metadata["tokenizer.chat_template"] = CHATML
         try:
             self._handler._init_mtmd_context(self._llm)
         except ValueError as exc:
-            self._llm.close()
-            self._llm = None
+            self.close()
             raise ModelError(
                 f"{self.mmproj} does not match {self.path.name} (or is not a projector llama.cpp "
                 f"supports): {exc}"
             ) from exc
 
-    @property
-    def llama(self) -> Any:
-        if self._llm is None:
-            raise ModelError(f"The vision model {self.model_id} was closed.")
-        return self._llm
-
     def supports_images(self) -> bool:
         return True
-
-    def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _messages(self, messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -159,40 +148,29 @@ class LlamaVisionModel:
         should_cancel: CancelCheck | None = None,
     ) -> Iterator[str]:
         with self._lock:
-            llm = self.llama
+            pieces = self._pieces(self._messages(messages), max_tokens, temperature)
+            yield from self._timed(pieces, budget=max_tokens, should_cancel=should_cancel)
+
+    def _pieces(
+        self, messages: list[dict[str, Any]], max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        """The text of each generated token (mtmd evaluates the images in the prompt)."""
+        try:
+            chunks = self.llama.create_chat_completion(
+                messages=messages, stream=True, max_tokens=max_tokens, temperature=temperature
+            )
             try:
-                chunks = llm.create_chat_completion(
-                    messages=self._messages(messages), stream=True, max_tokens=max_tokens,
-                    temperature=temperature,
-                )  # fmt: skip
-                produced = 0
                 for chunk in chunks:
-                    if should_cancel is not None and should_cancel():
-                        break
-                    text = chunk["choices"][0].get("delta", {}).get("content")
-                    if text:
-                        yield text
-                        produced += 1
-                        if produced >= max_tokens:
-                            break
+                    delta = chunk["choices"][0].get("delta", {})
+                    if "content" in delta:
+                        yield delta.get("content") or ""
+            finally:
                 chunks.close()
-            except ValueError as exc:
-                raise ModelError(f"{self.model_id} could not answer: {exc}") from exc
+        except ValueError as exc:
+            raise ModelError(f"{self.model_id} could not answer: {exc}") from exc
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         return "".join(self.stream(messages, **kwargs))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._llm is not None:
-                self._llm.close()  # also frees the mtmd context (registered on its exit stack)
-                self._llm = None
-
-    def __enter__(self) -> LlamaVisionModel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def load_vision_model(
@@ -212,5 +190,6 @@ def load_vision_model(
     model = paths[0] if paths[1] == projector[0] else paths[1]
     return LlamaVisionModel(
         model, projector[0], context_tokens=int(meta.get("context_tokens", 4096)),
-        n_threads=meta.get("n_threads"), model_id=meta.get("model_id"),
+        n_threads=meta.get("n_threads"), n_gpu_layers=meta.get("n_gpu_layers"),
+        device=meta.get("device"), model_id=meta.get("model_id"),
     )  # fmt: skip

@@ -54,4 +54,15 @@ def test_placement_describes_both_runtimes() -> None:
     place = providers.placement("cpu")
     text = place.describe()
     assert "device=cpu" in text and "ONNX models: CPU" in text and "llama.cpp models: CPU" in text
+    assert not place.llama_gpu and place.llama_layers == 0
     assert place.llama_threads == providers.physical_cores() >= 1
+
+
+def test_placement_without_onnxruntime_does_not_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime → ImportError
+    assert providers.available_onnx_providers() == []
+    place = providers.placement("auto")
+    assert place.onnx_providers == [] and not place.onnx_installed
+    assert "onnxruntime is not installed" in place.describe()
