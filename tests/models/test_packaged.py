@@ -90,7 +90,9 @@ SYSTEM = "Answer the question using only the passage. Answer in one short senten
 def qwen(tmp_path_factory: pytest.TempPathFactory):
     from models.llm import default_chat_model
 
-    model = default_chat_model(tmp_path_factory.mktemp("cache"), context_tokens=2048)
+    model = default_chat_model(
+        tmp_path_factory.mktemp("cache"), key="qwen2.5-0.5b", context_tokens=2048
+    )
     yield model
     model.close()
 
