@@ -119,3 +119,15 @@ def test_qwen_answers_from_a_passage_in_korean(qwen) -> None:
     answer = _ask(qwen, PASSAGE_KO, "민지의 고양이 이름은 무엇인가요?")
     assert "보리" in answer
     assert qwen.count_tokens(PASSAGE_KO) > 10
+
+
+def test_pick_chat_model_by_ram_and_cores() -> None:
+    from models.packaged import LARGE_CHAT_MIN_FREE, QWEN_05B, QWEN_15B, pick_chat_model
+
+    both = {QWEN_05B.key: True, QWEN_15B.key: True}
+    assert pick_chat_model(16 << 30, 8, both) == QWEN_15B.key
+    assert pick_chat_model(16 << 30, 2, both) == QWEN_05B.key  # too few cores: slow prompts
+    assert pick_chat_model(LARGE_CHAT_MIN_FREE - 1, 8, both) == QWEN_05B.key  # RAM is short
+    assert pick_chat_model(16 << 30, 8, {QWEN_05B.key: True}) == QWEN_05B.key
+    assert pick_chat_model(1 << 30, 2, {QWEN_15B.key: True}) == QWEN_15B.key  # only one there
+    assert len(QWEN_15B.parts) == 22
