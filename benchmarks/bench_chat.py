@@ -28,8 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from chat_eval import QA, contains, korquad, library_docs, scifact_cloze  # noqa: E402
 
-from core.assistant import Assistant  # noqa: E402
-from core.indexer import Indexer  # noqa: E402
+from core.assistant.service import Assistant  # noqa: E402
+from core.indexing.indexer import Indexer  # noqa: E402
 from core.library import Library  # noqa: E402
 
 
@@ -44,12 +44,16 @@ def build(folder: Path, docs: list) -> Library:
 
 
 def latency(lib: Library, model: object, qa: QA, max_tokens: int) -> dict:
-    import core.retrieval
+    import core.assistant.retrieval
 
     # a 5-source prompt whatever the relevance filter would keep: this part measures speed
-    keep = core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE, core.retrieval.RELATIVE_COVERAGE
-    core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE = 0.0, -1.0
-    core.retrieval.RELATIVE_COVERAGE = 0.0
+    keep = (
+        core.assistant.retrieval.KEEP_COVERAGE,
+        core.assistant.retrieval.KEEP_DENSE,
+        core.assistant.retrieval.RELATIVE_COVERAGE,
+    )
+    core.assistant.retrieval.KEEP_COVERAGE, core.assistant.retrieval.KEEP_DENSE = 0.0, -1.0
+    core.assistant.retrieval.RELATIVE_COVERAGE = 0.0
     helper = Assistant(lib, chat_model=model, max_answer_tokens=max_tokens, max_sources=5,
                        max_source_tokens=1400, rewrite=False)  # fmt: skip
     follow = "그 밖에 또 어떤 내용이 있나요?" if qa.question[:1] >= "가" else "What else?"
@@ -72,12 +76,16 @@ def latency(lib: Library, model: object, qa: QA, max_tokens: int) -> dict:
     with_rewrite = rewrite.ask(follow, first.chat_id)
     out["rewrite_s"] = with_rewrite.timing.rewrite_ms / 1000
     out["follow_with_rewrite_ttft_s"] = with_rewrite.timing.first_token_ms / 1000
-    core.retrieval.KEEP_COVERAGE, core.retrieval.KEEP_DENSE, core.retrieval.RELATIVE_COVERAGE = keep
+    (
+        core.assistant.retrieval.KEEP_COVERAGE,
+        core.assistant.retrieval.KEEP_DENSE,
+        core.assistant.retrieval.RELATIVE_COVERAGE,
+    ) = keep
     return out
 
 
 def _messages(helper: Assistant, chat_id: str) -> list:
-    from core.chat_history import history as _history
+    from core.assistant.history import history as _history
 
     history, _ = _history(helper.chats.get(chat_id))
     return history

@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.importer import import_markdown_folder  # noqa: E402
 from core.library import Library  # noqa: E402
+from core.transfer.importer import import_markdown_folder  # noqa: E402
 
 
 def _edits_per_second(root: Path, synchronous: str, edits: int) -> float:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.importer import import_markdown_folder, import_photos
 from core.library import Library
+from core.transfer.importer import import_markdown_folder, import_photos
 from tests.fixtures.vault import _photo, build_vault
 
 

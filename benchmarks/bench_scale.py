@@ -114,8 +114,8 @@ def child_measure(library: Path, n_queries: int, t0: float) -> None:
     t = time.perf_counter()
     from core.errors import BadInputError
     from core.library import Library
-    from core.quick_find import QuickFinder
-    from core.search import Searcher
+    from core.search.quick_find import QuickFinder
+    from core.search.searcher import Searcher
 
     out["imports_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
@@ -234,7 +234,7 @@ def disk_usage(root: Path) -> dict[str, float]:
 
 
 def library_info(root: Path) -> dict[str, Any]:
-    from core.indexer import Indexer
+    from core.indexing.indexer import Indexer
     from core.library import Library
 
     with Library(root, create=False) as lib:

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.library import Library
-from core.search import Searcher
+from core.search.searcher import Searcher
 from models.text_embedders import default_text_embedder
 from storage import chunks as chunk_store
 from storage import items

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from core.library import Library  # noqa: E402
-from core.sync_service import SyncService  # noqa: E402
+from core.peers.service import SyncService  # noqa: E402
 from sync.client import run_peer  # noqa: E402
 from sync.session import Hub  # noqa: E402
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.importer import import_markdown_folder
-from core.indexer import Indexer
+from core.indexing.indexer import Indexer
 from core.library import Library
-from core.search import Searcher
+from core.search.searcher import Searcher
+from core.transfer.importer import import_markdown_folder
 from storage import chunks as chunk_store
 from storage import vectors as vector_store
 

@@ -300,9 +300,9 @@ def generate(
     log: Any = print,
 ) -> Generated:
     """Build the library at ``root`` (files are written under ``work`` first)."""
-    from core.importer import import_markdown_folder, import_photos
-    from core.indexer import Indexer
+    from core.indexing.indexer import Indexer
     from core.library import Library
+    from core.transfer.importer import import_markdown_folder, import_photos
     from models.text_embedders import default_text_embedder
 
     timings = Timings()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from core.errors import BadInputError
 from core.library import Library
-from core.photo_files import make_thumbnail
+from core.photos.files import make_thumbnail
 from storage import jobs, maintenance
 
 

@@ -14,11 +14,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import BadInputError
 from storage import events as store
 from storage.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 EVENT_KINDS = ("open", "search", "click", "dwell", "ask", "impression")
 SESSION_GAP = 30 * 60.0
@@ -44,7 +47,7 @@ class PanelStats:
 class EventLog:
     """Append and read activity events of one library."""
 
-    def __init__(self, library: Any, *, session_gap: float = SESSION_GAP) -> None:
+    def __init__(self, library: Library, *, session_gap: float = SESSION_GAP) -> None:
         self.db = library.db
         self.session_gap = float(session_gap)
 

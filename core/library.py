@@ -1,23 +1,39 @@
-"""`Library`: the facade over one library folder that the CLI and the GUI use.
+"""`Library`: the one facade over one library folder that the CLI and the GUI use.
 
-It owns the storage `Store`, the CRDT document cache and one service object per concern
-(`notes`, `photos`, …). Nothing above `core` touches SQL or the CRDT log directly.
+As Anki's ``Collection``, it owns the storage `Store`, the CRDT document cache and one service
+object per concern: ``notes``, ``photos`` and ``models`` are made when the library opens (they
+are cheap); ``search``, ``related``, ``assistant``, ``chats``, ``indexer``, ``sync``,
+``events`` and ``quick_find`` are made on first use, cached, and closed with the library. Their
+modules are imported only then (and under ``TYPE_CHECKING`` for the annotations), so opening a
+library loads no model runtime. Nothing above `core` touches SQL or the CRDT log directly, and
+nothing above `core` constructs a service itself.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from core.documents import DocumentCache
-from core.model_manager import ModelManager
-from core.notes import NotesService
-from core.photos import PhotosService
+from core.content.documents import DocumentCache
+from core.content.notes import NotesService
+from core.modelstore.manager import ModelManager
+from core.photos.service import PhotosService
 from storage import items, jobs, tags
 from storage.items import ItemRow
 from storage.paths import default_library_path
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from core.assistant.chats import ChatsService
+    from core.assistant.service import Assistant
+    from core.events import EventLog
+    from core.indexing.indexer import Indexer
+    from core.peers.service import SyncService
+    from core.related.recommender import Recommender
+    from core.search.quick_find import QuickFinder
+    from core.search.searcher import Searcher
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,106 @@ class Library:
         self.notes = NotesService(self.db, self.docs)
         self.photos = PhotosService(self.db, self.docs, self.store.blobs, self.store.paths)
         self.models = ModelManager(self.db, self.store.paths)
+        self._lock = threading.RLock()
+        self._search: Searcher | None = None
+        self._related: Recommender | None = None
+        self._assistant: Assistant | None = None
+        self._chats: ChatsService | None = None
+        self._indexer: Indexer | None = None
+        self._sync: SyncService | None = None
+        self._events: EventLog | None = None
+        self._quick_find: QuickFinder | None = None
+
+    # -- services, made on first use ----------------------------------------------------------
+
+    @property
+    def search(self) -> Searcher:
+        """Hybrid search (keywords + meaning + photos) with the library's default embedder."""
+        with self._lock:
+            if self._search is None:
+                from core.search.searcher import Searcher
+
+                self._search = Searcher(self)
+            return self._search
+
+    @property
+    def quick_find(self) -> QuickFinder:
+        """Title lookup for the palette's first keystrokes and for wikilinks."""
+        with self._lock:
+            if self._quick_find is None:
+                from core.search.quick_find import QuickFinder
+
+                self._quick_find = QuickFinder(self)
+            return self._quick_find
+
+    @property
+    def related(self) -> Recommender:
+        """Related-item recommendations for the item the user opened."""
+        with self._lock:
+            if self._related is None:
+                from core.related.recommender import Recommender
+
+                self._related = Recommender(self)
+            return self._related
+
+    @property
+    def assistant(self) -> Assistant:
+        """Questions over notes and photos, and photo chat, with the local LLM."""
+        with self._lock:
+            if self._assistant is None:
+                from core.assistant.service import Assistant
+
+                self._assistant = Assistant(self)
+            return self._assistant
+
+    @property
+    def chats(self) -> ChatsService:
+        """Stored conversations (CRDT documents)."""
+        with self._lock:
+            if self._chats is None:
+                from core.assistant.chats import ChatsService
+
+                self._chats = ChatsService(self.db, self.docs)
+            return self._chats
+
+    @property
+    def indexer(self) -> Indexer:
+        """The indexing job queue (chunks, OCR, tags, vectors) with the default models."""
+        with self._lock:
+            if self._indexer is None:
+                from core.indexing.indexer import Indexer
+
+                self._indexer = Indexer(self)
+            return self._indexer
+
+    def indexer_with(self, embedder: str | None = None) -> Indexer:
+        """An indexer that embeds with a named packaged embedder (``saem index --embedder``);
+        ``None`` gives the default :attr:`indexer`."""
+        if embedder is None:
+            return self.indexer
+        from core.indexing.indexer import Indexer, packaged_embedder
+
+        return Indexer(self, packaged_embedder(embedder))
+
+    @property
+    def sync(self) -> SyncService:
+        """Peer sync: pairing, serving, syncing with paired devices."""
+        with self._lock:
+            if self._sync is None:
+                from core.peers.service import SyncService
+
+                self._sync = SyncService(self)
+            return self._sync
+
+    @property
+    def events(self) -> EventLog:
+        """Opens, searches and clicks, for recommendations (switchable off)."""
+        with self._lock:
+            if self._events is None:
+                from core.events import EventLog
+
+                self._events = EventLog(self)
+            return self._events
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ def shoot(out: Path, library_path: Path) -> list[Path]:
     from PySide6.QtCore import QSettings
 
     from core.demo import ensure_demo_library
-    from core.indexer import Indexer
+    from core.indexing.indexer import Indexer
     from core.library import Library
     from desktop.gui.app import make_app, open_window
 
@@ -143,7 +143,7 @@ def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> N
 
 def _most_linked_note(library) -> str:  # type: ignore[no-untyped-def]
     """The note whose recommendations include the most linked items (else the first note)."""
-    from core.related import Recommender
+    from core.related.recommender import Recommender
 
     rec = Recommender(library, use_events=False)
     best, best_count = None, -1

@@ -1,7 +1,7 @@
 """Chats and their messages: the materialized rows of the chat CRDT documents.
 
 The truth is the chat document (``chat:<id>`` in ``crdt_updates``); these rows are rebuilt
-from it by ``core.chats`` in the same transaction as every change, so they can be listed,
+from it by ``core.assistant.chats`` in the same transaction as every change, so they can be listed,
 shown and searched without loading documents. Callers run writes inside ``db.transaction()``.
 """
 

@@ -1,5 +1,5 @@
 """One sync connection, transport-agnostic: the multiplexed peer session and the y-websocket
-room session. Both speak through a :class:`Replica` (implemented by ``core.sync_service``).
+room session. Both speak through a :class:`Replica` (implemented by ``core.peers.service``).
 
 Rules every path here follows:
 

@@ -54,3 +54,40 @@ def test_import_linter_contracts() -> None:
     exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     result = subprocess.run([exe], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+CORE_SERVICES = (
+    "Searcher",
+    "Recommender",
+    "Assistant",
+    "Indexer",
+    "SyncService",
+    "EventLog",
+    "QuickFinder",
+    "ChatsService",
+    "ModelManager",
+    "NotesService",
+    "PhotosService",
+)
+
+
+def test_desktop_reaches_services_only_through_the_library() -> None:
+    """The GUI and the CLI ask ``Library`` for a service; they never construct one."""
+    found = []
+    for path in sorted((REPO / "desktop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            if call and node.func.id in CORE_SERVICES:  # type: ignore[attr-defined]
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.func.id}(…)")
+    assert found == []
+
+
+def test_core_is_a_few_modules_and_documented_sub_packages() -> None:
+    core = REPO / "core"
+    modules = [p.name for p in core.glob("*.py") if p.name != "__init__.py"]
+    assert len(modules) <= 10, modules
+    contracts = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    for package in sorted(p.parent for p in core.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "May import" in doc, f"{package.name}/__init__.py needs its docstring"
+        assert f'"{package.name}' in contracts or f"| {package.name}" in contracts, package.name

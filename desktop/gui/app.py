@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop.gui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 UI_FONTS = [
     "Noto Sans",
@@ -45,14 +48,14 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 
 def open_window(
-    library: Any, *, settings: QSettings | None = None, auto_index: bool = True
+    library: Library, *, settings: QSettings | None = None, auto_index: bool = True
 ) -> MainWindow:
     window = MainWindow(library, settings=settings, auto_index=auto_index)
     window.load()
     return window
 
 
-def ensure_demo(library: Any) -> bool:
+def ensure_demo(library: Library) -> bool:
     """Fill an empty library with the demo notes and photos when that module is present."""
     if not library.is_empty():
         return False

@@ -3,7 +3,7 @@ status bar, the error banner and the Ctrl+K palette."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -18,16 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.gui.chat_panel import ChatPanel
+from desktop.gui.chat.chat_panel import ChatPanel
 from desktop.gui.errors import ErrorPresenter
-from desktop.gui.item_list import ID_ROLE, KIND_ROLE, ItemListModel, TagListModel
-from desktop.gui.note_editor import NoteEditor
+from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE, ItemListModel, TagListModel
+from desktop.gui.notes.note_editor import NoteEditor
 from desktop.gui.operations import Operations
-from desktop.gui.palette import Command, SearchPalette
-from desktop.gui.photo_grid import PhotoGrid, group_by_day
-from desktop.gui.photo_viewer import PhotoViewer
+from desktop.gui.palette.palette import Command, SearchPalette
+from desktop.gui.photos.photo_grid import PhotoGrid, group_by_day
+from desktop.gui.photos.photo_viewer import PhotoViewer
 from desktop.gui.related_panel import RelatedPanel
 from desktop.gui.status_bar import StatusArea
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 SECTIONS = ["Notes", "Photos", "Chats", "Tags"]
 NOTES, PHOTOS, CHATS, TAGS = range(4)
@@ -38,7 +41,7 @@ class MainWindow(QMainWindow):
     ready = Signal()  # the lists are loaded: the window is usable
 
     def __init__(
-        self, library: Any, *, settings: QSettings | None = None, auto_index: bool = True
+        self, library: Library, *, settings: QSettings | None = None, auto_index: bool = True
     ) -> None:
         super().__init__()
         self.library = library
@@ -329,9 +332,7 @@ class MainWindow(QMainWindow):
         library = self.library
 
         def find() -> str | None:
-            from core.quick_find import QuickFinder
-
-            hits = QuickFinder(library).search(title, limit=50).hits
+            hits = library.quick_find.search(title, limit=50).hits
             return next(
                 (h.item_id for h in hits if h.kind == "note" and h.title.casefold() == title), None
             )
@@ -372,24 +373,24 @@ class MainWindow(QMainWindow):
         self.chat.prefill(question)
 
     def open_import(self, kind: str) -> None:
-        from desktop.gui.dialogs import ImportDialog
+        from desktop.gui.dialogs.dialogs import ImportDialog
 
         dialog = ImportDialog(self.library, self.ops, kind, self)
         dialog.finished.connect(lambda _r: self.reload_lists())
         dialog.open()
 
     def open_devices(self) -> None:
-        from desktop.gui.dialogs import DevicesDialog
+        from desktop.gui.dialogs.dialogs import DevicesDialog
 
         DevicesDialog(self.library, self.ops, self).open()
 
     def open_models(self) -> None:
-        from desktop.gui.dialogs import ModelsDialog
+        from desktop.gui.dialogs.dialogs import ModelsDialog
 
         ModelsDialog(self.library, self.ops, self).open()
 
     def sync_now(self) -> None:
-        from desktop.gui.dialogs import sync_now
+        from desktop.gui.dialogs.dialogs import sync_now
 
         sync_now(self.library, self.ops, self.statusBar())
 

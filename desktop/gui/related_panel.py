@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFontMetrics, QImage, QResizeEvent
@@ -24,7 +24,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWid
 
 from core.errors import USER_ERRORS, NotFoundError
 from desktop.gui.operations import Operations
-from desktop.gui.palette_rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
+from desktop.gui.palette.rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
+
+if TYPE_CHECKING:
+    from core.events import EventLog
+    from core.library import Library
+    from core.related.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ _EVENT_KINDS = {"note": "note", "photo": "photo", "ocr": "photo"}
 class ActivityLog:
     """``EventLog.record`` on the db worker; failures are logged, never shown."""
 
-    def __init__(self, library: Any, ops: Operations) -> None:
+    def __init__(self, library: Library, ops: Operations) -> None:
         self.library = library
         self.ops = ops
         self._events: Any = None
@@ -53,13 +58,9 @@ class ActivityLog:
             on_error=lambda exc: log.info("could not log a %s event: %s", kind, exc),
         )
 
-    def events(self) -> Any:
-        """The library's ``EventLog`` (created on the worker: keeps imports off start-up)."""
-        if self._events is None:
-            from core.events import EventLog
-
-            self._events = EventLog(self.library)
-        return self._events
+    def events(self) -> EventLog:
+        """The library's ``EventLog`` (first made on the worker: keeps imports off start-up)."""
+        return self.library.events
 
     def searched(self, query: str, kind: str, item_id: str) -> None:
         """The palette closed on ``query``; ``item_id`` is the result chosen (if any)."""
@@ -129,7 +130,7 @@ class RelatedPanel(QWidget):
     open_item = Signal(str, str)  # kind, item id
     shown = Signal(str, bool)  # item id whose list is painted, and whether it is the full blend
 
-    def __init__(self, library: Any, ops: Operations, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.ops = ops
@@ -239,13 +240,9 @@ class RelatedPanel(QWidget):
         self.item = None
         self._open_logged = False
 
-    def recommender(self) -> Any:
-        """The window's ``Recommender`` (created on the worker; its caches live there)."""
-        if self._recommender is None:
-            from core.related import Recommender
-
-            self._recommender = Recommender(self.library)
-        return self._recommender
+    def recommender(self) -> Recommender:
+        """The library's ``Recommender`` (first made on the worker; its caches live there)."""
+        return self.library.related
 
     # -- choosing ------------------------------------------------------------------------------
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from desktop.gui.operations import CancelToken, Operations
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 POLL_MS = 2000
 
@@ -29,38 +32,19 @@ class LibraryState:
     models: str
 
 
-def sync_service(library: Any) -> Any:
-    """The library's ``SyncService`` (one per library, made on first use), or None."""
-    service = getattr(library, "_gui_sync_service", None)
-    if service is None:
-        try:
-            from core.sync_service import SyncService
-        except ImportError:
-            return None
-        service = SyncService(library)
-        library._gui_sync_service = service
-    return service
-
-
-def read_state(library: Any) -> LibraryState:
+def read_state(library: Library) -> LibraryState:
     """Runs on the db worker. First brings cached CRDT documents up to date with updates
     other processes (``saem sync``, the CLI) logged, so local edits build on them."""
-    service = sync_service(library)
-    if service is not None:
-        service.refresh()
+    service = library.sync
+    service.refresh()
     stats = library.stats()
     pending, failed, stage = (
         stats.jobs.get("pending", 0) + stats.jobs.get("running", 0),
         stats.jobs.get("failed", 0),
         "idle",
     )
-    try:
-        from core.indexer import Indexer
-    except ImportError:
-        Indexer = None
-    if Indexer is not None:
-        status = Indexer(library, auto_models=False).status()
-        pending, failed, stage = status.pending + status.running, status.failed, status.stage
+    status = library.indexer.status()
+    pending, failed, stage = status.pending + status.running, status.failed, status.stage
     return LibraryState(
         stats.notes,
         stats.photos,
@@ -87,7 +71,7 @@ def _sync_state(service: Any) -> str:
     return f"Sync: {online}/{len(peers)} peers online" + (f", {pending} pending" if pending else "")
 
 
-def _models_state(library: Any) -> str:
+def _models_state(library: Library) -> str:
     manager = getattr(library, "models", None)
     if manager is None:
         return "Models: none"
@@ -106,7 +90,7 @@ class StatusArea(QStatusBar):
     state_changed = Signal(object)
 
     def __init__(
-        self, library: Any, ops: Operations, *, auto_index: bool, parent: QWidget | None = None
+        self, library: Library, ops: Operations, *, auto_index: bool, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.library = library
@@ -175,11 +159,6 @@ class StatusArea(QStatusBar):
     # -- indexing ------------------------------------------------------------------------------
 
     def run_index(self) -> None:
-        try:
-            from core.indexer import Indexer
-        except ImportError:
-            self.index_label.setText("Index: the indexer is not installed")
-            return
         token = self._token = CancelToken()
         library, ops = self.library, self.ops
         self.progress.show()
@@ -204,7 +183,7 @@ class StatusArea(QStatusBar):
             ops.report_error(exc)
 
         ops.long(
-            lambda: Indexer(library).run(progress=progress, should_cancel=token), finished, failed
+            lambda: library.indexer.run(progress=progress, should_cancel=token), finished, failed
         )
 
     def _progress(self, done: int, total: int, note: str) -> None:

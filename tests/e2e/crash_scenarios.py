@@ -6,11 +6,11 @@ import random
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from core.importer import import_markdown_folder
-from core.indexer import EMBED_JOB, INDEX_JOB, Indexer
+from core.indexing.indexer import EMBED_JOB, INDEX_JOB, Indexer
 from core.library import Library
-from core.places import place_name
-from core.search import Searcher
+from core.photos.places import place_name
+from core.search.searcher import Searcher
+from core.transfer.importer import import_markdown_folder
 from storage import chunks as chunk_store
 from storage import jobs, maintenance
 from storage import notes as notes_repo

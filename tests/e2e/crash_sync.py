@@ -14,9 +14,9 @@ import numpy as np
 from PIL import Image
 from pycrdt import Doc
 
-from core.documents import DocumentCache
+from core.content.documents import DocumentCache
 from core.library import Library
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log, peers
 from storage.db import Database
 from tests.e2e.crash_harness import (

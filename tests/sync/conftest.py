@@ -111,7 +111,7 @@ def serve_processes() -> Iterator[list[ServeProcess]]:
 def paired_libraries(root: Path, names: list[str]) -> list[object]:
     """Open one library per name and pair every library with every other one."""
     from core.library import Library
-    from core.sync_service import SyncService
+    from core.peers.service import SyncService
 
     libs = [Library(root / n) for n in names]
     services = [SyncService(lib) for lib in libs]

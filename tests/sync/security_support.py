@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from core.library import Library
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.server import SyncServer
 
 SECURITY_LOGGER = "saem.sync.security"

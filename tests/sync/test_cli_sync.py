@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from desktop.cli import cli
+from desktop.cli.main import cli
 from tests.sync.conftest import ServeProcess
 
 

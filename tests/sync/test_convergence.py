@@ -17,7 +17,7 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from core.library import Library
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log
 from sync.protocol import DocFrame, SyncUpdate, decode_envelope, encode_envelope
 from tests.sync.conftest import library_state, paired_libraries

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.library import Library
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import SyncError

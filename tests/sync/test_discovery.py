@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.discovery import make_info, parse_info
 from sync.node import SyncNode
 from tests.sync.conftest import library_state, paired_libraries

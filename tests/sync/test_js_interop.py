@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not node_available(), reason="run `make setup` (
 
 def test_js_client_and_saem_edit_the_same_note(tmp_path, serve_processes):
     from core.library import Library
-    from core.sync_service import SyncService
+    from core.peers.service import SyncService
 
     path = tmp_path / "lib"
     lib = Library(path)
@@ -76,7 +76,7 @@ def test_local_room_refuses_wrong_token_and_unknown_note(tmp_path, serve_process
     from websockets.exceptions import InvalidStatus
 
     from core.library import Library
-    from core.sync_service import SyncService
+    from core.peers.service import SyncService
 
     path = tmp_path / "lib"
     with Library(path) as lib:

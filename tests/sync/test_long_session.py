@@ -9,7 +9,7 @@ import gc
 
 import pytest
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.client import run_peer
 from sync.server import SyncServer
 from sync.session import Hub

@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from core.library import Library
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import UnpairedDeviceError

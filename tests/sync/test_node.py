@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.node import SyncNode
 from sync.server import SyncServer
 from tests.sync.conftest import paired_libraries, until

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import UnpairedDeviceError

@@ -8,7 +8,7 @@ import json
 from pycrdt import Doc, Text
 from websockets.asyncio.client import connect
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.protocol import (
     AwarenessMessage,
     QueryAwareness,

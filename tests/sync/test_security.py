@@ -13,8 +13,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from core.library import Library
-from core.sync_service import SyncService
-from desktop.cli import cli
+from core.peers.service import SyncService
+from desktop.cli.main import cli
 from storage import crdt_log
 from sync.client import run_peer
 from sync.errors import UnpairedDeviceError
@@ -304,7 +304,7 @@ def test_serving_process_logs_refusals_and_cli_reads_them(tmp_path, serve_proces
 
 
 def test_a_flood_of_refusals_is_throttled_but_counted(tmp_path):
-    from core.sync_security import BURST, WINDOW_SECONDS
+    from core.peers.security import BURST, WINDOW_SECONDS
 
     (a,) = paired_libraries(tmp_path, ["a"])
     sa = SyncService(a)

@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from storage import crdt_log
 from sync.client import run_peer
 from sync.tls import client_context

@@ -1,0 +1,6 @@
+"""The assistant: retrieval of numbered sources, prompts, the local LLM's grounded answer with
+citations, photo chat (OCR, EXIF, tags, notes around the photo), and chat history as CRDT data.
+
+Owns: ``service`` (Assistant), ``retrieval``, ``prompting``, ``citations``, ``chats``
+(ChatsService), ``history``, ``photo_chat``. May import: ``core.search``, ``core.photos``,
+``core.content``, ``models``, ``storage``. Independent of ``core.related``."""

@@ -1,0 +1,429 @@
+"""`Assistant`: answers from your notes with citations, and chat about photos.
+
+``ask``: question → (follow-up? the LLM rewrites it from the chat, else concatenation) →
+hybrid search → the best chunks that fit the model's context (deduplicated, with their
+heading) → numbered sources → the local LLM streams an answer citing ``[1]``, ``[2]`` →
+citations parsed into (item, chunk span) links. When no retrieved chunk is relevant enough
+(query-word coverage and meaning similarity under thresholds) it says the notes do not
+contain the answer instead of asking the model to invent one.
+
+``photo_chat``: the photo's facts (OCR lines with positions, EXIF time and place, tags,
+caption, linked/same-day notes) + the conversation → the vision model with the picture when
+one is installed; otherwise the text model, told that it cannot see, and the answer carries
+a notice saying so.
+
+Storage policy: a turn (question + answer) is written in ONE transaction only after the
+answer is complete. A cancelled or failed answer raises (``CancelledError`` /
+``AssistantError``) and stores nothing — the chat is exactly as before.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.assistant.chats import Chat, ChatsService, NewMessage
+from core.assistant.citations import Citation, parse_citations
+from core.assistant.history import check_question, known_sources, question_of
+from core.assistant.history import history as history_of
+from core.assistant.photo_chat import check_decodes, photo_facts, wants_photo_search
+from core.assistant.prompting import (
+    CANNOT_SEE,
+    NO_ANSWER,
+    NOT_FOUND,
+    REWRITE,
+    SYSTEM_ASK,
+    SYSTEM_PHOTO_BLIND,
+    SYSTEM_PHOTO_SEE,
+    detect_language,
+    pack_sources,
+    user_turn,
+)
+from core.assistant.retrieval import Retriever, Source, query_terms
+from core.errors import BadInputError, CancelledError, SaemError
+from models.errors import ModelError
+from models.protocols import ChatMessage
+
+if TYPE_CHECKING:
+    from core.library import Library
+
+TokenCallback = Callable[[str], None]
+CancelCheck = Callable[[], bool]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
+
+
+class AssistantError(SaemError):
+    """The assistant could not answer (model missing or broken, prompt too long…)."""
+
+
+@dataclass
+class Timing:
+    rewrite_ms: float = 0.0
+    retrieval_ms: float = 0.0
+    first_token_ms: float | None = None  # from the call until the first answer token
+    prompt_to_first_ms: float | None = None  # from the model call until the first token
+    generation_s: float = 0.0  # model call until the last token (prompt evaluation included)
+    decode_s: float = 0.0  # first token until the last one
+    tokens: int = 0
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Decoding speed (after the first token)."""
+        return (self.tokens - 1) / self.decode_s if self.decode_s > 0 and self.tokens > 1 else 0.0
+
+
+@dataclass
+class Answer:
+    text: str
+    chat_id: str
+    language: str
+    sources: list[Source]  # the sources given to the model in this turn
+    citations: list[Citation]
+    grounded: bool  # retrieval found something relevant (else: "not in your notes")
+    query: str  # what was searched (the rewritten question on follow-ups)
+    notice: str = ""  # e.g. "No vision model is installed, so I cannot see this photo…"
+    photo_hits: list[Any] = field(default_factory=list)  # "find photos like this"
+    saw_images: list[str] = field(default_factory=list)  # image files the model was given
+    timing: Timing = field(default_factory=Timing)
+    message_ord: int = 0  # ord of the assistant message in the chat
+
+
+class Assistant:
+    """One per library (cheap); models come from ``library.models`` unless given."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        chat_model: Any = None,
+        vision_model: Any = None,
+        searcher: Any = None,
+        max_answer_tokens: int = 320,
+        temperature: float = 0.2,
+        max_sources: int = 5,
+        max_source_tokens: int = 800,
+        rewrite: bool = True,
+    ) -> None:
+        self.library = library
+        self.chats = ChatsService(library.db, library.docs)
+        self._chat_model = chat_model
+        self._vision_model = vision_model
+        self.retriever = Retriever(library, searcher)
+        self.max_answer_tokens = max_answer_tokens
+        self.temperature = temperature
+        self.max_sources = max_sources
+        self.max_source_tokens = max_source_tokens  # all sources of a turn (time to 1st token)
+        self.rewrite = rewrite
+
+    # -- models -------------------------------------------------------------------------------
+
+    def chat_model(self) -> Any:
+        if self._chat_model is None:
+            try:
+                self._chat_model = self.library.models.get("chat")
+            except ModelError as exc:
+                raise AssistantError(f"No chat model can be used: {exc.user_message}") from exc
+        return self._chat_model
+
+    def vision_model(self) -> Any | None:
+        """The vision chat model when one is installed, else None (never guesses)."""
+        if self._vision_model is not None:
+            return self._vision_model
+        manager = getattr(self.library, "models", None)
+        if manager is None or manager.active("vision-chat") is None:
+            return None
+        try:
+            model = manager.get("vision-chat")
+        except ModelError as exc:
+            raise AssistantError(f"The vision model cannot be used: {exc.user_message}") from exc
+        if not getattr(model, "supports_images", lambda: False)():
+            return None
+        self._vision_model = model
+        self._chat_model = None  # the manager keeps one LLM in memory; chat reloads on demand
+        return model
+
+    # -- ask your notes -----------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        chat_id: str | None = None,
+        *,
+        on_token: TokenCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        question = check_question(question)
+        chat = self.chats.get(chat_id) if chat_id else None
+        lang = detect_language(question)
+        if wants_photo_search(question):
+            return self._photo_search(question, question, chat, lang, on_token, [])
+        model = self.chat_model()
+        self._check_fits(model, question)
+        system = ChatMessage("system", SYSTEM_ASK[lang])
+        history, known = history_of(chat)
+        timing = Timing()
+        query = question
+        if history and self.rewrite:
+            t = time.perf_counter()
+            query = self._rewrite(model, [system, *history], question, lang, should_cancel)
+            timing.rewrite_ms = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        found = self.retriever.retrieve(query, also=question if query != question else None)
+        timing.retrieval_ms = (time.perf_counter() - t) * 1000
+        fresh = [s for s in found.sources if s.key not in known]
+        next_number = max((n for n in known.values()), default=0) + 1
+        for i, s in enumerate(fresh):
+            s.number = next_number + i
+        budget = min(self._budget(model, [system, *history], question), self.max_source_tokens)
+        packed = pack_sources([s.prompt() for s in fresh], budget, model.count_tokens,
+                              max_sources=self.max_sources)  # fmt: skip
+        by_number = {s.number: s for s in fresh}
+        given = [by_number[p.number].with_text(p.text) for p in packed]
+        if not found.grounded and not known_sources(chat):
+            text = NOT_FOUND[lang]
+            if on_token:
+                on_token(text)
+            return self._store(chat, question, text, lang, given, False, query, timing,
+                               citations_from=given)  # fmt: skip
+        messages, given = self._fit(model, system, history, question, given, lang)
+        text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
+        return self._store(chat, question, text, lang, given, True, query, timing,
+                           citations_from=[*known_sources(chat), *given])  # fmt: skip
+
+    def _rewrite(
+        self,
+        model: Any,
+        prefix: list[ChatMessage],
+        question: str,
+        lang: str,
+        should_cancel: CancelCheck | None,
+    ) -> str:
+        """A standalone search query for a follow-up. The prompt shares the chat's prefix (KV
+        reuse); a useless rewrite falls back to the previous question + this one."""
+        last_user = next((m.content for m in reversed(prefix) if m.role == "user"), "")
+        fallback = f"{question_of(last_user)} {question}".strip()
+        try:
+            out = model.complete(
+                [*prefix, ChatMessage("user", REWRITE[lang] + question)],
+                max_tokens=40, temperature=0.0, should_cancel=should_cancel,
+            )  # fmt: skip
+        except ModelError:
+            return fallback
+        if should_cancel and should_cancel():
+            raise CancelledError("The answer was cancelled; nothing was stored.")
+        out = out.strip().strip('"').splitlines()[0].strip() if out.strip() else ""
+        if len(out) < 3 or len(out) > 300 or "[" in out:
+            return fallback
+        anchors = query_terms(fallback)
+        if anchors and not any(t in out.lower() for t in anchors):
+            return fallback  # the rewrite lost every word of the conversation: not trusted
+        return out
+
+    # -- photo chat ---------------------------------------------------------------------------
+
+    def photo_chat(
+        self,
+        photo_id: str,
+        question: str,
+        chat_id: str | None = None,
+        *,
+        on_token: TokenCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        question = check_question(question)
+        chat = self.chats.get(chat_id) if chat_id else None
+        facts = photo_facts(self.library, photo_id)
+        lang = detect_language(question)
+        if wants_photo_search(question):
+            return self._photo_search(question, facts.search_terms() or question, chat, lang,
+                                      on_token, [facts.photo_id])  # fmt: skip
+        vision = self.vision_model()
+        if vision is not None:
+            check_decodes(facts.blob_path)
+        model = vision or self.chat_model()
+        self._check_fits(model, question)
+        system = ChatMessage("system", (SYSTEM_PHOTO_SEE if vision else SYSTEM_PHOTO_BLIND)[lang])
+        history, known = history_of(chat)
+        timing = Timing()
+        order = chat.photos() if chat else []  # photos of the chat: P1, P2… in order
+        if facts.photo_id not in order:
+            order.append(facts.photo_id)
+        extra = facts.render(f"P{order.index(facts.photo_id) + 1}", lang)
+        t = time.perf_counter()
+        notes = self.retriever.note_sources(facts.note_ids, f"{question} {facts.search_terms()}")
+        timing.retrieval_ms = (time.perf_counter() - t) * 1000
+        fresh = [s for s in notes if s.key not in known]
+        next_number = max(known.values(), default=0) + 1
+        for i, s in enumerate(fresh):
+            s.number = next_number + i
+        reserve = model.count_tokens(extra) + (IMAGE_TOKENS if vision else 0)
+        budget = min(self._budget(model, [system, *history], question) - reserve,
+                     self.max_source_tokens)  # fmt: skip
+        if budget < 0 and not history:
+            raise AssistantError(
+                f"This photo's text and facts do not fit in {model.model_id}'s context of "
+                f"{model.context_tokens} tokens; use a model with a longer context."
+            )
+        packed = pack_sources([s.prompt() for s in fresh], max(budget, 0), model.count_tokens,
+                              max_sources=3)  # fmt: skip
+        by_number = {s.number: s for s in fresh}
+        given = [by_number[p.number].with_text(p.text) for p in packed]
+        images = (str(facts.blob_path),) if vision else ()
+        messages, given = self._fit(model, system, history, question, given, lang, extra=extra,
+                                    images=images)  # fmt: skip
+        text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
+        answer = self._store(chat, question, text, lang, given, True, question, timing,
+                             citations_from=[*known_sources(chat), *given],
+                             photos=[facts.photo_id], extra=extra,
+                             title_photo=facts.photo_id)  # fmt: skip
+        answer.notice = "" if vision else CANNOT_SEE[lang]
+        answer.saw_images = [i for m in messages for i in m.images]
+        return answer
+
+    def _photo_search(
+        self,
+        question: str,
+        terms: str,
+        chat: Chat | None,
+        lang: str,
+        on_token: TokenCallback | None,
+        exclude: list[str],
+    ) -> Answer:
+        """ "Find photos like this / about this": a photo search, listed as the answer."""
+        t = time.perf_counter()
+        hits = [h for h in self.retriever.photo_search(terms) if h.item_id not in exclude]
+        timing = Timing(retrieval_ms=(time.perf_counter() - t) * 1000)
+        if hits:
+            head = "찾은 사진:" if lang == "ko" else "Photos found:"
+            lines = [f"{i}. {h.title or h.item_id[:8]}" for i, h in enumerate(hits[:10], 1)]
+            text = "\n".join([head, *lines])
+        else:
+            text = "맞는 사진을 찾지 못했습니다." if lang == "ko" else "No matching photos found."
+        if on_token:
+            on_token(text)
+        sources = [Source.from_hit(i, h) for i, h in enumerate(hits[:10], 1)]
+        answer = self._store(chat, question, text, lang, sources, bool(hits), terms, timing,
+                             citations_from=[], photos=exclude)  # fmt: skip
+        answer.photo_hits = hits
+        return answer
+
+    # -- shared -------------------------------------------------------------------------------
+
+    def _check_fits(self, model: Any, question: str) -> None:
+        n = model.count_tokens(question)
+        if n > model.context_tokens // 2:
+            raise BadInputError(
+                f"The question is {n} tokens long but {model.model_id} reads at most "
+                f"{model.context_tokens} tokens including the notes and the answer; shorten it."
+            )
+
+    def _fit(
+        self,
+        model: Any,
+        system: ChatMessage,
+        history: list[ChatMessage],
+        question: str,
+        given: list[Source],
+        lang: str,
+        *,
+        extra: str = "",
+        images: tuple[str, ...] = (),
+    ) -> tuple[list[ChatMessage], list[Source]]:
+        """The final messages, measured as a whole: while prompt + answer exceed the context,
+        drop the weakest source, then the oldest turn; a question that still does not fit
+        is an error (the model would only fail later)."""
+        history = list(history)
+        given = list(given)
+        answer = min(self.max_answer_tokens, model.context_tokens // 4)
+        reserve = IMAGE_TOKENS if images else 0
+        while True:
+            prompt = user_turn(question, [s.prompt() for s in given], lang, extra=extra)
+            messages = [system, *history, ChatMessage("user", prompt, images=images)]
+            used = sum(model.count_tokens(m.content) + 8 for m in messages)
+            if int(used * 1.05) + 8 + answer + reserve <= model.context_tokens:
+                return messages, given
+            if given:
+                given.pop()
+            elif len(history) >= 2:
+                del history[:2]
+            else:
+                raise AssistantError(
+                    f"The question and the facts it needs ({used} tokens) do not fit in "
+                    f"{model.model_id}'s context of {model.context_tokens} tokens."
+                )
+
+    def _budget(self, model: Any, prefix: Sequence[ChatMessage], question: str) -> int:
+        used = sum(model.count_tokens(m.content) + 6 for m in prefix)
+        used += model.count_tokens(question) + 24
+        answer = min(self.max_answer_tokens, model.context_tokens // 4)
+        return model.context_tokens - used - answer
+
+    def _generate(
+        self,
+        model: Any,
+        messages: list[ChatMessage],
+        timing: Timing,
+        started: float,
+        on_token: TokenCallback | None,
+        should_cancel: CancelCheck | None,
+        lang: str,
+    ) -> str:
+        pieces: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            for piece in model.stream(
+                messages, max_tokens=self.max_answer_tokens, temperature=self.temperature,
+                should_cancel=should_cancel,
+            ):  # fmt: skip
+                if timing.first_token_ms is None:
+                    now = time.perf_counter()
+                    timing.first_token_ms = (now - started) * 1000
+                    timing.prompt_to_first_ms = (now - t0) * 1000
+                pieces.append(piece)
+                timing.tokens += 1
+                if on_token:
+                    on_token(piece)
+                if should_cancel and should_cancel():
+                    break
+        except ModelError as exc:
+            raise AssistantError(f"The model could not answer: {exc.user_message}") from exc
+        end = time.perf_counter()
+        timing.generation_s = end - t0
+        if timing.prompt_to_first_ms is not None:
+            timing.decode_s = end - t0 - timing.prompt_to_first_ms / 1000
+        if should_cancel and should_cancel():
+            raise CancelledError("The answer was cancelled; nothing was stored.")
+        return _CONTROL.sub("", "".join(pieces)).strip() or NO_ANSWER[lang]
+
+    def _store(
+        self,
+        chat: Chat | None,
+        question: str,
+        text: str,
+        lang: str,
+        given: list[Source],
+        grounded: bool,
+        query: str,
+        timing: Timing,
+        *,
+        citations_from: list[Source],
+        photos: list[str] | None = None,
+        extra: str = "",
+        title_photo: str | None = None,
+    ) -> Answer:
+        registry = {s.number: s for s in citations_from}
+        citations = parse_citations(text, registry)
+        user = NewMessage("user", question, [{"extra": extra}] if extra else [],
+                          photos=list(photos or []))  # fmt: skip
+        reply = NewMessage("assistant", text, [s.to_json() for s in given])
+        chat_id, first = self.chats.append_turn(
+            chat.id if chat else None, [user, reply], title=question, photo_item_id=title_photo
+        )
+        return Answer(text, chat_id, lang, given, citations, grounded, query, timing=timing,
+                      message_ord=first + 1)  # fmt: skip

@@ -1,0 +1,6 @@
+"""Notes as content: CRDT-backed note documents, Markdown parsing (front matter, wikilinks,
+tags) and chunking of text for the index.
+
+Owns: ``documents`` (library/note CRDT docs), ``notes`` (NotesService), ``markdown``,
+``chunking``. May import: ``storage``, ``sync`` (document types), ``core.errors``,
+``core.progress``. Knows nothing of photos, search or the assistant."""

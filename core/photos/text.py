@@ -1,0 +1,141 @@
+"""What a photo contributes to search: OCR text, machine tags, caption, time and place.
+
+:func:`analyze` runs the photo analysis of the PERCEPTION side (``core.photos.analysis``) when
+it is installed, and falls back to what the library already knows (caption, user tags, EXIF
+time, GPS → place) when it is not. :func:`photo_chunks` turns the result into chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.content.chunking import chunk_plain
+from core.photos.places import place_name_or_none as _place_name
+from storage import chunks as chunk_store
+from storage import photos, tags
+from storage.chunks import NewChunk, OcrLineRow
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from core.library import Library
+
+log = logging.getLogger(__name__)
+LABEL_MIN_SCORE = 0.15
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+@dataclass
+class PhotoDerived:
+    caption: str = ""
+    user_tags: list[str] = field(default_factory=list)
+    auto_tags: list[str] = field(default_factory=list)
+    ocr_lines: list[OcrLineRow] = field(default_factory=list)
+    place: str | None = None
+    taken_at: str | None = None
+    people: int = 0
+    colors: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # raw classifier labels ("golden retriever")
+    semantic_vector: Any = None
+    analyzed: bool = False
+
+    @property
+    def ocr_text(self) -> str:
+        blocks: dict[int, list[str]] = {}
+        for line in self.ocr_lines:
+            blocks.setdefault(line.block, []).append(line.text)
+        return "\n\n".join("\n".join(lines) for _, lines in sorted(blocks.items()))
+
+    def write(self, db: Database, item_id: str) -> None:
+        """Replace the photo's OCR lines and machine tags (inside the caller's transaction)."""
+        if self.analyzed:
+            chunk_store.replace_ocr_lines(db, item_id, self.ocr_lines)
+            tags.set_tags(db, item_id, self.auto_tags, source="auto")
+
+
+def _when_words(taken_at: str | None) -> str:
+    """ "2024-06-15T…" → "June 2024 2024년 6월" so a typed month finds the photo."""
+    if not taken_at:
+        return ""
+    try:
+        when = datetime.fromisoformat(taken_at.replace("Z", "+00:00")[:19])
+    except ValueError:
+        return ""
+    return f"{MONTHS[when.month - 1]} {when.year} {when.year}년 {when.month}월"
+
+
+def analyze(
+    library: Library, item: Any, *, ocr: Any, tagger: Any, text_embedder: Any
+) -> PhotoDerived:
+    """Everything searchable about one photo. Raises typed errors on unreadable files."""
+    row = photos.get_photo(library.db, item.id)
+    meta = row.meta
+    derived = PhotoDerived(caption=meta.caption or "", taken_at=meta.taken_at)
+    derived.user_tags = chunk_store.tags_by_source(library.db, item.id, "user")
+    derived.place = _place_name(meta.gps_lat, meta.gps_lon)
+    try:
+        from core.photos.analysis import analyze_photo
+    except ImportError:
+        return derived
+    path = library.store.blobs.path(meta.sha256)
+    try:
+        result = analyze_photo(path, ocr=ocr, tagger=tagger, text_embedder=text_embedder)
+    except TypeError:  # an analysis without the text_embedder parameter
+        result = analyze_photo(path, ocr=ocr, tagger=tagger)
+    derived.analyzed = True
+    derived.ocr_lines = [
+        OcrLineRow(ln.block, ln.line, ln.text, ln.confidence, tuple(ln.box), ln.engine)
+        for ln in getattr(result, "ocr_lines", []) or []
+        if ln.text.strip()
+    ]
+    derived.auto_tags = list(
+        dict.fromkeys(t.tag.lower() for t in getattr(result, "tags", []) or [] if t.tag)
+    )
+    derived.people = int(getattr(result, "people", 0) or 0)
+    derived.colors = [str(c) for c in getattr(result, "colors", []) or []]
+    derived.labels = [
+        str(label)
+        for label, score in getattr(result, "raw_labels", []) or []
+        if score >= LABEL_MIN_SCORE
+    ][:5]
+    derived.place = getattr(result, "place", None) or derived.place
+    derived.semantic_vector = getattr(result, "semantic_vector", None)
+    return derived
+
+
+def photo_chunks(title: str, derived: PhotoDerived) -> list[NewChunk]:
+    out: list[NewChunk] = []
+    if title:
+        out.append(NewChunk("title", title))
+    if derived.caption.strip():
+        out += [NewChunk("caption", c.text, c.start, c.end) for c in chunk_plain(derived.caption)]
+    words = [f"#{t}" for t in dict.fromkeys(derived.user_tags + derived.auto_tags)]
+    words += list(dict.fromkeys(derived.labels + derived.colors))
+    if derived.people:
+        words.append("person" if derived.people == 1 else f"{derived.people} people")
+    if derived.place:
+        words.append(derived.place)
+    when = _when_words(derived.taken_at)
+    if when:
+        words.append(when)
+    if words:
+        out.append(NewChunk("tags", " ".join(words)))
+    text = derived.ocr_text
+    if text.strip():
+        out += [NewChunk("ocr", c.text, c.start, c.end) for c in chunk_plain(text)]
+    return out

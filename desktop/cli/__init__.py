@@ -1,0 +1,1 @@
+"""The ``saem`` command line: one module per command group; ``main`` is the entry point."""

@@ -1,0 +1,1 @@
+"""The chat panel: questions, streamed answers, sources."""

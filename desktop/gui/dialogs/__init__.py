@@ -1,0 +1,1 @@
+"""Dialogs: import/export, devices (pairing, sync), models."""

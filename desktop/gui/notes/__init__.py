@@ -1,0 +1,1 @@
+"""The notes screen: the item list, the Markdown editor with highlighting, undo."""

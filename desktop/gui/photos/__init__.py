@@ -1,0 +1,1 @@
+"""The photos screen: the thumbnail grid and the viewer with OCR boxes."""
