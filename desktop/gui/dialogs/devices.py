@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.operations import Operations
-from desktop.gui.status_bar import sync_service
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -94,9 +93,7 @@ class DevicesDialog(QDialog):
         library = self.library
 
         def work() -> tuple[str, bytes, list[Any]] | None:
-            service = sync_service(library)
-            if service is None:
-                return None
+            service = library.sync
             device_id = service.device_id
             return device_id, qr_png(device_id), service.status()
 
@@ -132,7 +129,7 @@ class DevicesDialog(QDialog):
         name, address = self.peer_name.text().strip(), self.peer_address.text().strip() or None
         library = self.library
         self._run(
-            lambda: sync_service(library).pair(device_id, name, address),
+            lambda: library.sync.pair(device_id, name, address),
             f"Paired {name or device_id[:7]}.",
         )
         self.peer_id.clear()
@@ -144,4 +141,4 @@ class DevicesDialog(QDialog):
             return
         device_id = item.data(0, Qt.ItemDataRole.UserRole)
         library = self.library
-        self._run(lambda: sync_service(library).unpair(device_id), "Unpaired.")
+        self._run(lambda: library.sync.unpair(device_id), "Unpaired.")

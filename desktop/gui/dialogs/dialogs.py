@@ -24,7 +24,6 @@ from core.errors import USER_ERRORS, user_message
 from desktop.gui.dialogs.devices import DevicesDialog
 from desktop.gui.dialogs.models import ModelsDialog
 from desktop.gui.operations import CancelToken, Operations
-from desktop.gui.status_bar import sync_service
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -89,7 +88,7 @@ class ImportDialog(QDialog):
         if not text:
             self.status.setText("Choose a folder first.")
             return
-        from core import importer
+        from core.transfer import importer
 
         library, ops = self.library, self.ops
         token = self._token = CancelToken()
@@ -151,9 +150,7 @@ def sync_now(library: Library, ops: Operations, status: QStatusBar) -> None:
     """One sync round with every paired device that has an address (on the long thread)."""
 
     def work() -> list[str]:
-        service = sync_service(library)
-        if service is None:
-            return ["Sync is not installed in this build."]
+        service = library.sync
         peers = [p for p in service.devices() if p.address]
         if not peers:
             return ["No paired device with an address: pair one in Tools → Devices."]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.core.assistant.test_service import CHEESE, DOGS, _receipt
 
 from core.indexing.indexer import Indexer
 from core.library import Library
 from desktop.cli.main import cli
+from tests.core.assistant.test_service import CHEESE, DOGS, _receipt
 
 pytest.importorskip("gguf")
 

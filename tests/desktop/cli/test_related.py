@@ -11,12 +11,12 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from tests.core.related.test_recommender import NOTES, index_item
 
 from core.events import EventLog
 from core.library import Library
 from desktop.cli.main import cli
 from desktop.cli.related import parse_age
+from tests.core.related.test_recommender import NOTES, index_item
 
 
 @pytest.fixture

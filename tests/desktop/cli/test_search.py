@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.core.evaluation.test_retrieval import write_beir
 
 from desktop.cli.main import cli
+from tests.core.evaluation.test_retrieval import write_beir
 
 
 def _run(args: list[str]) -> object:

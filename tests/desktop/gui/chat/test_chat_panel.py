@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QUrl
-from tests.core.assistant.test_service import CHEESE, ScriptedModel
 
 from core.assistant.service import Assistant
 from core.indexing.indexer import Indexer
 from core.search.searcher import Searcher
+from tests.core.assistant.test_service import CHEESE, ScriptedModel
 from tests.search_support import HashEmbedder
 
 
