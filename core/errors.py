@@ -25,6 +25,10 @@ class CancelledError(SaemError):
     """Long work stopped because the user asked; what finished is kept."""
 
 
+class VectorDimensionError(SaemError):
+    """Vectors of a different length than the index holds (the embedder changed)."""
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (SaemError, StorageError, ModelError, SyncError)
 
 
@@ -43,5 +47,6 @@ __all__ = [
     "SaemError",
     "StorageError",
     "SyncError",
+    "VectorDimensionError",
     "user_message",
 ]

@@ -9,6 +9,7 @@ one matrix–vector product (at 100k × 512 float32: 200 MB read per query, ~20 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import VectorDimensionError
 from storage import vectors as vector_store
 from storage.db import Database
 
@@ -28,7 +30,12 @@ class Neighbour:
 
 
 class ExactIndex:
-    """Cosine (= dot product of normalized vectors) top-k by brute force."""
+    """Cosine (= dot product of normalized vectors) top-k by brute force.
+
+    ``dim`` may be 0 (made while the library had no vectors yet): the first vectors added
+    set it. Adding vectors of another length to a non-empty index raises
+    :class:`VectorDimensionError` and leaves the index as it was.
+    """
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
@@ -42,7 +49,15 @@ class ExactIndex:
     def add(self, owner_ids: list[str], item_ids: list[str], matrix: np.ndarray) -> None:
         if len(owner_ids) == 0:
             return
-        self.matrix = np.vstack([self.matrix, matrix.astype(np.float32, copy=False)])
+        matrix = np.asarray(matrix, dtype=np.float32).reshape(len(owner_ids), -1)
+        if matrix.shape[1] != self.dim:
+            if len(self):
+                raise VectorDimensionError(
+                    f"Vectors of length {matrix.shape[1]} do not fit an index of {self.dim}."
+                )
+            self.dim = matrix.shape[1]
+            self.matrix = np.zeros((0, self.dim), dtype=np.float32)
+        self.matrix = np.vstack([self.matrix, matrix])
         self.owner_ids += owner_ids
         self.item_ids += item_ids
 
@@ -168,6 +183,11 @@ class HnswIndex:
         ]
 
 
+def _row_dim(rows: list[tuple[str, str, bytes]]) -> int | None:
+    """The vector length of the rows (``None`` for no rows)."""
+    return len(rows[0][2]) // 4 if rows else None
+
+
 def _decode(rows: list[tuple[str, str, bytes]], dim: int) -> np.ndarray:
     if not rows:
         return np.zeros((0, dim), dtype=np.float32)
@@ -204,20 +224,30 @@ class VectorCache:
         if old == (count, max_rowid) and key in self._indexes:
             return
         index = self._indexes.get(key)
+        rebuild = False
         if old is not None and index is not None and max_rowid >= old[1]:
             rows = vector_store.load_vectors(self.db, model_id, owner_kind, after_rowid=old[1])
-            if isinstance(index, HnswIndex):
+            if _row_dim(rows) not in (None, index.dim) and (
+                isinstance(index, HnswIndex) or len(index) > 0
+            ):
+                # the vectors changed length (new embedder): rebuild below, not from the
+                # graph saved for the old length
+                index = None
+                rebuild = True
+                self._drop_saved(key)
+            elif isinstance(index, HnswIndex):
                 index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, index.dim))
                 if len(index) != count:  # some vectors were deleted: drop them from the graph
                     current = set(vector_store.owner_ids(self.db, model_id, owner_kind))
                     index.remove(sorted(index.owners() - current))
                 self._marks[key] = (count, max_rowid)
                 return
-            if len(index) + len(rows) == count:  # only appends happened
-                index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, index.dim))
+            elif len(index) + len(rows) == count:  # only appends happened
+                dim = _row_dim(rows) or index.dim
+                index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, dim))
                 self._marks[key] = (count, max_rowid)
                 return
-        if index is None and count >= self.hnsw_threshold and self._cache_path(key):
+        if not rebuild and index is None and count >= self.hnsw_threshold and self._cache_path(key):
             loaded = HnswIndex.load(self._cache_path(key))  # type: ignore[arg-type]
             if loaded is not None and loaded[1][1] <= max_rowid:
                 self._indexes[key], self._marks[key] = loaded
@@ -238,7 +268,7 @@ class VectorCache:
                 index = ExactIndex(0)
         else:
             rows = vector_store.load_vectors(self.db, model_id, owner_kind)
-            dim = len(rows[0][2]) // 4 if rows else 0
+            dim = _row_dim(rows) or 0
             index = self._new_index(dim, len(rows))
             index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, dim))
         self._indexes[key] = index
@@ -249,6 +279,13 @@ class VectorCache:
                 index.save(path, (count, max_rowid))
             except OSError:
                 pass  # read-only library folder: keep the index in memory only
+
+    def _drop_saved(self, key: tuple[str, str]) -> None:
+        path = self._cache_path(key)
+        if path is not None:
+            for stale in (path, path.with_suffix(".json")):
+                with contextlib.suppress(OSError):  # read-only folder: rebuilt in memory
+                    stale.unlink(missing_ok=True)
 
     def _cache_path(self, key: tuple[str, str]) -> Path | None:
         if not isinstance(self.db.path, Path):
