@@ -37,3 +37,43 @@ class BlobTransferError(SyncError):
 
 class LibraryMismatchError(SyncError):
     """A paired device presented a different library than the one it is bound to."""
+
+
+class RelayError(SyncError):
+    """The relay (a stock Yjs server used as an encrypted mailbox) could not be used."""
+
+
+class RelayUnreachableError(RelayError):
+    """The relay server could not be reached or dropped the connection."""
+
+
+class RelayKeyError(RelayError):
+    """The library's relay key or a one-time invite code is missing, malformed or wrong."""
+
+
+class RelayEntryError(RelayError):
+    """An entry in the relay room was refused; nothing from it was written.
+
+    ``kind`` names the reason for the sync log: ``relay-garbage`` (not an entry at all),
+    ``relay-tampered`` (fails authentication: wrong key or changed bytes), ``relay-forged``
+    (signature or certificate does not match the device it claims), ``relay-unpaired``
+    (signed by a device this library did not pair), ``relay-replayed`` (an entry already
+    applied, written again)."""
+
+    kind = "relay-garbage"
+
+
+class RelayTamperedError(RelayEntryError):
+    kind = "relay-tampered"
+
+
+class RelayForgedError(RelayEntryError):
+    kind = "relay-forged"
+
+
+class RelayUnpairedError(RelayEntryError):
+    kind = "relay-unpaired"
+
+
+class RelayReplayError(RelayEntryError):
+    kind = "relay-replayed"

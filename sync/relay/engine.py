@@ -1,0 +1,555 @@
+"""Syncing a library through a relay room: what to write, what to read, compaction.
+
+**Writing.** Each entry gets the next sequence number of this device; numbers are reserved
+durably *before* the entry is sent, so a crash can leave a gap but never reuse a number
+(a reused number would be refused as a replay by readers that saw the first one). The
+first time a library meets a room it writes its whole state (one encoded state per
+document); afterwards it writes what its update log gained since ``sent_upto`` — local
+edits, and updates that arrived from direct peers that are not themselves in the room.
+Updates that came *from* the relay are never written back. On every connect the device
+checks that its last written entry is in the room (or covered by a snapshot); if a server
+lost it (kill -9 before its disk write), the whole state is written again: CRDT state is
+idempotent to apply, so this repairs any loss without bookkeeping.
+
+**Reading.** Every element is opened (:class:`sync.relay.crypto.Sealer`): a garbage,
+tampered, forged, unpaired or replayed element is refused, recorded in the sync log
+(``saem sync log``) and skipped; the others continue. Updates are applied through
+:meth:`RelayStore.apply_relay`, the same durable path as peer sync (one SQLite transaction
+that applies, logs, materializes and moves this reader's cursor for that writer), so
+nothing is ever treated as read before it is on disk.
+
+**Compaction.** Each device posts an ``ack`` entry with its read cursors. When the room has
+more than ``compact_above`` entries, a device writes one encrypted snapshot (the state of
+every document, in parts) covering its cursors, then deletes every entry that all devices
+that acked within ``known_for`` seconds have read, and older snapshots and acks. A device
+away longer than that (or new) starts from the snapshot; photo chunks deleted meanwhile are
+asked for again with a ``want`` entry and written again by any device that has them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sync.blobs import CHUNK_SIZE
+from sync.errors import (
+    BlobTransferError,
+    RelayEntryError,
+    RelayError,
+    RelayReplayError,
+    RelayUnpairedError,
+    SyncError,
+)
+from sync.relay import payload as P
+from sync.relay.crypto import Opened, Sealer
+from sync.relay.room import RoomClient
+from sync.session import Replica
+
+log = logging.getLogger("saem.sync.relay")
+
+ENTRY_BYTES = 512 * 1024  # plaintext per entry (a Yjs update per entry on the server)
+COMPACT_ABOVE = 2_000
+KNOWN_FOR_SECONDS = 30 * 86_400.0
+POLL_SECONDS = 0.05
+ACK_SECONDS = 30.0  # a live device posts its read cursors at most this often
+
+
+@dataclass
+class RelayState:
+    """What this device remembers about one room (persisted by the store as JSON)."""
+
+    room: str
+    cursors: dict[str, int] = field(default_factory=dict)  # writer tag -> highest seq applied
+    next_seq: int = 1
+    written_seq: int = 0  # highest seq sent and flushed to the server
+    sent_upto: int = 0  # local log id whose updates are in the room
+    started: bool = False  # the whole state was written once
+    blobs_sent: list[str] = field(default_factory=list)
+    last_sync: float | None = None
+    last_error: str | None = None
+    entries_in: int = 0
+    entries_out: int = 0
+
+
+class RelayStore(Replica, Protocol):
+    """The library side (``core`` implements it next to the Replica methods)."""
+
+    def relay_state(self, room: str) -> RelayState: ...
+    def save_relay_state(self, state: RelayState) -> None: ...
+    def apply_relay(
+        self, updates: Sequence[tuple[str, bytes]], origin: str, state: RelayState
+    ) -> int: ...
+
+
+@dataclass
+class RelayReport:
+    url: str
+    entries_in: int = 0
+    entries_out: int = 0
+    updates_applied: int = 0
+    blobs_in: int = 0
+    blobs_out: int = 0
+    refused: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    compacted: int = 0
+    rewrote_state: bool = False
+    error: str | None = None
+
+
+class RelayEngine:
+    def __init__(
+        self,
+        store: RelayStore,
+        sealer: Sealer,
+        url: str,
+        *,
+        compact_above: int = COMPACT_ABOVE,
+        known_for: float = KNOWN_FOR_SECONDS,
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.base_url = url.rstrip("/")
+        self.url = f"{self.base_url}/{sealer.room}"
+        self.compact_above = compact_above
+        self.known_for = known_for
+        self.state = store.relay_state(sealer.room)
+        self.report = RelayReport(self.base_url)
+        self._seen: set[tuple[str, int]] = set()
+        self._own_max = 0
+        self._acks: dict[str, P.Ack] = {}
+        self._wanted_by_others: set[str] = set()
+        self._room_blobs: set[str] = set()
+        self._snap_parts: dict[str, dict[int, P.Snapshot]] = {}
+        self._acked: dict[str, int] | None = None
+        self._acked_at = 0.0
+        self._wants_posted: set[str] = set()
+
+    # -- one round / live ---------------------------------------------------------------------
+
+    async def sync_once(self) -> RelayReport:
+        """Connect, read and apply everything, write what the room lacks, compact if due."""
+        room = RoomClient(self.url)
+        try:
+            await room.connect(expect_content=self.state.started)
+            await self._read(room, initial=True)
+            await self._write(room)
+            await room.flush()
+            await self._read(room, initial=False)
+            await self._maybe_compact(room)
+            await room.flush()
+        except SyncError as exc:
+            self._fail(exc)
+            raise
+        finally:
+            await self._finish(room)
+        return self.report
+
+    async def run_live(self, stop: asyncio.Event | None = None) -> None:
+        """Stay connected: apply entries as they arrive, write local changes as they happen.
+        Reconnects with back-off while the relay is unreachable."""
+        delay = 1.0
+        while stop is None or not stop.is_set():
+            room = RoomClient(self.url)
+            try:
+                await room.connect(expect_content=self.state.started)
+                delay = 1.0
+                await self._read(room, initial=True)
+                while stop is None or not stop.is_set():
+                    await self._write(room)
+                    await self._read(room, initial=False)
+                    await self._maybe_compact(room)
+                    self._mark_synced()
+                    try:
+                        await asyncio.wait_for(room.changed.wait(), POLL_SECONDS)
+                    except TimeoutError:
+                        pass
+            except SyncError as exc:
+                self._fail(exc)
+                log.warning("relay %s: %s (retrying in %.0f s)", self.base_url, exc, delay)
+            finally:
+                await self._finish(room)
+                self._seen.clear()
+            if stop is not None and stop.is_set():
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    def _fail(self, exc: SyncError) -> None:
+        self.report.error = exc.user_message
+        self.state.last_error = exc.user_message
+        self.store.save_relay_state(self.state)
+
+    def _mark_synced(self) -> None:
+        self.state.last_sync = time.time()
+        self.state.last_error = None
+
+    async def _finish(self, room: RoomClient) -> None:
+        await room.close()
+        self.report.bytes_in += room.bytes_in
+        self.report.bytes_out += room.bytes_out
+        room.bytes_in = room.bytes_out = 0
+        if self.report.error is None:
+            self._mark_synced()
+        self.store.save_relay_state(self.state)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _read(self, room: RoomClient, *, initial: bool) -> None:
+        values = room.take_inserted()
+        if not values:
+            return
+        opened: list[Opened] = []
+        for value in values:
+            entry: Opened | None = None
+            try:
+                entry = self.sealer.open(value)
+                key = (entry.tag, entry.seq)
+                if key in self._seen:
+                    raise RelayReplayError(
+                        f"Relay entry {entry.tag}#{entry.seq} appears twice in the room; "
+                        "the copy was ignored."
+                    )
+                self._seen.add(key)
+                if entry.tag != self.sealer.tag and not self.store.is_paired(entry.device_id):
+                    raise RelayUnpairedError(
+                        f"Relay entry {entry.tag}#{entry.seq} was written by device "
+                        f"{entry.device_id[:15]}…, which is not paired here; ignored."
+                    )
+                if (
+                    not initial
+                    and entry.tag != self.sealer.tag
+                    and entry.seq <= self.state.cursors.get(entry.tag, 0)
+                    and entry.kind in ("updates", "snapshot")
+                ):
+                    raise RelayReplayError(
+                        f"Relay entry {entry.tag}#{entry.seq} was already applied and was "
+                        "written into the room again; ignored."
+                    )
+            except RelayEntryError as exc:
+                self._refuse(exc, entry.device_id if entry is not None else None)
+                continue
+            opened.append(entry)
+        opened.sort(key=lambda e: (e.tag, e.seq))
+        await self._apply(opened)
+
+    def _refuse(self, exc: RelayEntryError, device_id: str | None) -> None:
+        self.report.refused += 1
+        log.warning("relay: %s", exc.user_message)
+        self.store.security_event(exc.kind, exc.user_message, device_id, self.base_url)
+
+    async def _apply(self, opened: list[Opened]) -> None:
+        updates: list[Opened] = []
+        blobs: list[tuple[Opened, P.BlobChunk]] = []
+        for entry in opened:
+            try:
+                value = P.decode(entry.kind, entry.payload)
+            except RelayEntryError as exc:
+                self._refuse(exc, entry.device_id)
+                continue
+            if entry.tag == self.sealer.tag:
+                self._own_max = max(self._own_max, entry.seq)
+                if isinstance(value, P.Ack):
+                    self._acks[entry.tag] = value
+                continue
+            if entry.kind == "updates":
+                updates.append(entry)
+            elif isinstance(value, P.Snapshot):
+                self._snap_parts.setdefault(value.snap_id, {})[value.part] = value
+                self._own_max = max(self._own_max, value.covers.get(self.sealer.tag, 0))
+            elif isinstance(value, P.BlobChunk):
+                blobs.append((entry, value))
+                if value.offset + len(value.chunk) >= value.total:
+                    self._room_blobs.add(value.sha256)
+            elif isinstance(value, P.Ack):
+                # acks and wants never move cursors: reading an ack must not cause an ack
+                self._acks[entry.tag] = value
+            elif isinstance(value, list):
+                self._wanted_by_others.update(str(s) for s in value)
+        self._apply_snapshots()
+        for entry in updates:
+            if entry.seq <= self.state.cursors.get(entry.tag, 0):
+                continue  # applied in an earlier session (or covered by a snapshot)
+            docs = P.decode("updates", entry.payload)
+            assert isinstance(docs, list)
+            self._apply_docs(docs, entry.device_id, entry)  # type: ignore[arg-type]
+        self._apply_blobs(blobs)
+
+    def _advance(self, entry: Opened) -> None:
+        if entry.seq > self.state.cursors.get(entry.tag, 0):
+            self.state.cursors[entry.tag] = entry.seq
+
+    def _apply_docs(
+        self, docs: list[tuple[str, bytes]], device_id: str, entry: Opened | None
+    ) -> None:
+        if entry is not None:
+            self.state.cursors[entry.tag] = max(entry.seq, self.state.cursors.get(entry.tag, 0))
+            self.state.entries_in += 1
+            self.report.entries_in += 1
+        try:
+            novel = self.store.apply_relay(docs, f"relay:{device_id}", self.state)
+        except SyncError as exc:
+            if entry is not None:  # the cursor moved only in memory: put it back
+                self.state = self.store.relay_state(self.sealer.room)
+            self.store.security_event("relay-malformed", exc.user_message, device_id, self.base_url)
+            self.report.refused += 1
+            return
+        self.report.updates_applied += novel
+
+    def _apply_snapshots(self) -> None:
+        for snap_id, parts in list(self._snap_parts.items()):
+            first = next(iter(parts.values()))
+            if len(parts) < first.parts:
+                continue  # a compaction still being written (or lost parts): wait
+            covers = first.covers
+            if all(self.state.cursors.get(t, 0) >= s for t, s in covers.items()):
+                continue  # nothing new for us
+            for part in sorted(parts.values(), key=lambda p: p.part):
+                self._apply_docs(part.docs, f"snapshot:{snap_id}", None)
+            for tag, seq in covers.items():
+                if tag != self.sealer.tag and seq > self.state.cursors.get(tag, 0):
+                    self.state.cursors[tag] = seq
+            self.store.save_relay_state(self.state)
+
+    def _apply_blobs(self, blobs: list[tuple[Opened, P.BlobChunk]]) -> None:
+        wanted = set(self.store.wanted_blobs())
+        for entry, chunk in sorted(blobs, key=lambda b: (b[1].sha256, b[1].offset)):
+            self._advance(entry)
+            if chunk.sha256 not in wanted:
+                continue
+            try:
+                done = self.store.blobs.write(chunk.sha256, chunk.offset, chunk.total, chunk.chunk)
+            except BlobTransferError as exc:
+                self.store.security_event("blob", exc.user_message, entry.device_id, None)
+                continue
+            if done:
+                wanted.discard(chunk.sha256)
+                self.report.blobs_in += 1
+                self.store.blob_arrived(chunk.sha256)
+        self.store.save_relay_state(self.state)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def _write(self, room: RoomClient) -> None:
+        self.store.refresh()
+        if self.state.started and self.state.written_seq > self._own_max:
+            log.warning(
+                "relay %s: entries up to #%d are missing from the room; writing the whole "
+                "state again",
+                self.base_url,
+                self.state.written_seq,
+            )
+            self.state.started = False
+            self.report.rewrote_state = True
+        batches: list[tuple[str, bytes]] = []
+        if not self.state.started:
+            upto = self.store.last_change_id()
+            # first time here: the documents this library has from elsewhere than this room;
+            # after a loss: everything (applying state twice is harmless)
+            doc_ids = self.store.doc_ids() if self.report.rewrote_state else self._own_docs()
+            docs = [(d, self.store.diff(d, b"")) for d in doc_ids]
+            batches = [("updates", P.encode_updates(b)) for b in _batched(docs)]
+        else:
+            upto, changes = self._new_changes()
+            if changes:
+                batches = [("updates", P.encode_updates(b)) for b in _batched(changes)]
+        batches += self._blob_entries()
+        batches += self._want_entries()
+        ack = self._ack_entry()
+        if ack is not None:
+            batches.append(ack)
+        if batches:
+            await self._send(room, batches)
+        if not self.state.started or upto > self.state.sent_upto:
+            self.state.started = True
+            self.state.sent_upto = max(upto, self.state.sent_upto)
+            self.store.save_relay_state(self.state)
+
+    def _own_docs(self) -> list[str]:
+        own = getattr(self.store, "docs_not_from_relay", None)
+        return list(own()) if callable(own) else self.store.doc_ids()
+
+    def _new_changes(self) -> tuple[int, list[tuple[str, bytes]]]:
+        members = set(self._acks) | {t for t, _ in self._seen}
+        upto = self.state.sent_upto
+        out: list[tuple[str, bytes]] = []
+        while True:
+            changes = self.store.changes_since(upto, 2048)
+            if not changes:
+                return upto, out
+            for change in changes:
+                origin = change.origin
+                if origin.startswith(("relay:", "snapshot:")):
+                    continue
+                if origin.startswith("peer:"):
+                    device = origin.removeprefix("peer:")
+                    if self.sealer.key.device_tag(device) in members:
+                        continue  # that device writes its own updates into the room
+                out.append((change.doc_id, change.data))
+            upto = changes[-1].id
+
+    def _blob_entries(self) -> list[tuple[str, bytes]]:
+        out: list[tuple[str, bytes]] = []
+        sent = set(self.state.blobs_sent)
+        for sha in self._local_blobs():
+            if sha in self._room_blobs:
+                continue
+            if sha in sent and sha not in self._wanted_by_others:
+                continue
+            size = self.store.blobs.size(sha)
+            if size is None:
+                continue
+            offset = 0
+            while offset < size or offset == 0:
+                chunk = self.store.blobs.read(sha, offset, CHUNK_SIZE)
+                out.append(("blob", P.encode_blob(P.BlobChunk(sha, offset, size, chunk))))
+                offset += len(chunk)
+                if not chunk:
+                    break
+            self._room_blobs.add(sha)
+            self.report.blobs_out += 1
+            if sha not in sent:
+                self.state.blobs_sent.append(sha)
+        self._wanted_by_others.clear()
+        return out
+
+    def _local_blobs(self) -> list[str]:
+        local = getattr(self.store, "local_blobs", None)
+        return list(local()) if callable(local) else []
+
+    def _want_entries(self) -> list[tuple[str, bytes]]:
+        missing = [s for s in self.store.wanted_blobs() if s not in self._room_blobs]
+        fresh = [s for s in missing if s not in self._wants_posted]
+        if not fresh:
+            return []
+        self._wants_posted.update(fresh)
+        return [("want", P.encode_want(missing[i : i + 500])) for i in range(0, len(missing), 500)]
+
+    def _ack_entry(self) -> tuple[str, bytes] | None:
+        cursors = dict(self.state.cursors)
+        if cursors == self._acked or not cursors:
+            return None
+        if self._acked is not None and time.monotonic() - self._acked_at < ACK_SECONDS:
+            return None
+        self._acked, self._acked_at = cursors, time.monotonic()
+        return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()))))
+
+    async def _send(self, room: RoomClient, batches: list[tuple[str, bytes]]) -> None:
+        first = self.state.next_seq
+        self.state.next_seq += len(batches)
+        self.store.save_relay_state(self.state)  # reserved before anything leaves
+        entries = [self.sealer.seal(first + i, k, data) for i, (k, data) in enumerate(batches)]
+        for kind, data in batches:
+            if kind == "ack":
+                self._acks[self.sealer.tag] = P.decode("ack", data)  # type: ignore[assignment]
+        for i in range(0, len(entries), 16):
+            await room.append(entries[i : i + 16])
+        await room.flush()
+        self.state.written_seq = first + len(batches) - 1
+        self._own_max = max(self._own_max, self.state.written_seq)
+        self.state.entries_out += len(entries)
+        self.report.entries_out += len(entries)
+        self.store.save_relay_state(self.state)
+
+    # -- compaction ---------------------------------------------------------------------------
+
+    async def _maybe_compact(self, room: RoomClient, force: bool = False) -> None:
+        if not force and len(room.entries) <= self.compact_above:
+            return
+        await self.compact(room)
+
+    async def compact(self, room: RoomClient) -> int:
+        """Write a snapshot covering this device's cursors, then delete what every device
+        known to the room has read. Returns how many elements were deleted."""
+        now = time.time()
+        known = {t: a for t, a in self._acks.items() if now - a.at <= self.known_for}
+        known[self.sealer.tag] = P.Ack(dict(self.state.cursors), int(now))
+        covers = dict(self.state.cursors)
+        covers[self.sealer.tag] = self.state.written_seq
+        docs = [(d, self.store.diff(d, b"")) for d in self.store.doc_ids()]
+        parts = _batched(docs) or [[]]
+        snap_id = secrets.token_hex(8)
+        batches = [
+            ("snapshot", P.encode_snapshot(P.Snapshot(snap_id, i, len(parts), covers, part)))
+            for i, part in enumerate(parts)
+        ]
+        before = len(room.entries)
+        await self._send(room, batches)
+        new_first = self.state.written_seq - len(batches) + 1
+        doomed: list[int] = []
+        latest_ack: dict[str, int] = {}
+        elements = room.snapshot()
+        opened: list[tuple[int, Opened | None]] = []
+        for index, value in enumerate(elements):
+            try:
+                opened.append((index, self.sealer.open(value)))
+            except RelayEntryError:
+                opened.append((index, None))  # refused already; garbage goes too
+        for _, entry in opened:
+            if entry is not None and entry.kind == "ack":
+                latest_ack[entry.tag] = max(latest_ack.get(entry.tag, 0), entry.seq)
+        for index, entry in opened:
+            if entry is None:
+                doomed.append(index)
+                continue
+            if entry.kind == "snapshot":
+                if not (entry.tag == self.sealer.tag and entry.seq >= new_first):
+                    doomed.append(index)
+            elif entry.kind == "ack":
+                if entry.seq < latest_ack.get(entry.tag, 0):
+                    doomed.append(index)
+            elif entry.kind == "want":
+                doomed.append(index)  # answered in this round or asked again
+            elif entry.seq <= covers.get(entry.tag, 0) and all(
+                ack.cursors.get(entry.tag, 0) >= entry.seq
+                for reader, ack in known.items()
+                if reader != entry.tag
+            ):
+                doomed.append(index)
+        await room.delete(doomed)
+        await room.flush()
+        self.report.compacted += len(doomed)
+        log.info("relay %s: compacted %d of %d entries", self.base_url, len(doomed), before)
+        return len(doomed)
+
+
+def _batched(items: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
+    batches: list[list[tuple[str, bytes]]] = []
+    current: list[tuple[str, bytes]] = []
+    size = 0
+    for doc_id, data in items:
+        if current and size + len(data) > ENTRY_BYTES:
+            batches.append(current)
+            current, size = [], 0
+        current.append((doc_id, data))
+        size += len(data) + len(doc_id) + 8
+    if current:
+        batches.append(current)
+    return batches
+
+
+def describe(report: RelayReport) -> str:
+    """One sentence on what a round did (for the CLI and the status bar)."""
+    parts = [
+        f"{report.entries_in} entries read ({report.updates_applied} new updates applied)",
+        f"{report.entries_out} written",
+    ]
+    if report.blobs_in or report.blobs_out:
+        parts.append(f"{report.blobs_in} photos received, {report.blobs_out} sent")
+    if report.refused:
+        parts.append(f"{report.refused} refused (see `saem sync log`)")
+    if report.compacted:
+        parts.append(f"{report.compacted} compacted away")
+    text = f"Relay {report.url}: " + ", ".join(parts)
+    text += f"; {report.bytes_in:,} bytes in, {report.bytes_out:,} bytes out."
+    if report.rewrote_state:
+        text += " The room had lost entries of this device; its whole state was written again."
+    return text
+
+
+__all__ = ["RelayEngine", "RelayError", "RelayReport", "RelayState", "RelayStore", "describe"]
