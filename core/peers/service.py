@@ -28,6 +28,7 @@ from pycrdt import get_update
 from core.content.documents import log_update
 from core.content.markdown import parse_note
 from core.peers.compaction import CompactReport, compact_logs
+from core.peers.relay import RelayMixin
 from core.peers.security import SyncSecurity
 from storage import crdt_log, items, jobs, notes, peers, photos, tags
 from storage.errors import NotFoundError
@@ -73,7 +74,7 @@ class PeerStatus:
     bytes_out: int
 
 
-class SyncService(SyncSecurity):
+class SyncService(SyncSecurity, RelayMixin):
     """This library as a replica (implements ``sync.session.Replica``)."""
 
     def __init__(self, library: Library) -> None:

@@ -1,0 +1,158 @@
+"""End-to-end encrypted sync through the stock Yjs server from npm (@y/websocket-server with
+LevelDB persistence) on 127.0.0.1: libraries that never connect to each other converge."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.peers.service import SyncService
+from tests.sync.conftest import library_state, paired_libraries
+from tests.sync.relay_support import RelayServer, relay_server_available
+
+pytestmark = pytest.mark.skipif(
+    not relay_server_available(), reason="run `make setup` (npm ci in tests/sync/js) first"
+)
+
+
+@pytest.fixture
+def relay(tmp_path):
+    server = RelayServer(tmp_path / "relay-db").start()
+    yield server
+    server.kill9()
+
+
+def _photo(tmp_path, name: str, seed: int):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    image = (rng.random((300, 400, 3)) * 255).astype("uint8")  # noise: incompressible bytes
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(image).save(path)
+    return path
+
+
+def _join(services: list[SyncService], url: str) -> None:
+    key = services[0].relay_add(url)
+    for other in services[1:]:
+        other.adopt_relay_key(key, [url], "test")
+
+
+def test_two_libraries_converge_through_the_relay_which_stores_only_ciphertext(tmp_path, relay):
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    _join([sa, sb], relay.url)
+    na = a.notes.create("# Espresso diary\n\nThe crema was tigerstriped today #coffeenotes\n")
+    nb = b.notes.create("# 경복궁 산책\n\n단풍이 아름다웠다 #가을기록\n")
+    photo_path = _photo(tmp_path, "noise", 1)
+    photo_id, _ = a.photos.add(photo_path)
+
+    sa.relay_sync()
+    sb.relay_sync()
+    sa.relay_sync()
+    assert library_state(a) == library_state(b)
+    assert b.notes.get(na).tags == ["coffeenotes"] and a.notes.get(nb).tags == ["가을기록"]
+    sha = a.photos.get(photo_id).meta.sha256
+    assert b.store.blobs.path(sha).read_bytes() == photo_path.read_bytes()
+
+    # edits keep flowing, both ways
+    a.notes.edit(na, "# Espresso diary\n\nThe crema was tigerstriped today #coffeenotes\nmore\n")
+    b.notes.edit(nb, "# 경복궁 산책\n\n단풍이 아름다웠다 #가을기록\n밤에도\n")
+    for service in (sa, sb, sa):
+        service.relay_sync()
+    assert library_state(a) == library_state(b)
+    assert "밤에도" in a.notes.get(nb).body and "more" in b.notes.get(na).body
+
+    relay.stop()  # flush and close LevelDB, then read every file it keeps
+    stored = relay.stored_bytes()
+    words = ["Espresso", "tigerstriped", "coffeenotes", "경복궁", "단풍이", "가을기록", "밤에도"]
+    for secret in words:
+        assert secret.encode() not in stored, secret
+    photo = photo_path.read_bytes()
+    assert not any(photo[i : i + 64] in stored for i in range(0, len(photo) - 64, 4096))
+    assert sa.device_id.encode() not in stored and sb.device_id.encode() not in stored
+
+
+def test_the_grep_sees_plaintext_a_plain_yjs_client_writes(tmp_path, relay):
+    """Control for the test above: the same grep finds words written without encryption."""
+    from sync.relay.room import RoomClient
+
+    async def write() -> None:
+        room = RoomClient(f"{relay.url}/plain-room")
+        await room.connect()
+        await room.append([{"note": "tigerstriped crema 경복궁"}])
+        await room.flush()
+        await room.close()
+
+    asyncio.run(write())
+    relay.stop()
+    stored = relay.stored_bytes()
+    assert b"tigerstriped" in stored and "경복궁".encode() in stored
+
+
+def test_offline_edits_on_both_sides_merge(tmp_path, relay):
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    _join([sa, sb], relay.url)
+    note = a.notes.create("# Plan\n\nline one\nline two\n")
+    sa.relay_sync()
+    sb.relay_sync()
+    # b is offline (no relay) while both edit the same note
+    a.notes.edit(note, "# Plan\n\nline one from A\nline two\n")
+    sa.relay_sync()
+    b.notes.edit(note, "# Plan\n\nline one\nline two from B\n")
+    relay.stop()
+    relay.start()  # same port, same LevelDB: the room is read back from disk
+    sb.relay_sync()
+    sa.relay_sync()
+    assert library_state(a) == library_state(b)
+    assert a.notes.get(note).body == "# Plan\n\nline one from A\nline two from B\n"
+
+
+def test_a_device_added_after_compaction_catches_up_from_the_snapshot(tmp_path, relay):
+    a, b, c = paired_libraries(tmp_path, ["a", "b", "c"])
+    sa, sb, sc = SyncService(a), SyncService(b), SyncService(c)
+    _join([sa, sb], relay.url)
+    notes = [a.notes.create(f"# Note {i}\n\nbody {i}\n") for i in range(5)]
+    photo_id, _ = a.photos.add(_photo(tmp_path, "p", 2))
+    for i, note in enumerate(notes):
+        a.notes.edit(note, f"# Note {i}\n\nbody {i} edited\n")
+    b.notes.create("# From B\n\nhello\n")
+    for service in (sa, sb, sa, sb):
+        service.relay_sync()
+    before = _room_size(sa)
+    removed = sa.relay_compact()
+    assert removed > 0 and _room_size(sa) < before
+
+    _join([sa, sc], relay.url)  # c gets the key later (as pairing would hand it over)
+    sc.relay_sync()  # snapshot: every note; the photo is asked for with a `want`
+    assert {r[0] for r in c.db.query("SELECT title FROM items")} == {
+        r[0] for r in a.db.query("SELECT title FROM items")
+    }
+    sa.relay_sync()  # a answers the want by writing the photo again
+    sc.relay_sync()
+    sha = a.photos.get(photo_id).meta.sha256
+    assert c.store.blobs.has(sha)
+    for service in (sb, sc):
+        service.relay_sync()
+    assert library_state(a) == library_state(b) == library_state(c)
+    assert a.db.integrity_check() == ["ok"] and c.db.integrity_check() == ["ok"]
+
+
+def _room_size(service: SyncService) -> int:
+    from sync.relay.room import RoomClient
+
+    key = service.relay_key()
+    assert key is not None
+
+    async def count() -> int:
+        room = RoomClient(f"{service.relay_urls()[0]}/{key.room}")
+        await room.connect(expect_content=True)
+        try:
+            return len(room.entries)
+        finally:
+            await room.close()
+
+    return asyncio.run(count())
