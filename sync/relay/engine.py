@@ -56,6 +56,7 @@ ENTRY_BYTES = 512 * 1024  # plaintext per entry (a Yjs update per entry on the s
 COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
+MAX_REFUSED = 2_000  # fingerprints of refused elements remembered (not recorded twice)
 ACK_SECONDS = 30.0  # a live device posts its read cursors at most this often
 
 
@@ -70,6 +71,7 @@ class RelayState:
     sent_upto: int = 0  # local log id whose updates are in the room
     started: bool = False  # the whole state was written once
     blobs_sent: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # fingerprints, recorded once each
     last_sync: float | None = None
     last_error: str | None = None
     entries_in: int = 0
@@ -126,6 +128,7 @@ class RelayEngine:
         self._wanted_by_others: set[str] = set()
         self._room_blobs: set[str] = set()
         self._snap_parts: dict[str, dict[int, P.Snapshot]] = {}
+        self._refused: set[str] = set(self.state.refused)
         self._acked: dict[str, int] | None = None
         self._acked_at = 0.0
         self._wants_posted: set[str] = set()
@@ -207,6 +210,9 @@ class RelayEngine:
         opened: list[Opened] = []
         for value in values:
             entry: Opened | None = None
+            print_ = _fingerprint(value)
+            if print_ in self._refused:
+                continue  # refused and recorded in an earlier read
             try:
                 entry = self.sealer.open(value)
                 key = (entry.tag, entry.seq)
@@ -232,14 +238,18 @@ class RelayEngine:
                         "written into the room again; ignored."
                     )
             except RelayEntryError as exc:
-                self._refuse(exc, entry.device_id if entry is not None else None)
+                self._refuse(exc, entry.device_id if entry is not None else None, print_)
                 continue
             opened.append(entry)
         opened.sort(key=lambda e: (e.tag, e.seq))
         await self._apply(opened)
 
-    def _refuse(self, exc: RelayEntryError, device_id: str | None) -> None:
+    def _refuse(self, exc: RelayEntryError, device_id: str | None, print_: str = "") -> None:
         self.report.refused += 1
+        # a replay's fingerprint is the original's; an unpaired device may be paired later
+        if print_ and exc.kind not in ("relay-replayed", "relay-unpaired"):
+            self._refused.add(print_)
+            self.state.refused = [*self.state.refused, print_][-MAX_REFUSED:]
         log.warning("relay: %s", exc.user_message)
         self.store.security_event(exc.kind, exc.user_message, device_id, self.base_url)
 
@@ -516,6 +526,14 @@ class RelayEngine:
         self.report.compacted += len(doomed)
         log.info("relay %s: compacted %d of %d entries", self.base_url, len(doomed), before)
         return len(doomed)
+
+
+def _fingerprint(value: object) -> str:
+    """A stable name for an array element (to record a refused one only once)."""
+    import hashlib
+
+    canonical = sorted(value.items()) if isinstance(value, dict) else value
+    return hashlib.sha256(repr(canonical).encode("utf-8", "replace")).hexdigest()[:24]
 
 
 def _batched(items: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
