@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.sync_service import SyncService
+from core.peers.service import SyncService
 from sync.relay.crypto import RelayKey, Sealer
 from sync.relay.payload import encode_updates
 from sync.relay.room import RoomClient
