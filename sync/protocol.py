@@ -244,6 +244,8 @@ def decode_message(frame: bytes) -> YMessage:
 #   BLOB_DATA(4): varString sha256, varuint offset, varuint total size, varUint8Array chunk
 #   BLOB_NONE(5): varString sha256 — "I do not have it"
 #   HELLO    (6): varuint version, varString library id (32 hex) — the first frame each way
+#   RELAY_KEY(7): varString relay key ("saemkey1-…"), varuint n, n × varString relay URL —
+#                 the library key for relay sync, handed to a paired device (version 2)
 
 ENV_DOC: Final = 0
 ENV_FLUSH: Final = 1
@@ -252,7 +254,9 @@ ENV_BLOB_WANT: Final = 3
 ENV_BLOB_DATA: Final = 4
 ENV_BLOB_NONE: Final = 5
 ENV_HELLO: Final = 6
-PEER_VERSION: Final = 1
+ENV_RELAY_KEY: Final = 7
+PEER_VERSION: Final = 2
+MAX_RELAY_URLS: Final = 16
 
 MAX_DOC_ID: Final = 200
 _HEX = frozenset("0123456789abcdef")
@@ -301,7 +305,15 @@ class Hello:
     library_id: str
 
 
-Envelope = DocFrame | Flush | Flushed | BlobWant | BlobData | BlobNone | Hello
+@dataclass(frozen=True)
+class RelayKeyOffer:
+    """The library's relay key and relay URLs, sent over the mutual-TLS peer session."""
+
+    key: str
+    urls: tuple[str, ...]
+
+
+Envelope = DocFrame | Flush | Flushed | BlobWant | BlobData | BlobNone | Hello | RelayKeyOffer
 
 
 def _sha(dec: Decoder) -> str:
@@ -337,6 +349,12 @@ def encode_envelope(env: Envelope) -> bytes:
         write_varuint(out, ENV_HELLO)
         write_varuint(out, env.version)
         write_var_string(out, env.library_id)
+    elif isinstance(env, RelayKeyOffer):
+        write_varuint(out, ENV_RELAY_KEY)
+        write_var_string(out, env.key)
+        write_varuint(out, len(env.urls))
+        for url in env.urls:
+            write_var_string(out, url)
     else:
         write_varuint(out, ENV_BLOB_NONE)
         write_var_string(out, env.sha256)
@@ -380,6 +398,12 @@ def decode_envelope(frame: bytes) -> Envelope:
         if len(library_id) != 32 or not set(library_id) <= _HEX:
             raise ProtocolError("bad library id in hello")
         env = Hello(version, library_id)
+    elif kind == ENV_RELAY_KEY:
+        key = dec.var_string()
+        count = dec.varuint()
+        if len(key) > 200 or count > MAX_RELAY_URLS:
+            raise ProtocolError("bad relay key offer")
+        env = RelayKeyOffer(key, tuple(dec.var_string() for _ in range(count)))
     else:
         raise ProtocolError(f"unknown envelope type {kind}")
     dec.finish()

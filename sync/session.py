@@ -14,6 +14,8 @@ Initial exchange on a peer connection (both sides, symmetric)::
 
     → HELLO(version, my library id); ← the peer's HELLO, checked before anything else
       (a paired device bound to another library is refused: no document data either way)
+    → RELAY_KEY(key, relay URLs) when this library has a relay key (a device without one
+      adopts it; one with another key keeps its own and records the conflict)
     → step1 for every doc I have, then FLUSH(init)
     ← step2 for each of those; step1 for docs the other side did not announce
     ← FLUSHED(init)            : I now hold everything the peer had (pulled)
@@ -41,6 +43,7 @@ from sync.protocol import (
     Flushed,
     Hello,
     ProtocolError,
+    RelayKeyOffer,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
@@ -88,6 +91,8 @@ class Replica(Protocol):
     def room_allowed(self, doc_id: str) -> bool: ...
     def library_id(self) -> str: ...
     def check_peer_library(self, device_id: str, library_id: str) -> None: ...
+    def relay_offer(self) -> tuple[str, list[str]] | None: ...
+    def relay_offered(self, device_id: str, key: str, urls: list[str]) -> None: ...
     def security_event(
         self, kind: str, reason: str, device_id: str | None, address: str | None
     ) -> None: ...
@@ -239,6 +244,9 @@ class PeerSession(_Base):
             self.hub.peers[self.device_id] = self
             self._start = self.replica.last_change_id()
             self.sent_upto = self._start
+            offer = self.replica.relay_offer()
+            if offer is not None:  # the relay key rides the paired, mutual-TLS channel only
+                await self._send(encode_envelope(RelayKeyOffer(offer[0], tuple(offer[1]))))
             for doc_id in self.replica.doc_ids():
                 self._announced.add(doc_id)
                 sv = self.replica.state_vector(doc_id)
@@ -395,6 +403,8 @@ class PeerSession(_Base):
         elif isinstance(env, BlobNone):
             self._requested.discard(env.sha256)
             self._failed_blobs.add(env.sha256)
+        elif isinstance(env, RelayKeyOffer):
+            self.replica.relay_offered(self.device_id, env.key, list(env.urls))
 
     async def _request_blobs(self) -> None:
         for sha in self.replica.wanted_blobs():

@@ -173,6 +173,17 @@ class RelayMixin:
             reports.append(report)
         return reports
 
+    def relay_run(self, stop: asyncio.Event | None = None) -> None:
+        """Stay connected to every relay until cancelled (Ctrl+C)."""
+        asyncio.run(self.relay_tasks(stop))
+
+    async def relay_tasks(self, stop: asyncio.Event | None = None) -> None:
+        """Live relay sessions for every configured relay (none without a key or a relay)."""
+        if self.relay_key() is None or not self.relay_urls():
+            return
+        engines = [self._engine(url) for url in self.relay_urls()]
+        await asyncio.gather(*(engine.run_live(stop) for engine in engines))
+
     def relay_compact(self, url: str | None = None) -> int:
         """Force a compaction of the room now (snapshot + delete what everyone read)."""
 
@@ -263,20 +274,18 @@ class RelayMixin:
             relay_store.set_json(self.db, relay_store.INVITES_KEY, pending)
         return invite.code()
 
-    def relay_join(self, code: str, name: str = "") -> peers.PeerRow:
+    def relay_join(self, code: str, inviter_name: str = "") -> peers.PeerRow:
         """Use a code from `saem sync relay invite` on another device: adopt its library key
         and relays, pair that device, and tell it this device's ID (it pairs us on its next
         relay sync)."""
         invite = Invite.parse(code)
-        offer = asyncio.run(
-            accept_invite(invite, self.identity.device_id, name or self.library.root.name)
-        )
+        offer = asyncio.run(accept_invite(invite, self.identity.device_id, self.library.root.name))
         key = RelayKey.parse(offer.key_text)
         mine = self.relay_key()
         if mine is not None and mine != key:
             self._key_path.unlink()  # joining means: this library now uses that key
         self.adopt_relay_key(key, offer.urls, "The invite")
-        return self.pair(offer.device_id, name=offer.name)  # type: ignore[attr-defined,no-any-return]
+        return self.pair(offer.device_id, name=inviter_name or offer.name)  # type: ignore[attr-defined,no-any-return]
 
     def _collect_invite_joins(self, url: str) -> None:
         pending = relay_store.get_json(self.db, relay_store.INVITES_KEY, [])

@@ -404,7 +404,11 @@ class SyncService(SyncSecurity, RelayMixin):
             addresses=self.peer_addresses,
             maintenance=self.compact,
         )
-        asyncio.run(node.run(on_ready))
+
+        async def run() -> None:  # direct peers and relays, side by side
+            await asyncio.gather(node.run(on_ready), self.relay_tasks())
+
+        asyncio.run(run())
 
     def sync_now(self, target: str, *, timeout: float = 300.0, progress: Any = None) -> Any:
         """One sync round with a paired device (name, ID prefix or host:port)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from desktop.cli.support import open_library, present_errors, progress_bar
+from desktop.cli.sync_relay import relay_group
 
 if TYPE_CHECKING:
     from core.peers.service import SyncService
@@ -174,3 +175,6 @@ def sync_compact(ctx: click.Context) -> None:
         f"Compacted {r.documents} documents: {r.updates_removed} updates, "
         f"{_size(r.bytes_before)} → {_size(r.bytes_after)}"
     )
+
+
+sync_group.add_command(relay_group)

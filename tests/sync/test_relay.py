@@ -156,3 +156,62 @@ def _room_size(service: SyncService) -> int:
             await room.close()
 
     return asyncio.run(count())
+
+
+def test_pairing_hands_the_key_and_relays_to_a_paired_device(tmp_path, relay):
+    """The key rides the mutual-TLS peer session; then the two sync through the relay only."""
+    from sync.client import run_peer
+    from sync.server import SyncServer
+
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    key = sa.relay_add(relay.url)
+    assert sb.relay_key() is None
+
+    async def direct() -> None:
+        server = SyncServer(sa, sa.identity, host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            report = await run_peer(sb, sb.identity, "127.0.0.1", server.port, timeout=30)
+            assert report.error is None
+        finally:
+            await server.stop()
+
+    asyncio.run(direct())
+    assert sb.relay_key() == key and sb.relay_urls() == [relay.url]
+    note = b.notes.create("# Via relay only\n\nwritten after pairing\n")
+    sb.relay_sync()
+    sa.relay_sync()
+    assert a.notes.get(note).title == "Via relay only"
+    assert sa.last_synced()["path"] == "relay"  # type: ignore[index]
+
+
+def test_a_device_with_another_key_keeps_it_and_records_the_conflict(tmp_path, relay):
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    sa.relay_add(relay.url)
+    own = sb.relay_add(relay.url + "/other")
+    sb.relay_offered(sa.device_id, sa.relay_offer()[0], [relay.url])  # type: ignore[index]
+    assert sb.relay_key() == own
+    assert "relay-key" in [row.kind for row in sb.security_log()]
+
+
+def test_a_one_time_invite_code_joins_a_device_that_never_met_this_one(tmp_path, relay):
+    from core.library import Library
+
+    a, b = Library(tmp_path / "a"), Library(tmp_path / "b")  # not paired, never connected
+    sa, sb = SyncService(a), SyncService(b)
+    sa.relay_add(relay.url)
+    note = a.notes.create("# Invited\n\nhello from a\n")
+    code = sa.relay_invite()
+    assert code.startswith(relay.url + "#")
+    peer = sb.relay_join(code)
+    assert peer.device_id == sa.device_id and sb.relay_key() == sa.relay_key()
+    sa.relay_sync()  # collects b's answer: pairs b; the invite is used up
+    assert sa.is_paired(sb.device_id)
+    sb.relay_sync()
+    assert b.notes.get(note).body == "# Invited\n\nhello from a\n"
+    from sync.errors import RelayKeyError
+
+    with pytest.raises(RelayKeyError):  # one-time: the invite room is empty now
+        SyncService(Library(tmp_path / "c")).relay_join(code)
