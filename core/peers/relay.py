@@ -23,8 +23,9 @@ from storage import relay as relay_store
 from sync.errors import RelayError, RelayKeyError
 from sync.identity import DeviceIdentity
 from sync.relay.crypto import RelayKey, Sealer, load_key, store_key
-from sync.relay.engine import RelayEngine, RelayReport, RelayState, describe
+from sync.relay.engine import RelayEngine
 from sync.relay.invite import Invite, accept_invite, collect_joins, new_invite, post_invite
+from sync.relay.state import RelayReport, RelayState, describe
 
 log = logging.getLogger("saem.sync.relay")
 
@@ -332,3 +333,6 @@ def format_status(status: RelayStatus) -> str:
     if status.last_error:
         text += f"\n  last error: {status.last_error}"
     return text
+
+
+__all__ = ["RelayMixin", "RelayStatus", "describe", "format_status"]

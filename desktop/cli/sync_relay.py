@@ -76,7 +76,7 @@ def relay_status(ctx: click.Context) -> None:
 @present_errors
 def relay_now(ctx: click.Context, url: str | None) -> None:
     """One round with each relay (or URL): read and apply, write what the room lacks."""
-    from sync.relay.engine import describe
+    from core.peers.relay import describe
 
     for report in _service(ctx).relay_sync(url):
         click.echo(describe(report))

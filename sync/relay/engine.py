@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from sync.blobs import CHUNK_SIZE
@@ -48,34 +46,15 @@ from sync.errors import (
 from sync.relay import payload as P
 from sync.relay.crypto import Opened, Sealer
 from sync.relay.room import RoomClient
+from sync.relay.state import MAX_REFUSED, RelayReport, RelayState, batched, fingerprint
 from sync.session import Replica
 
 log = logging.getLogger("saem.sync.relay")
 
-ENTRY_BYTES = 512 * 1024  # plaintext per entry (a Yjs update per entry on the server)
 COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
-MAX_REFUSED = 2_000  # fingerprints of refused elements remembered (not recorded twice)
 ACK_SECONDS = 30.0  # a live device posts its read cursors at most this often
-
-
-@dataclass
-class RelayState:
-    """What this device remembers about one room (persisted by the store as JSON)."""
-
-    room: str
-    cursors: dict[str, int] = field(default_factory=dict)  # writer tag -> highest seq applied
-    next_seq: int = 1
-    written_seq: int = 0  # highest seq sent and flushed to the server
-    sent_upto: int = 0  # local log id whose updates are in the room
-    started: bool = False  # the whole state was written once
-    blobs_sent: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # fingerprints, recorded once each
-    last_sync: float | None = None
-    last_error: str | None = None
-    entries_in: int = 0
-    entries_out: int = 0
 
 
 class RelayStore(Replica, Protocol):
@@ -86,22 +65,6 @@ class RelayStore(Replica, Protocol):
     def apply_relay(
         self, updates: Sequence[tuple[str, bytes]], origin: str, state: RelayState
     ) -> int: ...
-
-
-@dataclass
-class RelayReport:
-    url: str
-    entries_in: int = 0
-    entries_out: int = 0
-    updates_applied: int = 0
-    blobs_in: int = 0
-    blobs_out: int = 0
-    refused: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    compacted: int = 0
-    rewrote_state: bool = False
-    error: str | None = None
 
 
 class RelayEngine:
@@ -210,7 +173,7 @@ class RelayEngine:
         opened: list[Opened] = []
         for value in values:
             entry: Opened | None = None
-            print_ = _fingerprint(value)
+            print_ = fingerprint(value)
             if print_ in self._refused:
                 continue  # refused and recorded in an earlier read
             try:
@@ -363,11 +326,11 @@ class RelayEngine:
             # after a loss: everything (applying state twice is harmless)
             doc_ids = self.store.doc_ids() if self.report.rewrote_state else self._own_docs()
             docs = [(d, self.store.diff(d, b"")) for d in doc_ids]
-            batches = [("updates", P.encode_updates(b)) for b in _batched(docs)]
+            batches = [("updates", P.encode_updates(b)) for b in batched(docs)]
         else:
             upto, changes = self._new_changes()
             if changes:
-                batches = [("updates", P.encode_updates(b)) for b in _batched(changes)]
+                batches = [("updates", P.encode_updates(b)) for b in batched(changes)]
         batches += self._blob_entries()
         batches += self._want_entries()
         ack = self._ack_entry()
@@ -476,98 +439,9 @@ class RelayEngine:
     async def compact(self, room: RoomClient) -> int:
         """Write a snapshot covering this device's cursors, then delete what every device
         known to the room has read. Returns how many elements were deleted."""
-        now = time.time()
-        known = {t: a for t, a in self._acks.items() if now - a.at <= self.known_for}
-        known[self.sealer.tag] = P.Ack(dict(self.state.cursors), int(now))
-        covers = dict(self.state.cursors)
-        covers[self.sealer.tag] = self.state.written_seq
-        docs = [(d, self.store.diff(d, b"")) for d in self.store.doc_ids()]
-        parts = _batched(docs) or [[]]
-        snap_id = secrets.token_hex(8)
-        batches = [
-            ("snapshot", P.encode_snapshot(P.Snapshot(snap_id, i, len(parts), covers, part)))
-            for i, part in enumerate(parts)
-        ]
-        before = len(room.entries)
-        await self._send(room, batches)
-        new_first = self.state.written_seq - len(batches) + 1
-        doomed: list[int] = []
-        latest_ack: dict[str, int] = {}
-        elements = room.snapshot()
-        opened: list[tuple[int, Opened | None]] = []
-        for index, value in enumerate(elements):
-            try:
-                opened.append((index, self.sealer.open(value)))
-            except RelayEntryError:
-                opened.append((index, None))  # refused already; garbage goes too
-        for _, entry in opened:
-            if entry is not None and entry.kind == "ack":
-                latest_ack[entry.tag] = max(latest_ack.get(entry.tag, 0), entry.seq)
-        for index, entry in opened:
-            if entry is None:
-                doomed.append(index)
-                continue
-            if entry.kind == "snapshot":
-                if not (entry.tag == self.sealer.tag and entry.seq >= new_first):
-                    doomed.append(index)
-            elif entry.kind == "ack":
-                if entry.seq < latest_ack.get(entry.tag, 0):
-                    doomed.append(index)
-            elif entry.kind == "want":
-                doomed.append(index)  # answered in this round or asked again
-            elif entry.seq <= covers.get(entry.tag, 0) and all(
-                ack.cursors.get(entry.tag, 0) >= entry.seq
-                for reader, ack in known.items()
-                if reader != entry.tag
-            ):
-                doomed.append(index)
-        await room.delete(doomed)
-        await room.flush()
-        self.report.compacted += len(doomed)
-        log.info("relay %s: compacted %d of %d entries", self.base_url, len(doomed), before)
-        return len(doomed)
+        from sync.relay.compaction import compact_room
+
+        return await compact_room(self, room)
 
 
-def _fingerprint(value: object) -> str:
-    """A stable name for an array element (to record a refused one only once)."""
-    import hashlib
-
-    canonical = sorted(value.items()) if isinstance(value, dict) else value
-    return hashlib.sha256(repr(canonical).encode("utf-8", "replace")).hexdigest()[:24]
-
-
-def _batched(items: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
-    batches: list[list[tuple[str, bytes]]] = []
-    current: list[tuple[str, bytes]] = []
-    size = 0
-    for doc_id, data in items:
-        if current and size + len(data) > ENTRY_BYTES:
-            batches.append(current)
-            current, size = [], 0
-        current.append((doc_id, data))
-        size += len(data) + len(doc_id) + 8
-    if current:
-        batches.append(current)
-    return batches
-
-
-def describe(report: RelayReport) -> str:
-    """One sentence on what a round did (for the CLI and the status bar)."""
-    parts = [
-        f"{report.entries_in} entries read ({report.updates_applied} new updates applied)",
-        f"{report.entries_out} written",
-    ]
-    if report.blobs_in or report.blobs_out:
-        parts.append(f"{report.blobs_in} photos received, {report.blobs_out} sent")
-    if report.refused:
-        parts.append(f"{report.refused} refused (see `saem sync log`)")
-    if report.compacted:
-        parts.append(f"{report.compacted} compacted away")
-    text = f"Relay {report.url}: " + ", ".join(parts)
-    text += f"; {report.bytes_in:,} bytes in, {report.bytes_out:,} bytes out."
-    if report.rewrote_state:
-        text += " The room had lost entries of this device; its whole state was written again."
-    return text
-
-
-__all__ = ["RelayEngine", "RelayError", "RelayReport", "RelayState", "RelayStore", "describe"]
+__all__ = ["RelayEngine", "RelayError", "RelayReport", "RelayState", "RelayStore"]
