@@ -227,4 +227,7 @@ def ensure_demo_library(library: Library, progress: ProgressCallback = no_progre
         done += 1
         progress(done, total, title)
     library.notes.resolve_pending_links()
+    # keywords now (no model loads): `saem demo` then `saem search 경복궁` finds the note;
+    # meaning search and photo analysis follow with `saem index` or the app's indexer
+    library.indexer.index_keywords()
     return True

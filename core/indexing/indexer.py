@@ -260,6 +260,23 @@ class Indexer:
         report.seconds = time.monotonic() - started
         return report
 
+    def index_keywords(
+        self,
+        progress: Progress | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> IndexReport:
+        """Only the keyword pass: chunk every queued note now, loading no model.
+
+        Import calls it so what was just imported is findable by its words at once; each
+        chunked note gets an "embed" job, and photos keep their "index" job, for :meth:`run`.
+        """
+        started = time.monotonic()
+        report = IndexReport()
+        total = jobs.runnable_count(self.db, [INDEX_JOB])
+        self._keyword_pass(report, progress, should_cancel, total)
+        report.seconds = time.monotonic() - started
+        return report
+
     def _keyword_pass(
         self,
         report: IndexReport,

@@ -39,6 +39,7 @@ class ImportReport:
     photos_existing: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    chunked: int = 0  # keyword chunks written right after the import (import_paths)
 
     def skip(self, path: Path | str, reason: str) -> None:
         self.skipped.append((str(path), reason))
@@ -119,9 +120,28 @@ def import_markdown_folder(
     report = ImportReport()
     files = list(walk_files(root, report.skip))
     note_files = [p for p in files if p.suffix.lower() in NOTE_SUFFIXES]
-    images = _VaultImages(root, files)
+    progress(0, len(note_files), "")
+    _import_notes(library, root, note_files, _VaultImages(root, files), report,
+                  progress, should_cancel)  # fmt: skip
+    library.notes.resolve_pending_links()
+    return report
+
+
+def _import_notes(
+    library: Library,
+    root: Path,
+    note_files: list[Path],
+    images: _VaultImages,
+    report: ImportReport,
+    progress: ProgressCallback,
+    should_cancel: CancelCheck,
+    *,
+    offset: int = 0,
+    grand_total: int | None = None,
+) -> None:
+    """Import ``note_files`` (under ``root``) in batched transactions, one savepoint each."""
     total = len(note_files)
-    progress(0, total, "")
+    shown_total = total if grand_total is None else grand_total
     done = 0
     while done < total and not report.cancelled:
         started = time.monotonic()
@@ -137,11 +157,9 @@ def import_markdown_folder(
                     library.docs.forget()
                     report.skip(path, exc.user_message.removeprefix(f"{path}: "))
                 done += 1
-                progress(done, total, path.name)
+                progress(offset + done, shown_total, path.name)
                 if time.monotonic() - started > BATCH_SECONDS:
                     break
-    library.notes.resolve_pending_links()
-    return report
 
 
 def _import_note(
@@ -213,14 +231,31 @@ def import_photos(
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            files += [
-                p for p in walk_files(path, report.skip) if p.suffix.lower() in PHOTO_SUFFIXES
-            ]
+            files += _photos_under(path, report)
         elif path.is_file() or path.is_symlink():
             files.append(path)
         else:
             report.skip(path, "no such file or folder")
     progress(0, len(files), "")
+    _import_photo_files(library, files, report, progress, should_cancel)
+    return report
+
+
+def _photos_under(folder: Path, report: ImportReport) -> list[Path]:
+    return [p for p in walk_files(folder, report.skip) if p.suffix.lower() in PHOTO_SUFFIXES]
+
+
+def _import_photo_files(
+    library: Library,
+    files: list[Path],
+    report: ImportReport,
+    progress: ProgressCallback,
+    should_cancel: CancelCheck,
+    *,
+    offset: int = 0,
+    grand_total: int | None = None,
+) -> None:
+    shown_total = len(files) if grand_total is None else grand_total
     for done, path in enumerate(files, start=1):
         if should_cancel():
             report.cancelled = True
@@ -229,7 +264,100 @@ def import_photos(
             report.skip(path, "cannot read the file (permission denied)")
         else:
             _import_photo(library, path, report)
-        progress(done, len(files), path.name)
+        progress(offset + done, shown_total, path.name)
+
+
+def looks_like_notes(folder: Path, *, scan_limit: int = 5000) -> bool:
+    """Whether a folder is a Markdown folder / Obsidian vault (else: a folder of photos)."""
+    if (folder / ".obsidian").is_dir():
+        return True
+    for count, path in enumerate(folder.rglob("*")):
+        if path.suffix.lower() in NOTE_SUFFIXES:
+            return True
+        if count > scan_limit:
+            break
+    return False
+
+
+@dataclass
+class ImportPlan:
+    """What :func:`import_paths` will do with the paths it was given."""
+
+    vaults: list[Path] = field(default_factory=list)  # Markdown folders / Obsidian vaults
+    notes: list[Path] = field(default_factory=list)  # single Markdown files
+    photos: list[Path] = field(default_factory=list)  # photo files (given or found in folders)
+
+
+def plan_import(
+    paths: list[Path | str], report: ImportReport, *, photos_only: bool = False
+) -> ImportPlan:
+    """Sort what the user named: a Markdown file is a note, a folder with Markdown a vault,
+    anything else a photo (or a folder of photos). Missing paths are reported as skipped."""
+    plan = ImportPlan()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            if not photos_only and looks_like_notes(path):
+                plan.vaults.append(path)
+            else:
+                plan.photos += _photos_under(path, report)
+        elif path.is_file() or path.is_symlink():
+            if not photos_only and path.suffix.lower() in NOTE_SUFFIXES:
+                plan.notes.append(path)
+            else:
+                plan.photos.append(path)
+        else:
+            report.skip(path, "no such file or folder")
+    return plan
+
+
+def import_paths(
+    library: Library,
+    paths: list[Path | str],
+    *,
+    photos_only: bool = False,
+    keywords: bool = True,
+    progress: ProgressCallback = no_progress,
+    should_cancel: CancelCheck = never_cancel,
+) -> ImportReport:
+    """Import any mix of Markdown files, vaults, photos and photo folders (``saem import``).
+
+    Each note and photo is still its own transaction (a crash keeps every finished one and a
+    re-run resumes). With ``keywords`` the imported notes are then chunked at once (no model
+    is loaded), so a search finds them by their words straight away; their vectors and the
+    photos' OCR and tags follow with ``saem index`` or the app's background indexer.
+    """
+    report = ImportReport()
+    plan = plan_import(paths, report, photos_only=photos_only)
+    vault_files: list[tuple[Path, list[Path], _VaultImages]] = []
+    for root in plan.vaults:
+        files = list(walk_files(root, report.skip))
+        notes = [p for p in files if p.suffix.lower() in NOTE_SUFFIXES]
+        vault_files.append((root, notes, _VaultImages(root, files)))
+    total = sum(len(n) for _, n, _ in vault_files) + len(plan.notes) + len(plan.photos)
+    progress(0, total, "")
+    done = 0
+    for root, notes, images in vault_files:
+        if report.cancelled:
+            break
+        _import_notes(library, root, notes, images, report, progress, should_cancel,
+                      offset=done, grand_total=total)  # fmt: skip
+        done += len(notes)
+    for path in plan.notes:
+        if report.cancelled:
+            break
+        folder = path.parent  # its embedded images are looked up next to it
+        _import_notes(library, folder, [path], _VaultImages(folder, []), report, progress,
+                      should_cancel, offset=done, grand_total=total)  # fmt: skip
+        done += 1
+    if not report.cancelled:
+        _import_photo_files(library, plan.photos, report, progress, should_cancel,
+                            offset=done, grand_total=total)  # fmt: skip
+    library.notes.resolve_pending_links()
+    if keywords and not report.cancelled:
+        found = library.indexer.index_keywords(should_cancel=should_cancel)
+        report.cancelled = found.cancelled
+        report.chunked = found.chunks
     return report
 
 

@@ -8,19 +8,6 @@ import click
 
 from desktop.cli.support import open_library, present_errors, progress_bar
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
-
-
-def _looks_like_notes(folder: Path) -> bool:
-    if (folder / ".obsidian").is_dir():
-        return True
-    for count, path in enumerate(folder.rglob("*")):
-        if path.suffix.lower() in {".md", ".markdown"}:
-            return True
-        if count > 5000:
-            break
-    return False
-
 
 def _print_report(report: object) -> None:
     for path, reason in getattr(report, "skipped", []):
@@ -39,28 +26,33 @@ def _print_report(report: object) -> None:
 @click.pass_context
 @present_errors
 def import_cmd(ctx: click.Context, paths: tuple[Path, ...], force_photos: bool) -> None:
-    """Import a Markdown folder / Obsidian vault, or photos and photo folders.
+    """Import Markdown notes (.md files, folders, Obsidian vaults) and photos (files, folders).
 
-    Re-running the same import is safe: unchanged notes and known photos are skipped and
-    changed notes are updated. Ctrl+C stops cleanly; run it again to continue.
+    Any mix works: `saem import note.md IMG_1.jpg ~/Vault ~/Pictures/Trip`. Imported notes are
+    searchable by their words at once; meaning search and photo text/tags follow with
+    `saem index` (or the app, in the background). Re-running the same import is safe:
+    unchanged notes and known photos are skipped and changed notes are updated. Ctrl+C stops
+    cleanly; run it again to continue.
     """
-    from core.transfer.importer import import_markdown_folder, import_photos
+    from core.transfer.importer import import_paths
 
     lib = open_library(ctx)
-    vaults = [p for p in paths if p.is_dir() and not force_photos and _looks_like_notes(p)]
-    others = [p for p in paths if p not in vaults]
-    for vault in vaults:
-        with progress_bar(f"Importing {vault.name}") as advance:
-            report = import_markdown_folder(
-                lib, vault, progress=lambda d, t, n="": advance(0 if d == 0 else 1, t, n)
-            )
-        _print_report(report)
-    if others:
-        with progress_bar("Importing photos") as advance:
-            report = import_photos(
-                lib, list(others), progress=lambda d, t, n="": advance(0 if d == 0 else 1, t, n)
-            )
-        _print_report(report)
+    with progress_bar("Importing") as advance:
+        report = import_paths(
+            lib,
+            list(paths),
+            photos_only=force_photos,
+            progress=lambda d, t, n="": advance(0 if d == 0 else 1, t, n),
+        )
+    _print_report(report)
+    if report.chunked:
+        click.echo("The imported notes are searchable by their words now.")
+    waiting = lib.stats().jobs.get("pending", 0)
+    if waiting:
+        click.echo(
+            f"Meaning search and photo text/tags: {waiting:,} item(s) wait for `saem index` "
+            "(the app does it in the background)."
+        )
 
 
 @click.command("export")
