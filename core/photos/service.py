@@ -63,6 +63,10 @@ class PhotosService:
 
         return ocr_lines_of(self.db, photo_id)
 
+    def waiting_for_analysis(self, photo_id: str) -> bool:
+        """Whether the photo's analysis (OCR, tags) is still queued or interrupted."""
+        return photo_id in jobs.runnable_item_ids(self.db, [INDEX_JOB])
+
     def grid_rows(self) -> list[tuple[PhotoId, str, str | None, Path]]:
         """(id, title, taken_at, thumbnail path) of every photo, oldest first: the photo grid."""
         return [

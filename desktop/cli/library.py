@@ -175,9 +175,10 @@ def photos_list(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.pass_context
 @present_errors
 def photos_show(ctx: click.Context, photo_id: str, as_json: bool) -> None:
-    """Show a photo's metadata, tags and where its file is."""
+    """Show a photo's metadata, tags, where its file is and the text Saem read in it (OCR)."""
     lib = open_library(ctx)
     photo = lib.photos.get(lib.resolve(photo_id, "photo").id)
+    lines = lib.photos.ocr_lines(photo.id)
     m = photo.meta
     data = {
         "id": photo.id,
@@ -195,13 +196,33 @@ def photos_show(ctx: click.Context, photo_id: str, as_json: bool) -> None:
         "camera": " ".join(x for x in (m.camera_make, m.camera_model) if x) or None,
         "caption": m.caption,
         "tags": photo.tags,
+        "ocr_lines": [
+            {
+                "text": ln.text,
+                "confidence": round(ln.confidence, 3),
+                "box": list(ln.box),
+                "block": ln.block,
+                "line": ln.line,
+            }
+            for ln in lines
+        ],
     }
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     for key, value in data.items():
-        if value not in (None, "", []):
+        if key != "ocr_lines" and value not in (None, "", []):
             click.echo(f"{key:10} {value}")
+    if lines:
+        click.echo(f"text       {len(lines)} line(s) read in the photo:")
+        block = lines[0].block
+        for ln in lines:
+            if ln.block != block:
+                click.echo("")
+                block = ln.block
+            click.echo(f"  {ln.text}")
+    elif lib.photos.waiting_for_analysis(photo.id):
+        click.echo("text       not read yet: `saem index` reads the text in photos")
 
 
 @click.command("tags")
