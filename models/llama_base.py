@@ -38,7 +38,7 @@ MIN_ANSWER_TOKENS = 16
 log = logging.getLogger("llama.cpp")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 _BUFFER = re.compile(r"^\S*:\s+(\S+) model buffer size =\s+([\d.]+) MiB", re.MULTILINE)
-_LEVELS = {1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR, 4: logging.DEBUG}
+_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}  # ggml.h
 
 
 # -- what llama.cpp did with the model --------------------------------------------------------
