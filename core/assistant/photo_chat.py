@@ -14,6 +14,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.assistant.receipts import (
+    Fields,
+    Row,
+    extract_fields,
+    layout_rows,
+    layout_text,
+    render_fields,
+)
 from core.errors import BadInputError
 from core.photos.places import place_name_or_none as _place_name
 from storage import chats as chat_store
@@ -54,6 +62,25 @@ class PhotoFacts:
     width: int | None
     height: int | None
     note_ids: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # OCR lines as laid out (core.receipts)
+    fields: Fields = field(default_factory=Fields)
+
+    def text_block(self, lang: str) -> list[str]:
+        """The photo's text as laid out (rows in reading order, label … value, blank line
+        between blocks) and the fields read from that layout."""
+        ko = lang == "ko"
+        if not self.rows:
+            return ["사진에서 찾은 글자 없음." if ko else "No text was found in the photo."]
+        out = [
+            "사진 속 글자 (OCR, 보이는 배치대로 한 줄씩, …는 같은 줄의 떨어진 칸):"
+            if ko
+            else "Text in the photo (OCR, row by row as laid out; … = a gap on the same row):",
+            layout_text(self.rows),
+        ]
+        fields = render_fields(self.fields, lang)
+        if fields:
+            out += ["읽어 낸 항목:" if ko else "Fields read from the layout:", fields]
+        return out
 
     def render(self, label: str, lang: str) -> str:
         """The facts block of the user turn (compact: every token costs time)."""
@@ -72,15 +99,7 @@ class PhotoFacts:
             lines.append(("태그: " if ko else "Tags: ") + ", ".join(self.tags))
         if self.caption:
             lines.append(("설명: " if ko else "Caption: ") + self.caption)
-        if self.ocr:
-            lines.append(
-                "사진 속 글자 (OCR, 위치는 왼쪽 위 기준 x%,y%):"
-                if ko
-                else "Text found in the photo (OCR; position x%,y% from top-left):"
-            )
-            lines += [f'- "{text}" @{x:.0f},{y:.0f}' for text, (x, y) in self.ocr]
-        else:
-            lines.append("사진에서 찾은 글자 없음." if ko else "No text was found in the photo.")
+        lines += self.text_block(lang)
         return "\n".join(lines)
 
     def search_terms(self) -> str:
@@ -96,7 +115,9 @@ def photo_facts(library: Library, photo_id: str) -> PhotoFacts:
     photo = library.photos.get(pid)
     meta = photo.meta
     ocr = []
-    for line in library.photos.ocr_lines(pid)[:MAX_OCR_LINES]:
+    all_lines = library.photos.ocr_lines(pid)
+    rows = layout_rows(all_lines)[:MAX_OCR_LINES]
+    for line in all_lines[:MAX_OCR_LINES]:
         x0, y0, x1, y1 = line.box
         w, h = meta.width or 0, meta.height or 0
         centre = (
@@ -121,7 +142,35 @@ def photo_facts(library: Library, photo_id: str) -> PhotoFacts:
         width=meta.width,
         height=meta.height,
         note_ids=related_note_ids(library, pid, meta.taken_at, photo.created_at),
+        rows=rows,
+        fields=extract_fields(rows),
     )
+
+
+def photo_source_text(library: Library, photo_id: str) -> str:
+    """A photo as a source of ``saem ask``: its OCR text as laid out, the fields read from it
+    (labelled in both languages so that either language's question words find them), when and
+    where it was taken, its tags and caption."""
+    photo = library.photos.get(photo_id)
+    meta = photo.meta
+    rows = layout_rows(library.photos.ocr_lines(photo_id))[:MAX_OCR_LINES]
+    lines = []
+    if meta.taken_at:
+        lines.append("Taken/찍은 때: " + meta.taken_at.replace("T", " ")[:16])
+    place = _place_name(meta.gps_lat, meta.gps_lon)
+    if place:
+        lines.append("Place/장소: " + place)
+    if photo.tags:
+        lines.append("Tags/태그: " + ", ".join(photo.tags))
+    if meta.caption:
+        lines.append("Caption/설명: " + meta.caption)
+    fields = extract_fields(rows)
+    both = {"store": "Store/가게", "date": "Date/날짜", "total": "Total/합계",
+            "address": "Address/주소", "phone": "Phone/전화"}  # fmt: skip
+    lines += [f"{both[k]}: {v}" for k, v in fields.items()]
+    if rows:
+        lines.append(layout_text(rows))
+    return "\n".join(lines)
 
 
 def related_note_ids(

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from core.assistant.photo_chat import photo_source_text
 from core.assistant.prompting import PromptSource
 from core.search.query import fts_terms, parse_query
 from storage import chunks as chunk_store
@@ -118,14 +120,16 @@ def coverage(terms: list[str], text: str) -> float:
     return sum(1 for t in terms if t and t in low) / len(terms)
 
 
-def _close_to_best(sources: list[Source]) -> list[Source]:
+def _close_to_best(sources: list[Source], must: Collection[str] = ()) -> list[Source]:
     """Drop sources far weaker than the best one: a small model is easily led astray by a
-    neighbouring paragraph, and every source costs prompt time."""
+    neighbouring paragraph, and every source costs prompt time. The items in ``must`` (the
+    instant answer's: the sentence holding the question's key words) are never dropped."""
     if not sources:
         return sources
     best = max(s.coverage for s in sources)
     return [s for s in sources
-            if s.coverage >= RELATIVE_COVERAGE * best or (s.dense or 0.0) >= MIN_DENSE]  # fmt: skip
+            if s.coverage >= RELATIVE_COVERAGE * best or (s.dense or 0.0) >= MIN_DENSE
+            or s.item_id in must]  # fmt: skip
 
 
 class Retriever:
@@ -142,8 +146,13 @@ class Retriever:
             self._searcher = Searcher(self.library)
         return self._searcher
 
-    def retrieve(self, query: str, *, also: str | None = None) -> Found:
-        """Candidate chunks for ``query`` (and ``also``: the raw follow-up), best first."""
+    def retrieve(
+        self, query: str, *, also: str | None = None, must: dict[str, int] | None = None
+    ) -> Found:
+        """Candidate chunks for ``query`` (and ``also``: the raw follow-up), best first.
+        ``must`` maps item ids that are always kept to the character offset whose chunk to
+        use (the instant answer's sentence). A photo's text is its OCR as laid out + fields."""
+        must = must or {}
         q = clean_query(query)
         hits = list(self.searcher.search(q, limit=SEARCH_HITS).hits) if q else []
         dense = self._dense_scores(q) if hits else {}
@@ -157,9 +166,13 @@ class Retriever:
         seen_text: set[str] = set()
         grounded = False
         for hit in hits:
-            chunk = self._best_chunk(hit, rows.get(hit.chunk_id or -1), term_sets[0])
+            chunk = self._best_chunk(hit, rows.get(hit.chunk_id or -1), term_sets[0],
+                                     must.get(hit.item_id))  # fmt: skip
             if chunk is None:
                 continue
+            if hit.kind == "photo":
+                text = photo_source_text(self.library, hit.item_id)
+                chunk = replace(chunk, text=text or chunk.text, start=0, end=0)
             digest = hashlib.sha1(" ".join(chunk.text.split()).lower().encode()).hexdigest()
             if digest in seen_text:
                 continue
@@ -168,14 +181,14 @@ class Retriever:
             sim = dense.get(hit.item_id)
             strong = cov >= MIN_COVERAGE or (sim is not None and sim >= MIN_DENSE)
             weak = cov >= KEEP_COVERAGE or (sim is not None and sim >= KEEP_DENSE)
-            if not (strong or weak):
+            if not (strong or weak or hit.item_id in must):
                 continue
             grounded = grounded or strong
             seen_text.add(digest)
             out.append(Source(0, hit.item_id, hit.kind, hit.title, chunk.heading, chunk.id,
                               chunk.start, chunk.end, chunk.text, float(hit.score), cov,
                               sim))  # fmt: skip
-        out = _close_to_best(out)
+        out = _close_to_best(out, must)
         for i, s in enumerate(out, 1):
             s.number = i
         return Found(out, grounded, q)
@@ -186,9 +199,15 @@ class Retriever:
         except (AttributeError, ValueError):
             return {}
 
-    def _best_chunk(self, hit: Any, chunk: ChunkRow | None, terms: list[str]) -> ChunkRow | None:
+    def _best_chunk(
+        self, hit: Any, chunk: ChunkRow | None, terms: list[str], at: int | None = None
+    ) -> ChunkRow | None:
         """The hit's chunk, or — when it is only a title/tags line or missing — the item's
-        chunk that covers the question best."""
+        chunk that covers the question best; the chunk holding offset ``at`` when given."""
+        if at is not None and hit.kind != "photo":
+            for c in chunk_store.chunks_of(self.db, hit.item_id):
+                if c.source == "body" and c.start <= at < c.end:
+                    return c
         if chunk is not None and chunk.source not in ("title", "tags"):
             return chunk
         candidates = [c for c in chunk_store.chunks_of(self.db, hit.item_id)

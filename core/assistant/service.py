@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.assistant.chats import Chat, ChatsService, NewMessage
 from core.assistant.citations import Citation, parse_citations
+from core.assistant.grounding import focus, unsupported
 from core.assistant.history import check_question, known_sources, question_of
 from core.assistant.history import history as history_of
+from core.assistant.instant import InstantAnswer, InstantAnswerer
 from core.assistant.photo_chat import check_decodes, photo_facts, wants_photo_search
 from core.assistant.prompting import (
     CANNOT_SEE,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from core.library import Library
 
 TokenCallback = Callable[[str], None]
+InstantCallback = Callable[[InstantAnswer | None], None]
 CancelCheck = Callable[[], bool]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
@@ -90,6 +93,8 @@ class Answer:
     saw_images: list[str] = field(default_factory=list)  # image files the model was given
     timing: Timing = field(default_factory=Timing)
     message_ord: int = 0  # ord of the assistant message in the chat
+    instant: InstantAnswer | None = None  # shown before the model ran
+    unsupported: list[str] = field(default_factory=list)  # numbers/names found in no source
 
 
 class Assistant:
@@ -113,6 +118,7 @@ class Assistant:
         self._chat_model = chat_model
         self._vision_model = vision_model
         self.retriever = Retriever(library, searcher)
+        self.instants = InstantAnswerer(library, self.retriever)
         self.max_answer_tokens = max_answer_tokens
         self.temperature = temperature
         self.max_sources = max_sources
@@ -148,6 +154,14 @@ class Assistant:
 
     # -- ask your notes -----------------------------------------------------------------------
 
+    def instant(self, question: str, *, photo_id: str | None = None) -> InstantAnswer | None:
+        """The sentence / table row / OCR row of the library that most likely answers
+        ``question`` (within one photo when ``photo_id`` is given), in milliseconds, no LLM."""
+        question = check_question(question)
+        if photo_id is not None:
+            photo_id = self.library.resolve(photo_id.strip(), "photo").id
+        return self.instants.answer(question, photo_id=photo_id)
+
     def ask(
         self,
         question: str,
@@ -155,6 +169,7 @@ class Assistant:
         *,
         on_token: TokenCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_instant: InstantCallback | None = None,
     ) -> Answer:
         started = time.perf_counter()
         question = check_question(question)
@@ -162,6 +177,9 @@ class Assistant:
         lang = detect_language(question)
         if wants_photo_search(question):
             return self._photo_search(question, question, chat, lang, on_token, [])
+        instant = self.instants.answer(question)
+        if on_instant is not None:
+            on_instant(instant)
         model = self.chat_model()
         self._check_fits(model, question)
         system = ChatMessage("system", SYSTEM_ASK[lang])
@@ -173,9 +191,12 @@ class Assistant:
             query = self._rewrite(model, [system, *history], question, lang, should_cancel)
             timing.rewrite_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        found = self.retriever.retrieve(query, also=question if query != question else None)
+        must = {instant.item_id: instant.start} if instant and query == question else {}
+        found = self.retriever.retrieve(query, also=question if query != question else None,
+                                        must=must)  # fmt: skip
         timing.retrieval_ms = (time.perf_counter() - t) * 1000
-        fresh = [s for s in found.sources if s.key not in known]
+        terms = query_terms(f"{query} {question}")
+        fresh = [s.with_text(focus(s.text, terms)) for s in found.sources if s.key not in known]
         next_number = max((n for n in known.values()), default=0) + 1
         for i, s in enumerate(fresh):
             s.number = next_number + i
@@ -188,12 +209,19 @@ class Assistant:
             text = NOT_FOUND[lang]
             if on_token:
                 on_token(text)
-            return self._store(chat, question, text, lang, given, False, query, timing,
-                               citations_from=given)  # fmt: skip
+            answer = self._store(chat, question, text, lang, given, False, query, timing,
+                                 citations_from=given)  # fmt: skip
+            answer.instant = instant
+            return answer
         messages, given = self._fit(model, system, history, question, given, lang)
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
-        return self._store(chat, question, text, lang, given, True, query, timing,
-                           citations_from=[*known_sources(chat), *given])  # fmt: skip
+        answer = self._store(chat, question, text, lang, given, True, query, timing,
+                             citations_from=[*known_sources(chat), *given])  # fmt: skip
+        answer.instant = instant
+        answer.unsupported = unsupported(
+            text, [s.text for s in [*known_sources(chat), *given]], question
+        )
+        return answer
 
     def _rewrite(
         self,
@@ -234,6 +262,7 @@ class Assistant:
         *,
         on_token: TokenCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_instant: InstantCallback | None = None,
     ) -> Answer:
         started = time.perf_counter()
         question = check_question(question)
@@ -243,6 +272,9 @@ class Assistant:
         if wants_photo_search(question):
             return self._photo_search(question, facts.search_terms() or question, chat, lang,
                                       on_token, [facts.photo_id])  # fmt: skip
+        instant = self.instants.answer(question, photo_id=facts.photo_id)
+        if on_instant is not None:
+            on_instant(instant)
         vision = self.vision_model()
         if vision is not None:
             check_decodes(facts.blob_path)
@@ -284,6 +316,8 @@ class Assistant:
                              title_photo=facts.photo_id)  # fmt: skip
         answer.notice = "" if vision else CANNOT_SEE[lang]
         answer.saw_images = [i for m in messages for i in m.images]
+        answer.instant = instant
+        answer.unsupported = unsupported(text, [extra, *(s.text for s in given)], question)
         return answer
 
     def _photo_search(

@@ -1,0 +1,32 @@
+"""Sources cut to the sentences that matter, and answers whose numbers/names are in no source."""
+
+from __future__ import annotations
+
+from core.assistant.grounding import focus, key_values, unsupported
+
+
+def test_invented_number_is_flagged_and_copied_ones_are_not() -> None:
+    assert unsupported("The total was 12 [1].", ["TOTAL … 16,000"], "What was the total?") == ["12"]
+    assert unsupported("합계는 16000원입니다 [1].", ["TOTAL … 16,000"]) == []  # same digits
+    assert unsupported("It opened in 1989 [2].", ["It opened in 1989."]) == []
+
+
+def test_names_absent_from_every_source_are_flagged() -> None:
+    sources = ["Brie is a soft cheese from France."]
+    assert unsupported("It comes from France [1].", sources) == []
+    assert unsupported("It comes from Normandy in France [1].", sources) == ["Normandy"]
+
+
+def test_citation_numbers_are_not_values() -> None:
+    assert key_values("Yes [1], [2-3] and 【4】.") == []
+
+
+def test_focus_keeps_the_sentences_with_the_words_and_their_neighbours() -> None:
+    text = ("A one. B two. Brie is soft. It is French. C three. D four. E five. F six. "
+            "Brie melts well. G seven.")  # fmt: skip
+    cut = focus(text, ["brie"], keep=2)
+    assert cut == "… B two. Brie is soft. It is French. … F six. Brie melts well. G seven."
+    for piece in cut.split("…"):
+        assert piece.strip() in text
+    assert focus(text, ["nothing"]) == text  # no sentence has a word: unchanged
+    assert focus("Short. Text.", ["short"]) == "Short. Text."
