@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+# ../shared/eval next to the checkout; $SAEM_EVAL_DIR elsewhere (a git worktree, CI)
+EVAL = Path(
+    os.environ.get("SAEM_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval"
+)
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,/]\d+)*%?)(?![\w])")
 
 
