@@ -77,3 +77,11 @@ class RelayUnpairedError(RelayEntryError):
 
 class RelayReplayError(RelayEntryError):
     kind = "relay-replayed"
+
+
+class SyncIncompleteError(PeerUnreachableError):
+    """A sync round stopped before it finished; ``report`` says what had been transferred."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

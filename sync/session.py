@@ -51,14 +51,13 @@ from sync.protocol import (
     encode_envelope,
 )
 from sync.security import audit, format_address, kind_of
+from sync.wording import CLOSE_INVALID, CLOSE_POLICY, describe_close, describe_transfer
 
 if TYPE_CHECKING:
     from sync.room import RoomSession
 
 POLL_SECONDS = 0.05  # also picks up edits made by other processes (CLI)
 BATCH = 512
-CLOSE_INVALID = 1007
-CLOSE_POLICY = 1008
 HELLO_SECONDS = 30.0
 
 
@@ -140,6 +139,13 @@ class SessionReport:
     pushed: bool = False
     error: str | None = None
     blob_failures: list[str] = field(default_factory=list)
+    docs_out: int = 0  # documents the other side lacked something of (sync step 2 sent)
+    blobs_missing: int = 0  # photos requested that had not arrived when the session ended
+    note: str | None = None  # set when a round counts as done despite an early close
+
+    def transferred(self) -> str:
+        """What moved, in words (for the CLI and error messages)."""
+        return describe_transfer(self)
 
 
 class _Base:
@@ -271,7 +277,7 @@ class PeerSession(_Base):
             for task in done:
                 if task in tasks and task.exception() is not None:
                     exc = task.exception()
-                    self.report.error = getattr(exc, "user_message", repr(exc))
+                    self.report.error = describe_close(exc)  # type: ignore[arg-type]
             if one_round:
                 if not self._done.is_set() and not self.report.error:
                     self.report.error = "the connection closed before the round finished"
@@ -282,7 +288,7 @@ class PeerSession(_Base):
                 exc, CLOSE_INVALID if isinstance(exc, ProtocolError) else CLOSE_POLICY
             )
         except _closed_errors() as exc:
-            self.report.error = self.report.error or f"connection closed ({exc})"
+            self.report.error = self.report.error or describe_close(exc)
         finally:
             for task in tasks:
                 task.cancel()
@@ -291,6 +297,7 @@ class PeerSession(_Base):
             if self.hub.peers.get(self.device_id) is self:
                 del self.hub.peers[self.device_id]
             self.report.bytes_in, self.report.bytes_out = self.bytes_in, self.bytes_out
+            self.report.blobs_missing = len(self._requested)
             if admitted:  # a refused impostor does not count as "seen"
                 self.replica.record_peer(
                     self.device_id, self.bytes_in, self.bytes_out, self.address
@@ -380,6 +387,8 @@ class PeerSession(_Base):
                 self.replica.check_doc_id(env.doc_id)
                 diff = self.replica.diff(env.doc_id, msg.state_vector)
                 await self._send(encode_envelope(DocFrame(env.doc_id, SyncStep2(diff))))
+                if diff != b"\x00\x00":  # an empty update: the other side lacked nothing
+                    self.report.docs_out += 1
                 if env.doc_id not in self._announced:
                     self._announced.add(env.doc_id)
                     sv = self.replica.state_vector(env.doc_id)

@@ -35,7 +35,13 @@ from storage.errors import NotFoundError
 from storage.ids import LIBRARY_DOC_ID
 from storage.photos import PhotoMeta
 from sync.blobs import BlobExchange
-from sync.errors import BadDeviceIdError, MalformedUpdateError, SyncError, UnknownDocumentError
+from sync.errors import (
+    BadDeviceIdError,
+    MalformedUpdateError,
+    SyncError,
+    SyncIncompleteError,
+    UnknownDocumentError,
+)
 from sync.identity import DeviceIdentity, load_or_create_identity, normalize_device_id
 from sync.node import split_address
 
@@ -440,7 +446,16 @@ class SyncService(SyncSecurity, RelayMixin):
             )
         )
         if report.error:
-            raise SyncError(f"Sync with {host}:{port} did not finish: {report.error}")
+            if report.pulled and report.pushed and not report.blobs_missing:
+                # every document had moved both ways and was stored: the round did its work
+                report.note = f"{report.error} after the round had finished"
+            else:
+                raise SyncIncompleteError(
+                    f"Sync with {host}:{port} did not finish: {report.error}. "
+                    f"{report.transferred()}",
+                    report,
+                )
+        self.note_synced("peer", f"Synced with {report.device_id[:7]}: {report.transferred()}")
         return report
 
     # -- compaction ---------------------------------------------------------------------------

@@ -158,11 +158,9 @@ def sync_now(ctx: click.Context, target: str, timeout: float) -> None:
             seen[0] = done
 
         report = _service(ctx).sync_now(target, timeout=timeout, progress=progress)
-    click.echo(
-        f"Synced with {report.device_id[:7]}: {report.updates_in} updates in, "
-        f"{report.updates_out} out, {report.blobs_in} photos, "
-        f"{_size(report.bytes_in)} in / {_size(report.bytes_out)} out"
-    )
+    click.echo(f"Synced with {report.device_id[:7]}: {report.transferred()}")
+    if report.note:
+        click.echo(f"Note: {report.note}.")
 
 
 @sync_group.command("compact")
