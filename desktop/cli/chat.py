@@ -1,7 +1,11 @@
 """CLI: `saem ask`, `saem photo-chat`, `saem chats list|show|search|delete`.
 
-Answers stream to stdout as the model writes them; the numbered sources (with item titles
-and ids) follow. Ctrl+C stops the answer: nothing of it is stored and the chat is unchanged.
+First comes the instant answer: the sentence (table row, OCR row) of your notes and photos
+that most likely answers, its answer span in bold, its source and a ``saem://`` link — no model
+needed (``--instant`` stops there). Then the model's answer streams to stdout as it is written;
+the numbered sources (with item titles and ids) follow, and numbers or names of the answer that
+are in no source are flagged. Ctrl+C stops the answer: nothing of it is stored and the chat is
+unchanged.
 """
 
 from __future__ import annotations
@@ -33,14 +37,35 @@ def _stale_hint(lib: Library) -> None:
                    "them; run `saem index`.", err=True)  # fmt: skip
 
 
+def _echo_instant(instant: Any) -> None:
+    if instant is None:
+        return
+    text = instant.text
+    if instant.span:
+        a, b = instant.span
+        text = text[:a] + click.style(text[a:b], bold=True, underline=True) + text[b:]
+    head = f"Instant answer ({instant.ms:.0f} ms)"
+    if instant.answer:
+        head += ": " + click.style(instant.answer.strip(), bold=True)
+    click.echo(head)
+    click.echo(f"  “{text}”")
+    click.echo(f"  — {instant.title or '(untitled)'} ({instant.kind} {instant.item_id[:8]})  "
+               f"{instant.link}\n")  # fmt: skip
+    sys.stdout.flush()
+
+
 def _run(ctx: click.Context, call: Any, as_json: bool, stream: bool) -> None:
     def token(piece: str) -> None:
         if stream and not as_json:
             click.echo(piece, nl=False)
             sys.stdout.flush()
 
+    def instant(found: Any) -> None:
+        if not as_json:
+            _echo_instant(found)
+
     try:
-        answer = call(token)
+        answer = call(token, instant)
     except KeyboardInterrupt:
         click.echo("\nsaem: cancelled; the answer was not stored.", err=True)
         sys.exit(EXIT_CANCELLED)
@@ -52,6 +77,8 @@ def _run(ctx: click.Context, call: Any, as_json: bool, stream: bool) -> None:
     click.echo()
     if answer.notice:
         click.echo(f"({answer.notice})", err=True)
+    if answer.unsupported:
+        click.echo("⚠ not in any source: " + ", ".join(answer.unsupported) + " — check it.")
     cited = {c.number for c in answer.citations if c.valid}
     if answer.photo_hits:
         click.echo()
@@ -93,6 +120,8 @@ def _answer_json(answer: Any) -> dict[str, Any]:
             for c in answer.citations
         ],
         "photo_hits": [{"item_id": h.item_id, "title": h.title} for h in answer.photo_hits],
+        "instant": answer.instant.to_json() if answer.instant else None,
+        "unsupported": list(answer.unsupported),
         "first_token_ms": answer.timing.first_token_ms,
         "tokens": answer.timing.tokens,
         "tokens_per_s": answer.timing.tokens_per_s,
@@ -104,7 +133,9 @@ _common = [
     click.option("--max-tokens", default=320, show_default=True, help="Longest answer."),
     click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON."),
     click.option("--no-stream", is_flag=True, help="Print the answer only when complete."),
-]
+    click.option("--instant", "instant_only", is_flag=True,
+                 help="Only the instant answer from your own text (no model, no chat)."),
+]  # fmt: skip
 
 
 def _with_common(func: Any) -> Any:
@@ -119,11 +150,25 @@ def _with_common(func: Any) -> Any:
 @click.pass_context
 @present_errors
 def ask(ctx: click.Context, question: str, chat_id: str | None, max_tokens: int, as_json: bool,
-        no_stream: bool) -> None:  # fmt: skip
-    """Ask your notes; the answer cites its sources as [1], [2]…"""
+        no_stream: bool, instant_only: bool) -> None:  # fmt: skip
+    """Ask your notes; the instant answer first, then the model's answer citing [1], [2]…"""
     helper = _assistant(ctx, max_tokens)
     _stale_hint(helper.library)
-    _run(ctx, lambda tok: helper.ask(question, chat_id, on_token=tok), as_json, not no_stream)
+    if instant_only:
+        _instant_only(helper.instant(question), as_json)
+        return
+    _run(ctx, lambda tok, inst: helper.ask(question, chat_id, on_token=tok, on_instant=inst),
+         as_json, not no_stream)  # fmt: skip
+
+
+def _instant_only(found: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"instant": found.to_json() if found else None},
+                              ensure_ascii=False))  # fmt: skip
+    elif found is None:
+        click.echo("No sentence of your notes answers this; ask without --instant.", err=True)
+    else:
+        _echo_instant(found)
 
 
 @click.command("photo-chat")
@@ -133,12 +178,19 @@ def ask(ctx: click.Context, question: str, chat_id: str | None, max_tokens: int,
 @click.pass_context
 @present_errors
 def photo_chat(ctx: click.Context, photo: str, question: str, chat_id: str | None,
-               max_tokens: int, as_json: bool, no_stream: bool) -> None:  # fmt: skip
+               max_tokens: int, as_json: bool, no_stream: bool,
+               instant_only: bool) -> None:  # fmt: skip
     """Ask about PHOTO (id or prefix): its text, time, place, tags and related notes — and the
     picture itself when a vision model is installed."""
     helper = _assistant(ctx, max_tokens)
-    _run(ctx, lambda tok: helper.photo_chat(photo, question, chat_id, on_token=tok), as_json,
-         not no_stream)  # fmt: skip
+    if instant_only:
+        _instant_only(helper.instant(question, photo_id=photo), as_json)
+        return
+
+    def call(tok: Any, inst: Any) -> Any:
+        return helper.photo_chat(photo, question, chat_id, on_token=tok, on_instant=inst)
+
+    _run(ctx, call, as_json, not no_stream)
 
 
 @click.group("chats")
