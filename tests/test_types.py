@@ -18,14 +18,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "tests" / "mypy_baseline.txt"
+MYPY_FLAGS = ["--no-pretty", "--no-color-output", "--no-error-summary", "--hide-error-context"]
 _ERROR = re.compile(r"^(?P<path>[^:\s]+\.py):\d+(?::\d+)?: error: (?P<message>.*)$")
 
 
 def mypy_errors() -> Counter[str]:
     """mypy's errors as ``path: message  [code]`` (line numbers dropped), counted."""
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-pretty", "--no-color-output", "--no-error-summary",
-         "--hide-error-context", "--show-error-codes"],  # fmt: skip
+        [sys.executable, "-m", "mypy", *MYPY_FLAGS],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def test_mypy_errors_only_shrink(capsys: pytest.CaptureFixture[str]) -> None:
 def _update() -> int:
     current, baseline = mypy_errors(), read_baseline() if BASELINE.exists() else None
     if baseline is not None and current - baseline:
-        print("refusing to grow the baseline; new errors:", *sorted((current - baseline)), sep="\n")
+        print("refusing to grow the baseline; new errors:", *sorted(current - baseline), sep="\n")
         return 1
     header = "# mypy errors left (tests/test_types.py); this list may only shrink.\n"
     BASELINE.write_text(header + "".join(f"{e}\n" for e in sorted(current.elements())), "utf-8")

@@ -108,7 +108,7 @@ def layout_rows(lines: Sequence[LineLike]) -> list[Row]:
     h = statistics.median(heights)
     slope = _skew(boxes, h)
     if slope:
-        shifted = []
+        shifted: list[tuple[str, tuple[float, ...]]] = []
         for t, b in boxes:
             dy = slope * (b[0] + b[2]) / 2
             shifted.append((t, (b[0], b[1] - dy, b[2], b[3] - dy)))

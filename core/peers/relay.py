@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import peers, photos
 from storage import relay as relay_store
@@ -26,6 +26,10 @@ from sync.relay.crypto import RelayKey, Sealer, load_key, store_key
 from sync.relay.engine import RelayEngine
 from sync.relay.invite import Invite, accept_invite, collect_joins, new_invite, post_invite
 from sync.relay.state import RelayReport, RelayState, describe
+
+if TYPE_CHECKING:
+    from core.library import Library
+    from storage.db import Database
 
 log = logging.getLogger("saem.sync.relay")
 
@@ -49,10 +53,18 @@ class RelayMixin:
     """Mixin for SyncService (needs ``db``, ``folder``, ``identity``, ``library`` and the
     Replica methods)."""
 
-    db: Any
+    db: Database
     folder: Path
-    library: Any
-    identity: DeviceIdentity  # a property of SyncService
+    library: Library
+
+    if TYPE_CHECKING:  # provided by SyncService and its SyncSecurity part
+
+        @property
+        def identity(self) -> DeviceIdentity: ...
+
+        def security_event(
+            self, kind: str, reason: str, device_id: str | None, address: str | None
+        ) -> None: ...
 
     # -- the key ------------------------------------------------------------------------------
 
@@ -73,7 +85,7 @@ class RelayMixin:
         A device that already has another key keeps it and records the conflict."""
         mine = self.relay_key()
         if mine is not None and mine != key:
-            self.security_event(  # type: ignore[attr-defined]
+            self.security_event(
                 "relay-key",
                 f"{source} offered relay key {key.fingerprint}, but this library uses "
                 f"{mine.fingerprint}; kept this one (use `saem sync relay join` to switch).",
@@ -99,7 +111,7 @@ class RelayMixin:
         try:
             key = RelayKey.parse(key_text)
         except RelayKeyError as exc:
-            self.security_event("relay-key", exc.user_message, device_id, None)  # type: ignore[attr-defined]
+            self.security_event("relay-key", exc.user_message, device_id, None)
             return
         self.adopt_relay_key(key, [u for u in urls if _valid_url(u)], f"Device {device_id[:7]}…")
 

@@ -8,11 +8,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from core.errors import USER_ERRORS, user_message
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,17 +23,17 @@ EXIT_ERROR = 1
 EXIT_CANCELLED = 130
 
 
-def open_library(ctx: click.Context, *, create: bool = True) -> Any:
+def open_library(ctx: click.Context, *, create: bool = True) -> Library:
     """The `Library` for this invocation (opened once, closed when the command ends)."""
     from core.library import Library
 
     obj = ctx.ensure_object(dict)
     if "library" not in obj:
         root = obj.get("library_path")
-        library = Library(Path(root) if root else None, create=create)
-        obj["library"] = library
-        ctx.call_on_close(library.close)
-    return obj["library"]
+        obj["library"] = Library(Path(root) if root else None, create=create)
+        ctx.call_on_close(obj["library"].close)
+    library: Library = obj["library"]
+    return library
 
 
 def present_errors(func: F) -> F:

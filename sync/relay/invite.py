@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -67,7 +68,7 @@ class Invite:
     def room_url(self) -> str:
         return f"{self.url}/invite-{self._mac('saem relay invite room')[:16].hex()}"
 
-    def seal(self, kind: str, record: dict[str, object]) -> dict[str, object]:
+    def seal(self, kind: str, record: Mapping[str, object]) -> dict[str, object]:
         nonce = secrets.token_bytes(12)
         data = json.dumps(record).encode()
         aead = ChaCha20Poly1305(self._mac("saem relay invite aead"))
@@ -108,7 +109,7 @@ async def post_invite(
     try:
         await room.connect()
         record = {"key": key.text(), "device": device_id, "name": name, "urls": urls}
-        await room.append([invite.seal("offer", record)])  # type: ignore[list-item]
+        await room.append([invite.seal("offer", record)])
         await room.flush()
     finally:
         await room.close()
@@ -128,7 +129,7 @@ async def accept_invite(invite: Invite, device_id: str, name: str) -> Offer:
                 "No invite was found for that code on the relay (expired, already used, or "
                 "mistyped)."
             )
-        await room.append([invite.seal("answer", {"device": device_id, "name": name})])  # type: ignore[list-item]
+        await room.append([invite.seal("answer", {"device": device_id, "name": name})])
         await room.flush()
     finally:
         await room.close()

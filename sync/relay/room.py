@@ -47,8 +47,8 @@ class RoomClient:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.doc = Doc()
-        self.entries: Array = self.doc.get(ENTRIES, type=Array)
+        self.doc: Doc[Any] = Doc()
+        self.entries: Array[Any] = self.doc.get(ENTRIES, type=Array)
         self.inserted: list[Any] = []  # elements inserted since the caller last took them
         self.changed = asyncio.Event()
         self.bytes_in = 0
