@@ -24,14 +24,13 @@ from sync.protocol import (
     write_varuint,
 )
 from sync.session import (
-    CLOSE_INVALID,
-    CLOSE_POLICY,
     Connection,
     Hub,
     Replica,
     _Base,
     _closed_errors,
 )
+from sync.wording import CLOSE_INVALID, CLOSE_POLICY
 
 
 class RoomSession(_Base):
