@@ -1,8 +1,10 @@
 """The chat panel: ask your notes (or a photo) and watch the answer stream in.
 
-The assistant runs on the operations helper's long-work thread; each token is handed to the
-GUI thread with ``ops.to_gui``. Citations ``[n]`` and the numbered sources are links that
-open their item. Stop cancels the answer: nothing of it is stored (``core.assistant.service``).
+The instant answer (a verbatim sentence of the library, no model) fills the card above the
+transcript first, from the db thread; the assistant then runs on the operations helper's
+long-work thread and each token is handed to the GUI thread with ``ops.to_gui``. Citations
+``[n]`` and the numbered sources are links that open their item. Stop cancels the answer:
+nothing of it is stored (``core.assistant.service``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui.chat.instant_card import InstantCard
 from desktop.gui.operations import CancelToken, Operations
 
 if TYPE_CHECKING:
@@ -54,6 +57,8 @@ class ChatPanel(QWidget):
         self.chats.activated.connect(self._chat_chosen)
         self.photo_label = QLabel("", self)
         self.photo_label.setVisible(False)
+        self.instant = InstantCard(self)
+        self.instant.open_item.connect(self.open_item)
         self.transcript = QTextBrowser(self)
         self.transcript.setAccessibleName("Conversation")
         self.transcript.setOpenLinks(False)
@@ -79,6 +84,7 @@ class ChatPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.photo_label)
+        layout.addWidget(self.instant)
         layout.addWidget(self.transcript, 1)
         layout.addLayout(row)
         if parent is not None and hasattr(parent, "open_item"):
@@ -88,8 +94,22 @@ class ChatPanel(QWidget):
     # -- public -------------------------------------------------------------------------------
 
     def prefill(self, question: str) -> None:
+        """Put a question in the box (the palette's Tab) and show its instant answer."""
         self.question.setText(question)
         self.question.setFocus()
+        self.show_instant(question)
+
+    def show_instant(self, question: str) -> None:
+        """Look up the instant answer on the db thread; the card shows it when found."""
+        if not question.strip():
+            self.instant.show_answer(None)
+            return
+        helper, photo_id = self._assistant(), self.photo_id
+
+        def work() -> Any:
+            return helper.instant(question, photo_id=photo_id)
+
+        self.ops.query(work, self.instant.show_answer, lambda _e: self.instant.show_answer(None))
 
     def about_photo(self, photo: Any, title: str = "") -> None:
         """Ask the next questions about a photo: its id, or the photo viewer (its open photo).
@@ -122,6 +142,7 @@ class ChatPanel(QWidget):
         if not question or self._cancel is not None:
             return
         self.question.clear()
+        self.show_instant(question)
         self._turns.append(f"<p><b>You:</b> {html.escape(question)}</p>")
         self._live = ""
         self._render()
