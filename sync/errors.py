@@ -85,3 +85,7 @@ class SyncIncompleteError(PeerUnreachableError):
     def __init__(self, message: str, report: object = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class PendingLimitError(SyncError):
+    """A document holds more updates waiting for missing history than allowed; refused."""

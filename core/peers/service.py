@@ -27,6 +27,7 @@ from pycrdt import get_update
 
 from core.content.documents import log_update
 from core.content.markdown import parse_note
+from core.peers import pending
 from core.peers.compaction import CompactReport, compact_logs
 from core.peers.relay import RelayMixin
 from core.peers.security import SyncSecurity
@@ -231,6 +232,10 @@ class SyncService(SyncSecurity, RelayMixin):
                     if is_library and items_before is None:
                         items_before = library.items.to_py()
                     doc.apply_update(update)
+                    if pending.still_pending(doc, update):
+                        if pending.logged_already(self.db, doc_id, update):
+                            continue  # a repeat of an update still waiting for its history
+                        pending.check_budget(self.db, doc_id, doc, len(update))
                 except ValueError as exc:
                     raise MalformedUpdateError(
                         f"A peer sent an update for {doc_id} that cannot be decoded; "
