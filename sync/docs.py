@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pycrdt import Doc, Map, Text, merge_updates
+from pycrdt import Doc, Map, Text
 
 from sync.text_diff import apply_text_edits, text_edits
 
@@ -31,13 +31,19 @@ def _load(doc: Doc, snapshot: bytes | None, updates: Iterable[bytes]) -> None:
 
 
 class _Capture:
-    """Collects the update bytes of the local transaction(s) run inside the block."""
+    """Collects the update bytes of the local transaction(s) run inside the block.
+
+    One transaction (the normal case) gives its own update. Several are combined as the
+    document's diff since the block began (``get_update(state before)``), never with
+    pycrdt's ``merge_updates``, which lost map entries under our convergence fuzz."""
 
     def __init__(self, owner: CrdtDoc) -> None:
         self.owner = owner
         self.update = b""
+        self._before = b""
 
     def __enter__(self) -> _Capture:
+        self._before = self.owner.doc.get_state()
         self.owner._captured.clear()
         self.owner._capturing = True
         return self
@@ -48,7 +54,7 @@ class _Capture:
         if len(captured) == 1:
             self.update = captured[0]
         elif captured:
-            self.update = merge_updates(*captured)
+            self.update = self.owner.doc.get_update(self._before)
         captured.clear()
 
 
