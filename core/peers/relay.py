@@ -204,6 +204,7 @@ class RelayMixin:
             from sync.relay.room import RoomClient
 
             room = RoomClient(engine.url)
+            engine._new_connection()
             try:
                 await room.connect(expect_content=engine.state.started)
                 await engine._read(room, initial=True)

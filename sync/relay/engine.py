@@ -46,7 +46,14 @@ from sync.errors import (
 from sync.relay import payload as P
 from sync.relay.crypto import Opened, Sealer
 from sync.relay.room import RoomClient
-from sync.relay.state import MAX_REFUSED, RelayReport, RelayState, batched, fingerprint
+from sync.relay.state import (
+    MAX_REFUSED,
+    RelayReport,
+    RelayState,
+    batched,
+    describe,
+    fingerprint,
+)
 from sync.session import Replica
 
 log = logging.getLogger("saem.sync.relay")
@@ -65,6 +72,7 @@ class RelayStore(Replica, Protocol):
     def apply_relay(
         self, updates: Sequence[tuple[str, bytes]], origin: str, state: RelayState
     ) -> int: ...
+    def note_synced(self, path: str, what: str) -> None: ...
 
 
 class RelayEngine:
@@ -92,6 +100,7 @@ class RelayEngine:
         self._room_blobs: set[str] = set()
         self._snap_parts: dict[str, dict[int, P.Snapshot]] = {}
         self._refused: set[str] = set(self.state.refused)
+        self._blob_check = True
         self._acked: dict[str, int] | None = None
         self._acked_at = 0.0
         self._wants_posted: set[str] = set()
@@ -101,6 +110,7 @@ class RelayEngine:
     async def sync_once(self) -> RelayReport:
         """Connect, read and apply everything, write what the room lacks, compact if due."""
         room = RoomClient(self.url)
+        self._new_connection()
         try:
             await room.connect(expect_content=self.state.started)
             await self._read(room, initial=True)
@@ -122,15 +132,23 @@ class RelayEngine:
         delay = 1.0
         while stop is None or not stop.is_set():
             room = RoomClient(self.url)
+            self._new_connection()
             try:
                 await room.connect(expect_content=self.state.started)
                 delay = 1.0
+                self.report.error = None
                 await self._read(room, initial=True)
+                moved = -1
                 while stop is None or not stop.is_set():
+                    room.check()  # the server went away: reconnect
                     await self._write(room)
                     await self._read(room, initial=False)
                     await self._maybe_compact(room)
                     self._mark_synced()
+                    now_moved = self.report.entries_in + self.report.entries_out
+                    if now_moved != moved:
+                        moved = now_moved
+                        self.store.note_synced("relay", describe(self.report))
                     try:
                         await asyncio.wait_for(room.changed.wait(), POLL_SECONDS)
                     except TimeoutError:
@@ -140,11 +158,19 @@ class RelayEngine:
                 log.warning("relay %s: %s (retrying in %.0f s)", self.base_url, exc, delay)
             finally:
                 await self._finish(room)
-                self._seen.clear()
             if stop is not None and stop.is_set():
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
+
+    def _new_connection(self) -> None:
+        """Forget what the previous connection showed of the room (it may have changed,
+        e.g. a restarted server that lost its last writes)."""
+        self._seen.clear()
+        self._own_max = 0
+        self._room_blobs.clear()
+        self._snap_parts.clear()
+        self._blob_check = True
 
     def _fail(self, exc: SyncError) -> None:
         self.report.error = exc.user_message
@@ -205,6 +231,8 @@ class RelayEngine:
                 continue
             opened.append(entry)
         opened.sort(key=lambda e: (e.tag, e.seq))
+        if opened:
+            self._blob_check = True
         await self._apply(opened)
 
     def _refuse(self, exc: RelayEntryError, device_id: str | None, print_: str = "") -> None:
@@ -331,8 +359,10 @@ class RelayEngine:
             upto, changes = self._new_changes()
             if changes:
                 batches = [("updates", P.encode_updates(b)) for b in batched(changes)]
-        batches += self._blob_entries()
-        batches += self._want_entries()
+        if self._blob_check or batches:  # photos can only change with documents or entries
+            self._blob_check = False
+            batches += self._blob_entries()
+            batches += self._want_entries()
         ack = self._ack_entry()
         if ack is not None:
             batches.append(ack)

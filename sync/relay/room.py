@@ -130,6 +130,10 @@ class RoomClient:
         except (ConnectionClosed, OSError) as exc:
             raise RelayUnreachableError(f"The relay at {self.url} closed the connection.") from exc
 
+    def check(self) -> None:
+        """Raise RelayUnreachableError if the connection has failed."""
+        self._check()
+
     def _check(self) -> None:
         if self._failure is not None:
             if isinstance(self._failure, RelayError):
