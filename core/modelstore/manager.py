@@ -42,6 +42,8 @@ from storage import models_registry as reg
 from storage.db import Database
 from storage.paths import LibraryPaths
 
+MIN_FREE_MEMORY = 256 << 20  # under this much available RAM, loaded LLMs are let go
+
 
 class ModelManager:
     """The registry of installed models plus a per-process cache of loaded ones."""
@@ -53,6 +55,7 @@ class ModelManager:
         self._loaded_id: dict[str, str] = {}  # task -> model id
         self._lock = threading.RLock()
         self.device_override: str | None = None
+        self._default_chat: str | None = None  # picked once per process (RAM, cores)
         self._clean_leftovers()
 
     def _clean_leftovers(self) -> None:
@@ -110,6 +113,8 @@ class ModelManager:
         chosen = reg.get_setting(self.db, f"active.{task}")
         if chosen and chosen in BUILTIN_BY_ID and BUILTIN_BY_ID[chosen].available():
             return chosen
+        if task == "chat" and (picked := self._picked_chat()) is not None:
+            return picked
         for b in BUILTINS:
             if b.task == task and b.default and b.available():
                 return b.id
@@ -117,6 +122,21 @@ class ModelManager:
             if b.task == task and b.available():
                 return b.id
         return None
+
+    def _picked_chat(self) -> str | None:
+        """The packaged chat model for this machine when the user chose none: the 1.5B with
+        enough cores and free RAM, else the 0.5B (``models.packaged.pick_chat_model``). Picked
+        once per process so that a loaded model's own memory never flips the choice."""
+        if self._default_chat is None:
+            from models.packaged import pick_chat_model
+            from models.providers import physical_cores
+            from models.validate import available_memory
+
+            installed = {b.key: b.available() for b in BUILTINS if b.task == "chat"}
+            key = pick_chat_model(available_memory(), physical_cores(), installed)
+            self._default_chat = BUILTIN_PREFIX + key
+        b = BUILTIN_BY_ID.get(self._default_chat)
+        return b.id if b is not None and b.available() else None
 
     def list(self, task: str | None = None) -> list[ModelInfo]:
         place = self.placement()
@@ -330,6 +350,7 @@ class ModelManager:
         if task not in TASKS:
             raise BadInputError(f"Unknown model task {task!r}; known: {', '.join(TASKS)}.")
         with self._lock:
+            self.relieve_memory_pressure()
             key = self._active_id(task)
             if key is None:
                 raise ModelError(
@@ -374,7 +395,8 @@ class ModelManager:
 
             path = self._packaged_path(b.key)
             ctx = PACKAGED[b.key].context_tokens
-            return LlamaChatModel(path, context_tokens=ctx, model_id=f"packaged:{b.key}")
+            return LlamaChatModel(path, context_tokens=ctx, model_id=f"packaged:{b.key}",
+                                  device=self.device())  # fmt: skip
         return load(b.task, b.runtime, [], {"device": self.device()})
 
     def _unload_task(self, task: str) -> None:
@@ -392,6 +414,20 @@ class ModelManager:
     def _unload_llm(self) -> None:
         for task in LLM_TASKS:
             self._unload_task(task)
+
+    def relieve_memory_pressure(self, min_free: int = MIN_FREE_MEMORY) -> list[str]:
+        """Unload the loaded LLMs when the system's available RAM fell under ``min_free``
+        (they reload lazily on the next question); returns the ids unloaded. Called before
+        every load; a long-running host may also call it from a timer."""
+        from models.validate import available_memory
+
+        free = available_memory()
+        if free is None or free >= min_free:
+            return []
+        with self._lock:
+            dropped = [self._loaded_id[t] for t in LLM_TASKS if t in self._loaded_id]
+            self._unload_llm()
+        return dropped
 
     def loaded(self) -> dict[str, str]:
         """task → id of the models loaded in this process."""

@@ -69,6 +69,51 @@ def test_at_most_one_llm_and_close(library: Library, files) -> None:
     assert library.models.loaded() == {}
 
 
+def test_memory_pressure_unloads_the_llm_and_it_reloads_lazily(
+    library: Library, files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.validate
+
+    chat = library.models.add([files["llm"]], use=True)
+    first = library.models.get("chat")
+    assert library.models.relieve_memory_pressure() == []  # plenty of RAM here
+    # the OS's available-memory reading is the boundary faked here
+    monkeypatch.setattr(models.validate, "available_memory", lambda: 100 << 20)
+    assert library.models.relieve_memory_pressure() == [chat.id]
+    assert library.models.loaded() == {}
+    with pytest.raises(ModelError):
+        first.count_tokens("a")  # freed, not just forgotten
+    monkeypatch.setattr(models.validate, "available_memory", lambda: 8 << 30)
+    again = library.models.get("chat")  # loads again on the next question
+    assert again is not first and library.models.loaded() == {"chat": chat.id}
+
+
+def test_default_chat_model_is_picked_for_the_machine(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.packaged
+    import models.providers
+    import models.validate
+    from core.modelstore import builtins
+
+    listed = {m.id for m in library.models.list("chat")}
+    assert {"builtin:qwen2.5-0.5b", "builtin:qwen2.5-1.5b"} <= listed
+    # both packaged models "installed" and a big machine (installation and machine facts
+    # are the boundary); a fresh manager picks once
+    monkeypatch.setattr(models.packaged, "is_installed", lambda m: True)
+    monkeypatch.setattr(models.providers, "physical_cores", lambda: 8)
+    monkeypatch.setattr(models.validate, "available_memory", lambda: 16 << 30)
+    library.models._default_chat = None
+    assert library.models.active("chat").id == "builtin:qwen2.5-1.5b"
+    monkeypatch.setattr(models.providers, "physical_cores", lambda: 2)
+    assert library.models.active("chat").id == "builtin:qwen2.5-1.5b"  # picked once
+    library.models._default_chat = None
+    assert library.models.active("chat").id == "builtin:qwen2.5-0.5b"  # 2 cores: the small one
+    library.models.use("builtin:qwen2.5-1.5b")  # the user's choice wins
+    assert library.models.active("chat").id == "builtin:qwen2.5-1.5b"
+    assert builtins.BUILTIN_BY_ID["builtin:qwen2.5-1.5b"].task == "chat"
+
+
 def test_remove_deletes_copy_and_falls_back(library: Library, files) -> None:
     info = library.models.add([files["llm"]], use=True)
     library.models.get("chat")
