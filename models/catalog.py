@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import (
+    ChecksumMismatchError,
+    DownloadCancelled,
+    DownloadError,
+    ModelConfigError,
+    ModelError,
+    ModelFileCorruptError,
+    OfflineError,
+)
 
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]
@@ -30,14 +38,6 @@ CHUNK = 1 << 20
 TIMEOUT = 30
 _SHA_RE = re.compile(r'^(?:W/)?"?([0-9a-f]{64})"?$')
 HF = "https://huggingface.co"
-
-
-class OfflineError(ModelError):
-    """The catalog host cannot be reached."""
-
-
-class DownloadCancelled(ModelError):
-    """The user cancelled; the partial file is kept and the next fetch resumes it."""
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,14 @@ CATALOG: dict[str, CatalogEntry] = {
 def get_entry(key: str) -> CatalogEntry:
     entry = CATALOG.get(key)
     if entry is None:
-        raise ModelError(f"No catalog model named {key!r}; known: {', '.join(CATALOG)}.")
+        raise ModelConfigError(f"No catalog model named {key!r}; known: {', '.join(CATALOG)}.")
     return entry
 
 
 def _url_for(file: CatalogFile, base_url: str | None) -> str:
     url = f"{base_url.rstrip('/')}/{file.name}" if base_url else file.url
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
-        raise ModelError(f"Refusing to fetch {url}: only http(s) URLs are allowed.")
+        raise DownloadError(f"Refusing to fetch {url}: only http(s) URLs are allowed.")
     return url
 
 
@@ -146,7 +146,7 @@ def _download(
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # already complete
             return _server_sha(exc.headers), have
-        raise ModelError(f"Download of {url} failed: HTTP {exc.code} {exc.reason}.") from exc
+        raise DownloadError(f"Download of {url} failed: HTTP {exc.code} {exc.reason}.") from exc
     except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
         raise _offline(url, exc) from exc
     with response:
@@ -177,8 +177,9 @@ def _download(
         except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
             raise _offline(url, exc) from exc
     if total and done < total:
-        raise ModelError(f"Download of {url} stopped at {done:,} of {total:,} bytes; "
-                         "fetch again to resume.")  # fmt: skip
+        raise DownloadError(
+            f"Download of {url} stopped at {done:,} of {total:,} bytes; fetch again to resume."
+        )
     return sha, done
 
 
@@ -195,7 +196,7 @@ def verify_format(path: Path, name: str | None = None) -> None:
         try:
             json.loads(path.read_text("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{path} is not valid JSON ({exc}).") from exc
+            raise ModelFileCorruptError(f"{path} is not valid JSON ({exc}).") from exc
 
 
 def _sha256(path: Path) -> str:
@@ -235,14 +236,14 @@ def fetch_entry(
         if expected is None:
             with contextlib.suppress(OSError):
                 part.unlink()
-            raise ModelError(
+            raise DownloadError(
                 f"{url} has no checksum to verify against (none pinned, none from the server); "
                 "download it yourself and add it with `saem models add`."
             )
         actual = _sha256(part)
         if actual != expected:
             part.unlink()
-            raise ModelError(
+            raise ChecksumMismatchError(
                 f"{file.name} failed its checksum: sha256 {actual[:16]}… is not the expected "
                 f"{expected[:16]}…; the download was discarded."
             )

@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import (
+    ModelConfigError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+    ModelInputError,
+    WrongModelKindError,
+)
 from models.protocols import Vector
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -31,7 +37,7 @@ def onnx_session(path: Path, providers: list[str] | None = None) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path} does not exist.")
+        raise ModelFileMissingError(f"{path} does not exist.")
     options = ort.SessionOptions()
     options.intra_op_num_threads = physical_cores()
     options.log_severity_level = 3
@@ -41,7 +47,7 @@ def onnx_session(path: Path, providers: list[str] | None = None) -> Any:
         )
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path} is not a loadable ONNX model ({first}).") from exc
+        raise ModelFileCorruptError(f"{path} is not a loadable ONNX model ({first}).") from exc
 
 
 def _l2(x: np.ndarray) -> Vector:
@@ -61,7 +67,7 @@ def preprocess(image: Any, size: int, mean: Sequence[float], std: Sequence[float
             with Image.open(image) as im:
                 im = ImageOps.exif_transpose(im).convert("RGB")
         except OSError as exc:
-            raise ModelError(f"{image} is not a readable image ({exc}).") from exc
+            raise ModelInputError(f"{image} is not a readable image ({exc}).") from exc
     elif isinstance(image, np.ndarray):
         im = Image.fromarray(image.astype(np.uint8)).convert("RGB")
     else:
@@ -99,16 +105,22 @@ class OnnxClip:
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer))
         except Exception as exc:
-            raise ModelError(f"{tokenizer} is not a Hugging Face tokenizer.json ({exc}).") from exc
+            raise ModelFileCorruptError(
+                f"{tokenizer} is not a Hugging Face tokenizer.json ({exc})."
+            ) from exc
         self._image = onnx_session(self.files[0])
         self._text = onnx_session(self.files[1])
         self._lock = threading.Lock()
         image_in = self._image.get_inputs()
         if len(image_in) != 1 or len(image_in[0].shape) != 4:
-            raise ModelError(f"{image_model} is not an image encoder (expects one NCHW input).")
+            raise WrongModelKindError(
+                f"{image_model} is not an image encoder (expects one NCHW input)."
+            )
         text_names = [i.name for i in self._text.get_inputs()]
         if "input_ids" not in text_names:
-            raise ModelError(f"{text_model} is not a text encoder (it has no input_ids input).")
+            raise WrongModelKindError(
+                f"{text_model} is not a text encoder (it has no input_ids input)."
+            )
         self._image_input = image_in[0].name
         self._image_output = _pick_output(self._image, "image_embeds")
         self._text_output = _pick_output(self._text, "text_embeds")
@@ -127,7 +139,7 @@ class OnnxClip:
         img_dim = self.embed_images([np.zeros((8, 8, 3), np.uint8)]).shape[1]
         txt_dim = self.embed_texts(["a"]).shape[1]
         if img_dim != txt_dim:
-            raise ModelError(
+            raise WrongModelKindError(
                 f"{image_model} gives {img_dim}-d vectors but {text_model} gives {txt_dim}-d; "
                 "they are not one CLIP pair."
             )
@@ -167,12 +179,14 @@ def load_clip(runtime: str, files: Sequence[Path], meta: dict[str, Any]) -> Onnx
     The two ONNX files are told apart by their inputs, so their order does not matter.
     """
     if runtime != "onnx-clip":
-        raise ModelError(f"Unknown CLIP runtime {runtime!r}; Saem runs CLIP on ONNX.")
+        raise ModelConfigError(f"Unknown CLIP runtime {runtime!r}; Saem runs CLIP on ONNX.")
     paths = [Path(f) for f in files]
     onnx = [p for p in paths if p.suffix.lower() == ".onnx"]
     tokenizer = next((p for p in paths if p.name.endswith(".json")), None)
     if len(onnx) != 2 or tokenizer is None:
-        raise ModelError("A CLIP model is an image .onnx, a text .onnx and a tokenizer.json.")
+        raise WrongModelKindError(
+            "A CLIP model is an image .onnx, a text .onnx and a tokenizer.json."
+        )
     first = onnx_session(onnx[0], providers=["CPUExecutionProvider"])
     is_text = any(i.name == "input_ids" for i in first.get_inputs())
     image, text = (onnx[1], onnx[0]) if is_text else (onnx[0], onnx[1])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import ModelConfigError, ModelFileMissingError, WrongModelKindError
 
 TASKS = ("text-embedding", "ocr", "image-tags", "clip", "chat", "vision-chat")
 LLM_TASKS = ("chat", "vision-chat")
@@ -46,7 +46,7 @@ def load(task: str, runtime: str, files: Sequence[Path | str], meta: dict[str, A
         from models.vision import load_vision_model
 
         return load_vision_model(runtime, paths, meta)
-    raise ModelError(f"Unknown model task {task!r}; known tasks: {', '.join(TASKS)}.")
+    raise ModelConfigError(f"Unknown model task {task!r}; known tasks: {', '.join(TASKS)}.")
 
 
 @dataclass
@@ -93,11 +93,11 @@ def _detect_gguf(ggufs: list[Path]) -> Detected:
     llms = [i for i in infos if not i.is_projector]
     if len(llms) != 1 or len(projectors) > 1:
         if not llms:
-            raise ModelError(
+            raise WrongModelKindError(
                 f"{projectors[0].path} is a vision projector (mmproj) alone; add it together "
                 "with the language model GGUF it belongs to."
             )
-        raise ModelError(
+        raise WrongModelKindError(
             "Add one language model GGUF (and at most one mmproj for vision) at a time; got "
             + ", ".join(p.name for p in ggufs)
             + "."
@@ -114,23 +114,25 @@ def detect(files: Sequence[Path | str], task: str | None = None) -> Detected:
     """Recognise model files by their content; ``task`` (if given) must agree."""
     paths = [Path(f) for f in files]
     if not paths:
-        raise ModelError("No model files given.")
+        raise ModelFileMissingError("No model files given.")
     for p in paths:
         if not p.is_file():
-            raise ModelError(f"{p} does not exist or is not a file.")
+            raise ModelFileMissingError(f"{p} does not exist or is not a file.")
     if task is not None and task not in TASKS:
-        raise ModelError(f"Unknown model task {task!r}; known tasks: {', '.join(TASKS)}.")
+        raise ModelConfigError(f"Unknown model task {task!r}; known tasks: {', '.join(TASKS)}.")
     ggufs = [p for p in paths if _is_gguf(p)]
     onnx = [p for p in paths if p.suffix.lower() == ".onnx"]
     tokenizers = [p for p in paths if p.name.endswith(".json")]
     others = [p for p in paths if p not in ggufs and p not in onnx and p not in tokenizers]
     if others:
-        raise ModelError(f"{others[0]} is neither a GGUF nor an ONNX model (nor a tokenizer.json).")
+        raise WrongModelKindError(
+            f"{others[0]} is neither a GGUF nor an ONNX model (nor a tokenizer.json)."
+        )
     if ggufs and onnx:
-        raise ModelError("Add GGUF and ONNX models separately.")
+        raise WrongModelKindError("Add GGUF and ONNX models separately.")
     found = _detect_gguf(ggufs) if ggufs else _detect_onnx(onnx, tokenizers)
     if task is not None and task != found.task:
-        raise ModelError(
+        raise WrongModelKindError(
             f"{paths[0]} is a {found.task} model, not a {task} model; "
             f"add it as {found.task} or choose another file."
         )
@@ -147,7 +149,9 @@ def _detect_onnx(onnx: list[Path], tokenizers: list[Path]) -> Detected:
     texts = [p for p, (k, _) in kinds.items() if k == "text"]
     if len(images) == 1 and len(texts) == 1:
         if not tokenizers:
-            raise ModelError(f"The CLIP text encoder {texts[0]} needs its tokenizer.json too.")
+            raise ModelFileMissingError(
+                f"The CLIP text encoder {texts[0]} needs its tokenizer.json too."
+            )
         meta = {**kinds[images[0]][1]}
         name = images[0].parent.name or images[0].stem
         return Detected(
@@ -155,13 +159,17 @@ def _detect_onnx(onnx: list[Path], tokenizers: list[Path]) -> Detected:
         )
     if len(texts) == 1 and not images:
         if not tokenizers:
-            raise ModelError(f"The text encoder {texts[0]} needs its tokenizer.json too.")
+            raise ModelFileMissingError(
+                f"The text encoder {texts[0]} needs its tokenizer.json too."
+            )
         dim = kinds[texts[0]][1].get("dim")
         name = texts[0].parent.name or texts[0].stem
         return Detected("text-embedding", "onnx-text", name, [texts[0], tokenizers[0]], {}, dim)
     if not onnx:
-        raise ModelError("A tokenizer.json alone is not a model; add it with its ONNX model.")
-    raise ModelError(
+        raise WrongModelKindError(
+            "A tokenizer.json alone is not a model; add it with its ONNX model."
+        )
+    raise WrongModelKindError(
         "Cannot tell what these ONNX files are: Saem takes a sentence encoder (.onnx with "
         "input_ids + tokenizer.json) or a CLIP pair (image .onnx + text .onnx + tokenizer.json); "
         f"got {', '.join(p.name for p in onnx)}."

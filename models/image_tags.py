@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import (
+    ChecksumMismatchError,
+    ModelConfigError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+)
 from models.protocols import ImageTags, OcrLine, TagScore
 from models.tag_labels import (  # noqa: F401 - re-exported
     _COCO_TAGS,
@@ -66,16 +71,18 @@ def _session(path: Path, sha256: str | None) -> Any:
     import onnxruntime as ort
 
     if not path.is_file():
-        raise ModelError(f"{path}: the image model file is missing.")
+        raise ModelFileMissingError(f"{path}: the image model file is missing.")
     if sha256 and _sha256(path) != sha256:
-        raise ModelError(f"{path}: the file does not match its sha256 (damaged or replaced).")
+        raise ChecksumMismatchError(
+            f"{path}: the file does not match its sha256 (damaged or replaced)."
+        )
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     opts.log_severity_level = 3
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise ModelError(f"{path}: not a loadable ONNX model ({exc}).") from exc
+        raise ModelFileCorruptError(f"{path}: not a loadable ONNX model ({exc}).") from exc
 
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.5) -> list[int]:
@@ -132,9 +139,11 @@ class OnnxImageTagger:
         try:
             names = json.loads(self._names_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ModelError(f"{self._names_path}: cannot read the class names ({exc}).") from exc
+            raise ModelFileCorruptError(
+                f"{self._names_path}: cannot read the class names ({exc})."
+            ) from exc
         if not isinstance(names, list) or len(names) != 1000:
-            raise ModelError(f"{self._names_path}: expected 1000 ImageNet class names.")
+            raise ModelFileCorruptError(f"{self._names_path}: expected 1000 ImageNet class names.")
         self.class_names = tuple(str(n) for n in names)
         self._cls = _session(self._effnet, self._shas[0])
         self._det = _session(self._nanodet, self._shas[1])
@@ -308,7 +317,7 @@ def load_tagger(
 ) -> OnnxImageTagger:
     """An :class:`~models.protocols.ImageTagger`; runtime "onnx-tagger" (alias "effnet-nanodet")."""
     if runtime not in ("onnx-tagger", "effnet-nanodet", "default"):
-        raise ModelError(f"Unknown image tagger runtime {runtime!r}; use 'onnx-tagger'.")
+        raise ModelConfigError(f"Unknown image tagger runtime {runtime!r}; use 'onnx-tagger'.")
     return OnnxImageTagger(files, meta)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from models.errors import ModelError
+from models.errors import ModelClosedError, ModelFileCorruptError, WrongModelKindError
 from models.protocols import CancelCheck
 from models.validate import GgufInfo, check_fits_in_memory, read_gguf
 
@@ -184,16 +184,18 @@ def check_chat_gguf(
     RAM-resident part fits in the memory available now."""
     info = read_gguf(path)
     if not info.tensors:
-        raise ModelError(f"{path} has no tensors; it is not a usable model.")
+        raise ModelFileCorruptError(f"{path} has no tensors; it is not a usable model.")
     if info.is_projector:
-        raise ModelError(
+        raise WrongModelKindError(
             f"{path} is a vision projector (mmproj), not a chat model; add it together with "
             "the language model it belongs to."
         )
     if info.architecture in ENCODER_ARCHS:
-        raise ModelError(f"{path} is a {info.architecture} encoder (embeddings), not a chat model.")
+        raise WrongModelKindError(
+            f"{path} is a {info.architecture} encoder (embeddings), not a chat model."
+        )
     if not info.get("tokenizer.ggml.model"):
-        raise ModelError(f"{path} has no tokenizer; it cannot be used as a chat model.")
+        raise WrongModelKindError(f"{path} has no tokenizer; it cannot be used as a chat model.")
     weights = info.expected_size or path.stat().st_size
     share = ram_share(info, gpu_layers)
     # the token embeddings stay on the CPU whatever is offloaded: never count less than 10 %
@@ -232,7 +234,7 @@ def open_llama(
                 **offload.kwargs(),
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp could not load {path}: {exc}") from exc
+            raise ModelFileCorruptError(f"llama.cpp could not load {path}: {exc}") from exc
     done, total, buffers = parse_load_log(captured.text)
     report = OffloadReport(offload.n_gpu_layers, done, total, buffers, offload.flash_attn,
                            offload.op_offload)  # fmt: skip
@@ -282,7 +284,7 @@ class LlamaBase:
     @property
     def llama(self) -> Any:
         if self._llm is None:
-            raise ModelError(f"The {self.kind} model {self.model_id} was closed.")
+            raise ModelClosedError(f"The {self.kind} model {self.model_id} was closed.")
         return self._llm
 
     def count_tokens(self, text: str) -> int:

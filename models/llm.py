@@ -3,7 +3,7 @@
 * The prompt is rendered with the model's own chat template (GGUF ``tokenizer.chat_template``),
   ChatML when a file has none.
 * The context budget is ``context_tokens``: the oldest turns are dropped to fit prompt + answer,
-  and a prompt that cannot fit at all is a :class:`ModelError`.
+  and a prompt that cannot fit at all is a :class:`ContextOverflowError`.
 * Tokens stream as text pieces (UTF-8 safe); ``should_cancel()`` is checked between tokens.
 * The KV cache is reused across turns: llama.cpp keeps the evaluated prompt, and the next call
   only evaluates the part after the longest common prefix (a follow-up question in a chat).
@@ -18,7 +18,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import (
+    ContextOverflowError,
+    InferenceError,
+    ModelConfigError,
+    ModelInputError,
+    WrongModelKindError,
+)
 from models.llama_base import (
     CHATML,
     MIN_ANSWER_TOKENS,
@@ -81,14 +87,14 @@ class LlamaChatModel(LlamaBase):
         try:
             prompt = self._formatter(messages=dicts).prompt
         except Exception as exc:
-            raise ModelError(f"The chat template of {self.path} failed: {exc}") from exc
+            raise InferenceError(f"The chat template of {self.path} failed: {exc}") from exc
         return self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def prompt_tokens(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[int]:
         """Tokens of the prompt, dropping the oldest turns until prompt + answer fit."""
         msgs = list(messages)
         if not msgs:
-            raise ModelError("A chat needs at least one message.")
+            raise ModelInputError("A chat needs at least one message.")
         tokens = self._render(msgs)
         answer = min(max_tokens, max(MIN_ANSWER_TOKENS, self.context_tokens // 4))
         while len(tokens) + answer > self.context_tokens:
@@ -98,7 +104,7 @@ class LlamaChatModel(LlamaBase):
             del msgs[droppable[0]]
             tokens = self._render(msgs)
         if len(tokens) + MIN_ANSWER_TOKENS > self.context_tokens:
-            raise ModelError(
+            raise ContextOverflowError(
                 f"The prompt is {len(tokens)} tokens but {self.model_id} has a context of "
                 f"{self.context_tokens}; shorten the question or the notes given to it."
             )
@@ -155,9 +161,11 @@ class LlamaChatModel(LlamaBase):
 def load_chat_model(runtime: str, files: Sequence[Path], meta: dict[str, Any]) -> LlamaChatModel:
     """Factory entry: ``runtime`` "llama.cpp", ``files`` = [model.gguf]."""
     if runtime not in ("llama.cpp", "gguf"):
-        raise ModelError(f"Unknown chat runtime {runtime!r}; Saem runs chat models on llama.cpp.")
+        raise ModelConfigError(
+            f"Unknown chat runtime {runtime!r}; Saem runs chat models on llama.cpp."
+        )
     if len(files) != 1:
-        raise ModelError("A chat model is one GGUF file.")
+        raise WrongModelKindError("A chat model is one GGUF file.")
     return LlamaChatModel(
         files[0],
         context_tokens=int(meta.get("context_tokens", 4096)),
@@ -179,7 +187,7 @@ def default_chat_model(
 
     key = key or pick_chat_model(available_memory(), physical_cores())
     if key not in PACKAGED or PACKAGED[key].task != "chat":
-        raise ModelError(f"No packaged chat model is called {key!r}.")
+        raise ModelConfigError(f"No packaged chat model is called {key!r}.")
     packaged = PACKAGED[key]
     path = assemble(packaged, cache_dir)
     kwargs.setdefault("context_tokens", packaged.context_tokens)

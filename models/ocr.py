@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import (
+    InferenceError,
+    ModelConfigError,
+    ModelError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+    ModelNotInstalledError,
+    WrongModelKindError,
+)
 from models.ocr_layout import (  # noqa: F401 - re-exported
     _WORDY,
     CJK,
@@ -126,7 +134,9 @@ class RapidOcrEngine(_BaseEngine):
                 else next((k for k in ("det", "rec", "cls") if k in p.name.lower()), None)
             )
             if key is None:
-                raise ModelError(f"{p}: cannot tell whether this is a det, rec or cls model.")
+                raise WrongModelKindError(
+                    f"{p}: cannot tell whether this is a det, rec or cls model."
+                )
             self._files[key] = p
         names = "+".join(p.stem for p in self._files.values() if p is not None)
         self.model_id = f"rapidocr-{names}" if names else "rapidocr-ppocrv6-small"
@@ -139,7 +149,9 @@ class RapidOcrEngine(_BaseEngine):
             import rapidocr
             from rapidocr import RapidOCR
         except ImportError as exc:
-            raise ModelError("rapidocr is not installed (pip install rapidocr==3.10.0).") from exc
+            raise ModelNotInstalledError(
+                "rapidocr is not installed (pip install rapidocr==3.10.0)."
+            ) from exc
         root = Path(rapidocr.__file__).parent / "models"
         paths = {
             "det": self._files["det"] or root / "PP-OCRv6_det_small.onnx",
@@ -148,7 +160,7 @@ class RapidOcrEngine(_BaseEngine):
         }
         for p in paths.values():
             if not Path(p).is_file():
-                raise ModelError(f"{p}: the OCR model file is missing.")
+                raise ModelFileMissingError(f"{p}: the OCR model file is missing.")
         params: dict[str, Any] = {
             "Global.log_level": "error",
             "Global.text_score": 0.0,
@@ -183,7 +195,9 @@ class RapidOcrEngine(_BaseEngine):
             engine = _Capturing(params=params)
             engine(np.full((40, 40, 3), 255, dtype=np.uint8))  # load the three sessions now
         except Exception as exc:
-            raise ModelError(f"The rapidocr models could not be loaded ({exc}).") from exc
+            raise ModelFileCorruptError(
+                f"The rapidocr models could not be loaded ({exc})."
+            ) from exc
         self._engine, self._capture = engine, capture
         return engine
 
@@ -203,7 +217,7 @@ class RapidOcrEngine(_BaseEngine):
         try:
             out = engine(rgb[:, :, ::-1].copy())  # rapidocr takes OpenCV-style BGR arrays
         except Exception as exc:
-            raise ModelError(f"rapidocr failed on this image ({exc}).") from exc
+            raise InferenceError(f"rapidocr failed on this image ({exc}).") from exc
         items: list[_Item] = []
         if out.txts:
             words_by_line = list(out.word_results or [])
@@ -261,18 +275,18 @@ class TesseractEngine(_BaseEngine):
         try:
             import pytesseract
         except ImportError as exc:
-            raise ModelError("pytesseract is not installed.") from exc
+            raise ModelNotInstalledError("pytesseract is not installed.") from exc
         if not self._checked:
             try:
                 pytesseract.get_tesseract_version()
                 have = set(pytesseract.get_languages(config=self._config(3)))
             except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError) as exc:
-                raise ModelError(
+                raise ModelNotInstalledError(
                     "Tesseract is not installed (apt install tesseract-ocr tesseract-ocr-kor)."
                 ) from exc
             missing = [lang for lang in self.lang.split("+") if lang not in have]
             if missing:
-                raise ModelError(
+                raise ModelNotInstalledError(
                     f"Tesseract has no data for {', '.join(missing)} "
                     f"(apt install tesseract-ocr-{missing[0]})."
                 )
@@ -291,7 +305,7 @@ class TesseractEngine(_BaseEngine):
                 output_type=pytesseract.Output.DICT,
             )
         except (pytesseract.TesseractError, OSError, RuntimeError) as exc:
-            raise ModelError(f"Tesseract failed on this image ({exc}).") from exc
+            raise InferenceError(f"Tesseract failed on this image ({exc}).") from exc
 
     def lines_from_data(self, data: dict[str, list], key_fn: Any = None) -> list[_Item]:
         """Tesseract words → line fragments; Korean words are re-joined where the gap is tight."""
@@ -447,7 +461,9 @@ def load_ocr(runtime: str, files: list[Path] | None = None, meta: dict | None = 
     """An :class:`~models.protocols.OcrEngine` for ``runtime`` (loads lazily on first read)."""
     cls = RUNTIMES.get(runtime)
     if cls is None:
-        raise ModelError(f"Unknown OCR runtime {runtime!r}; use one of {', '.join(RUNTIMES)}.")
+        raise ModelConfigError(
+            f"Unknown OCR runtime {runtime!r}; use one of {', '.join(RUNTIMES)}."
+        )
     return cls([Path(f) for f in files or []], dict(meta or {}))
 
 

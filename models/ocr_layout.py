@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import ModelInputError
 from models.protocols import OcrLine, OcrWord
 
 MAX_PIXELS = 120_000_000
@@ -34,19 +34,21 @@ def load_rgb(image: Any) -> np.ndarray:
         if arr.ndim == 2:
             arr = np.stack([arr] * 3, axis=-1)
         if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-            raise ModelError(f"OCR needs an RGB image, got an array of shape {arr.shape}.")
+            raise ModelInputError(f"OCR needs an RGB image, got an array of shape {arr.shape}.")
         return np.ascontiguousarray(arr[:, :, :3].astype(np.uint8, copy=False))
     name = str(image) if isinstance(image, str | Path) else "image"
     try:
         pil = Image.open(image) if isinstance(image, str | Path) else image
         if pil.width * pil.height > MAX_PIXELS:
-            raise ModelError(f"{name}: the image is too large to read ({pil.width}×{pil.height}).")
+            raise ModelInputError(
+                f"{name}: the image is too large to read ({pil.width}×{pil.height})."
+            )
         pil = ImageOps.exif_transpose(pil)
         return np.asarray(pil.convert("RGB"))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ModelError(f"{name}: not a readable image ({exc.__class__.__name__}).") from exc
+        raise ModelInputError(f"{name}: not a readable image ({exc.__class__.__name__}).") from exc
     except Image.DecompressionBombError as exc:
-        raise ModelError(f"{name}: the image is too large to read.") from exc
+        raise ModelInputError(f"{name}: the image is too large to read.") from exc
 
 
 # ---------------------------------------------------------------- layout: blocks, lines, order

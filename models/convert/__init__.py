@@ -11,7 +11,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from models.errors import ModelError
+from models.errors import (
+    ModelConfigError,
+    ModelFileCorruptError,
+    ModelFileMissingError,
+    ModelNotInstalledError,
+    UnsupportedModelError,
+    WrongModelKindError,
+)
 
 Progress = Callable[..., None]
 KINDS = ("auto", "text", "clip")
@@ -23,18 +30,20 @@ def checkpoint_kind(checkpoint: Path) -> str:
     try:
         config = json.loads(config_path.read_text("utf-8"))
     except FileNotFoundError as exc:
-        raise ModelError(
+        raise WrongModelKindError(
             f"{checkpoint} is not a Hugging Face checkpoint (no config.json)."
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{config_path} is not valid JSON ({exc}).") from exc
+        raise ModelFileCorruptError(f"{config_path} is not valid JSON ({exc}).") from exc
     model_type = str(config.get("model_type", ""))
     if model_type in ("clip", "chinese_clip", "siglip"):
         if model_type != "clip":
-            raise ModelError(f"{checkpoint}: {model_type} checkpoints are not supported yet.")
+            raise UnsupportedModelError(
+                f"{checkpoint}: {model_type} checkpoints are not supported yet."
+            )
         return "clip"
     if not model_type:
-        raise ModelError(f"{config_path} has no model_type; cannot tell what to convert.")
+        raise WrongModelKindError(f"{config_path} has no model_type; cannot tell what to convert.")
     return "text"
 
 
@@ -48,18 +57,18 @@ def convert_checkpoint(
 ) -> list[Path]:
     """Convert and return the files to add (int8 models when ``int8``) + tokenizer.json."""
     if kind not in KINDS:
-        raise ModelError(f"Unknown conversion kind {kind!r}; use one of {', '.join(KINDS)}.")
+        raise ModelConfigError(f"Unknown conversion kind {kind!r}; use one of {', '.join(KINDS)}.")
     checkpoint, output = Path(checkpoint), Path(output)
     if not checkpoint.is_dir():
-        raise ModelError(f"{checkpoint} is not a folder.")
+        raise ModelFileMissingError(f"{checkpoint} is not a folder.")
     found = checkpoint_kind(checkpoint)
     if kind != "auto" and kind != found:
-        raise ModelError(f"{checkpoint} is a {found} checkpoint, not {kind}.")
+        raise WrongModelKindError(f"{checkpoint} is a {found} checkpoint, not {kind}.")
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as exc:
-        raise ModelError(
+        raise ModelNotInstalledError(
             "Converting needs the optional `convert` extra: pip install 'saem[convert]' "
             "(torch==2.13.0 CPU build and transformers)."
         ) from exc

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError
+from models.errors import ConversionError
 
 OPSET = 17
 
@@ -29,7 +29,9 @@ def _tokenizer_json(checkpoint: Path, output: Path) -> Path:
         tok = AutoTokenizer.from_pretrained(str(checkpoint), local_files_only=True)
         tok.backend_tokenizer.save(str(target))
     except Exception as exc:
-        raise ModelError(f"{checkpoint} has no usable tokenizer (tokenizer.json): {exc}") from exc
+        raise ConversionError(
+            f"{checkpoint} has no usable tokenizer (tokenizer.json): {exc}"
+        ) from exc
     return target
 
 
@@ -45,7 +47,7 @@ def _export(module: Any, args: tuple, path: Path, inputs: list[str], outputs: li
                               dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)  # fmt: skip
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        raise ModelError(f"Exporting {path.name} to ONNX failed: {exc}") from exc
+        raise ConversionError(f"Exporting {path.name} to ONNX failed: {exc}") from exc
     os.replace(tmp, path)
     return path
 
@@ -61,7 +63,7 @@ def quantize_int8(source: Path, target: Path) -> Path:
                              op_types_to_quantize=["MatMul", "Gemm"])  # fmt: skip
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        raise ModelError(f"Quantizing {source} to int8 failed: {exc}") from exc
+        raise ConversionError(f"Quantizing {source} to int8 failed: {exc}") from exc
     os.replace(tmp, target)
     return target
 
@@ -101,7 +103,7 @@ def convert_text_encoder(
     try:
         model = AutoModel.from_pretrained(str(checkpoint), local_files_only=True).eval()
     except Exception as exc:
-        raise ModelError(f"Cannot load the checkpoint in {checkpoint}: {exc}") from exc
+        raise ConversionError(f"Cannot load the checkpoint in {checkpoint}: {exc}") from exc
 
     class Encoder(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -138,7 +140,7 @@ def convert_clip(
     try:
         model = CLIPModel.from_pretrained(str(checkpoint), local_files_only=True).eval()
     except Exception as exc:
-        raise ModelError(f"Cannot load the CLIP checkpoint in {checkpoint}: {exc}") from exc
+        raise ConversionError(f"Cannot load the CLIP checkpoint in {checkpoint}: {exc}") from exc
 
     def _tensor(out: Any) -> Any:  # transformers 5 may return an output object
         return out if isinstance(out, torch.Tensor) else out.pooler_output

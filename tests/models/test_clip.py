@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.clip import load_clip, preprocess
-from models.errors import ModelError
+from models.errors import ModelFileCorruptError, WrongModelKindError
 from models.protocols import ImageTextEmbedder
 
 pytest.importorskip("onnx")
@@ -65,13 +65,13 @@ def test_real_photo_goes_through_preprocessing(clip) -> None:
 def test_wrong_files_name_the_file(tiny, tmp_path: Path) -> None:
     cut = tmp_path / "image_cut.onnx"
     cut.write_bytes(tiny.image.read_bytes()[:200])
-    with pytest.raises(ModelError, match=r"image_cut.onnx"):
+    with pytest.raises(ModelFileCorruptError, match=r"image_cut.onnx"):
         load_clip("onnx-clip", [cut, tiny.text, tiny.tokenizer], {})
-    with pytest.raises(ModelError, match=r"an image \.onnx, a text \.onnx"):
+    with pytest.raises(WrongModelKindError):
         load_clip("onnx-clip", [tiny.image, tiny.tokenizer], {})
     bad_tok = tmp_path / "tokenizer.json"
     bad_tok.write_text("{not json", "utf-8")
-    with pytest.raises(ModelError, match=r"tokenizer.json is not a Hugging Face tokenizer"):
+    with pytest.raises(ModelFileCorruptError, match=r"tokenizer.json"):
         load_clip("onnx-clip", [tiny.image, tiny.text, bad_tok], {})
 
 
@@ -86,5 +86,5 @@ def test_mismatched_pair_is_refused(tiny, tmp_path: Path) -> None:
     model.graph.output[0].type.tensor_type.shape.dim.add().dim_value = 7
     other = tmp_path / "other_image.onnx"
     onnx.save(model, str(other))
-    with pytest.raises(ModelError, match=r"not one CLIP pair"):
+    with pytest.raises(WrongModelKindError):
         load_clip("onnx-clip", [other, tiny.text, tiny.tokenizer], {})

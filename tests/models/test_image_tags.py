@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from models.errors import ModelError
+from models.errors import ChecksumMismatchError, ModelConfigError, ModelFileCorruptError
 from models.image_tags import (
     ASSETS,
     PhotoTags,
@@ -99,12 +99,12 @@ def test_receipt_and_screenshot_from_ocr_text_layout() -> None:
 
 
 def test_broken_or_replaced_model_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="Unknown image tagger"):
+    with pytest.raises(ModelConfigError):
         load_tagger("nope")
     bad = tmp_path / "effnet_lite0.onnx"
     bad.write_bytes(b"not an onnx model")
     tagger = load_tagger("onnx-tagger", [bad, ASSETS / "nanodet.onnx"])
-    with pytest.raises(ModelError, match="not a loadable ONNX model"):
+    with pytest.raises(ModelFileCorruptError):
         tagger.tag(data.chelsea())
     # a packaged file that changed on disk fails its sha256 check
     (tmp_path / "nanodet.onnx").write_bytes(b"truncated")
@@ -112,5 +112,5 @@ def test_broken_or_replaced_model_file_is_refused(tmp_path: Path) -> None:
 
     tampered = image_tags.OnnxImageTagger()
     tampered._nanodet = tmp_path / "nanodet.onnx"
-    with pytest.raises(ModelError, match="sha256"):
+    with pytest.raises(ChecksumMismatchError):
         tampered.tag(data.chelsea())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models import providers
-from models.errors import ModelError
+from models.errors import ModelConfigError, ModelOutOfMemoryError
 from models.llama_base import (
     LlamaBase,
     OffloadReport,
@@ -91,7 +91,7 @@ def test_ram_share_leaves_offloaded_layers_out(tiny_gguf: Path) -> None:
 def test_memory_check_does_not_count_gpu_weights(tiny_gguf: Path) -> None:
     size = tiny_gguf.stat().st_size
     # a third of the file's RAM is enough when everything is offloaded (token embeddings stay)
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelOutOfMemoryError):
         check_chat_gguf(tiny_gguf, 64, gpu_layers=0, available=size // 3)
     check_chat_gguf(tiny_gguf, 64, gpu_layers=-1, available=size // 3)
 
@@ -118,9 +118,9 @@ def test_partial_offload_from_setting_and_env(monkeypatch: pytest.MonkeyPatch) -
     finally:
         providers.set_gpu_layers(None)
     monkeypatch.setenv(providers.LAYERS_ENV_VAR, "lots")
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelConfigError):
         providers.requested_gpu_layers()
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelConfigError):
         providers.set_gpu_layers(-5)
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import ModelError
+from models.errors import (
+    ContextOverflowError,
+    ModelClosedError,
+    ModelConfigError,
+    ModelFileCorruptError,
+    ModelOutOfMemoryError,
+    WrongModelKindError,
+)
 from models.llm import LlamaChatModel, load_chat_model
 from models.protocols import ChatMessage, ChatModel
 from models.validate import GGML_BLOCK_SIZES, check_fits_in_memory
@@ -89,7 +96,7 @@ def test_context_budget_drops_old_turns(chat: LlamaChatModel) -> None:
 
 
 def test_prompt_that_cannot_fit_is_an_error(chat: LlamaChatModel) -> None:
-    with pytest.raises(ModelError, match=r"context"):
+    with pytest.raises(ContextOverflowError):
         list(chat.stream([ChatMessage("user", "cheese " * 400)]))
 
 
@@ -97,7 +104,7 @@ def test_close_is_deterministic_and_idempotent(tiny_gguf: Path) -> None:
     model = LlamaChatModel(tiny_gguf, context_tokens=128)
     model.close()
     model.close()
-    with pytest.raises(ModelError, match=r"closed"):
+    with pytest.raises(ModelClosedError):
         model.count_tokens("a")
 
 
@@ -107,7 +114,7 @@ def test_load_chat_model_factory_entry(tiny_gguf: Path) -> None:
         assert model.model_id == "x" and model.context_tokens == 128
     finally:
         model.close()
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelConfigError):
         load_chat_model("onnx", [tiny_gguf], {})
 
 
@@ -124,18 +131,18 @@ def test_missing_template_falls_back_to_chatml(tmp_path: Path) -> None:
 def test_truncated_gguf_names_the_file(tiny_gguf: Path, tmp_path: Path) -> None:
     bad = tmp_path / "cut.gguf"
     bad.write_bytes(tiny_gguf.read_bytes()[: tiny_gguf.stat().st_size // 2])
-    with pytest.raises(ModelError, match=r"cut.gguf is truncated"):
+    with pytest.raises(ModelFileCorruptError, match=r"cut.gguf"):
         LlamaChatModel(bad)
     head = tmp_path / "head.gguf"
     head.write_bytes(tiny_gguf.read_bytes()[:100])
-    with pytest.raises(ModelError, match=r"head.gguf is truncated"):
+    with pytest.raises(ModelFileCorruptError, match=r"head.gguf"):
         LlamaChatModel(head)
 
 
 def test_not_a_gguf(tmp_path: Path) -> None:
     bad = tmp_path / "junk.gguf"
     bad.write_bytes(b"PK\x03\x04 not a model at all" * 10)
-    with pytest.raises(ModelError, match=r"junk.gguf is not a GGUF"):
+    with pytest.raises(WrongModelKindError):
         LlamaChatModel(bad)
 
 
@@ -144,12 +151,12 @@ def test_corrupt_tensor_table(tiny_gguf: Path, tmp_path: Path) -> None:
     raw[8:16] = (10**9).to_bytes(8, "little")  # absurd tensor count
     bad = tmp_path / "corrupt.gguf"
     bad.write_bytes(bytes(raw))
-    with pytest.raises(ModelError, match=r"corrupt.gguf"):
+    with pytest.raises(ModelFileCorruptError):
         LlamaChatModel(bad)
 
 
 def test_too_large_for_ram(tiny_gguf: Path) -> None:
-    with pytest.raises(ModelError, match=r"tiny-llama-q8_0.gguf needs about .* GiB of memory"):
+    with pytest.raises(ModelOutOfMemoryError, match=r"needs about .* GiB of memory"):
         check_fits_in_memory(tiny_gguf, 64 << 30, available=8 << 30)
 
 
@@ -170,7 +177,7 @@ def test_too_large_for_ram_real_file(tmp_path: Path) -> None:
     info_size = (path.stat().st_size + 31) // 32 * 32 + 200_000_000_000
     with path.open("r+b") as f:
         f.truncate(info_size)  # sparse: no disk space used
-    with pytest.raises(ModelError, match=r"huge.gguf needs about 19[0-9].* GiB"):
+    with pytest.raises(ModelOutOfMemoryError, match=r"needs about 19[0-9].* GiB"):
         LlamaChatModel(path)
 
 
@@ -184,7 +191,7 @@ def test_projector_is_not_a_chat_model(tmp_path: Path) -> None:
     from tests.fixtures.tiny_models import tiny_mmproj_gguf
 
     mmproj = tiny_mmproj_gguf(tmp_path / "mmproj.gguf")
-    with pytest.raises(ModelError, match=r"mmproj.gguf is a vision projector"):
+    with pytest.raises(WrongModelKindError):
         LlamaChatModel(mmproj)
 
 

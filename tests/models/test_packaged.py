@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models import packaged
-from models.errors import ModelError
+from models.errors import ChecksumMismatchError, ModelNotInstalledError
 from models.protocols import ChatMessage
 
 needs_qwen = pytest.mark.skipif(
@@ -37,21 +37,21 @@ def test_parts_are_found_without_importing_them() -> None:
 
 @needs_qwen
 def test_sha256_mismatch_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"sha256 .* does not match the pinned"):
+    with pytest.raises(ChecksumMismatchError):
         packaged.assemble(_one_part_model(), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 @needs_qwen
 def test_size_mismatch_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"add up to"):
+    with pytest.raises(ChecksumMismatchError):
         packaged.assemble(_one_part_model(size=123), tmp_path)
 
 
 def test_missing_package_says_how_to_install(tmp_path: Path) -> None:
     part = packaged.Part("saem-no-such-package", "1.0", "x/part01.bin")
     model = _one_part_model(parts=(part,))
-    with pytest.raises(ModelError, match=r"pip install saem-no-such-package==1.0"):
+    with pytest.raises(ModelNotInstalledError, match=r"pip install saem-no-such-package==1.0"):
         packaged.assemble(model, tmp_path)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.errors import ModelError
+from models.errors import ModelConfigError, ModelFileCorruptError, ModelFileMissingError
 from models.protocols import TextEmbedder
 from models.text_embedders import (
     load_text_embedder,
@@ -119,19 +119,19 @@ def test_bad_files_give_model_errors(tiny: tuple[Path, Path], tmp_path: Path) ->
     model, tok = tiny
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(model.read_bytes()[:200])
-    with pytest.raises(ModelError, match=r"broken\.onnx"):
+    with pytest.raises(ModelFileCorruptError, match=r"broken\.onnx"):
         load_text_embedder("onnx-text", [broken, tok], {})
     bad_tok = tmp_path / "tokenizer.json"
     bad_tok.write_text("{not json", encoding="utf-8")
-    with pytest.raises(ModelError, match="tokenizer"):
+    with pytest.raises(ModelFileCorruptError):
         load_text_embedder("onnx-text", [model, bad_tok], {})
-    with pytest.raises(ModelError, match=r"tokenizer\.json"):
+    with pytest.raises(ModelFileMissingError):
         load_text_embedder("onnx-text", [model], {})
-    with pytest.raises(ModelError, match="Unknown text-embedding runtime"):
+    with pytest.raises(ModelConfigError):
         load_text_embedder("word2vec", [], {})
-    with pytest.raises(ModelError, match="pooling"):
+    with pytest.raises(ModelConfigError):
         load_text_embedder("onnx-text", [model, tok], {"pooling": "max"})
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelFileMissingError):
         quantize_onnx_int8(tmp_path / "missing.onnx", tmp_path / "out.onnx")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import ModelError
+from models.errors import ModelClosedError, ModelInputError, WrongModelKindError
 from models.protocols import ChatMessage, VisionChatModel
 from models.vision import image_data_uri, load_vision_model
 from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
@@ -49,13 +49,13 @@ def test_image_question_streams_through_mtmd(pair, photo: Path) -> None:
     finally:
         model.close()
         model.close()
-    with pytest.raises(ModelError, match=r"closed"):
+    with pytest.raises(ModelClosedError):
         model.count_tokens("x")
 
 
 def test_mmproj_that_does_not_match_its_llm(pair, tmp_path: Path) -> None:
     wrong = tiny_mmproj_gguf(tmp_path / "wrong-mmproj.gguf", text_embd=32)
-    with pytest.raises(ModelError, match=r"wrong-mmproj.gguf does not match vlm.gguf"):
+    with pytest.raises(WrongModelKindError, match=r"wrong-mmproj.gguf does not match vlm.gguf"):
         load_vision_model("llama.cpp", [pair[0], wrong], {"context_tokens": 256})
 
 
@@ -67,7 +67,7 @@ def test_mtmd_itself_rejects_a_mismatch_our_precheck_cannot_see(pair, tmp_path: 
     original = vision.check_projector
     vision.check_projector = lambda *a, **k: None
     try:
-        with pytest.raises(ModelError, match=r"wrong2.gguf does not match vlm.gguf"):
+        with pytest.raises(WrongModelKindError, match=r"wrong2.gguf does not match vlm.gguf"):
             load_vision_model("llama.cpp", [pair[0], wrong], {"context_tokens": 256})
     finally:
         vision.check_projector = original
@@ -75,12 +75,12 @@ def test_mtmd_itself_rejects_a_mismatch_our_precheck_cannot_see(pair, tmp_path: 
 
 def test_two_language_models_are_not_a_pair(pair, tmp_path: Path) -> None:
     other = tiny_llama_gguf(tmp_path / "other.gguf")
-    with pytest.raises(ModelError, match=r"must be the mmproj"):
+    with pytest.raises(WrongModelKindError):
         load_vision_model("llama.cpp", [pair[0], other], {})
 
 
 def test_unreadable_image_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
-    with pytest.raises(ModelError, match=r"broken.jpg is not a readable image"):
+    with pytest.raises(ModelInputError, match=r"broken.jpg"):
         image_data_uri(bad)
