@@ -15,24 +15,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from storage.errors import DiskFullError, LibraryOpenError, LibraryReadOnlyError, StorageError
+from storage.errors import (
+    DiskFullError,
+    LibraryBusyError,
+    LibraryCorruptError,
+    LibraryOpenError,
+    LibraryReadOnlyError,
+    StorageError,
+)
 
 BUSY_TIMEOUT_MS = 10_000
 
 
 def translate_sqlite_error(exc: sqlite3.Error, path: Path | str) -> StorageError:
-    """Turn a raw sqlite3 error into a typed error with a sentence a user can act on."""
-    text = str(exc).lower()
-    if "readonly" in text or "read-only" in text:
+    """Turn a raw sqlite3 error into a typed error with a sentence a user can act on.
+
+    The class follows SQLite's primary result code (``exc.sqlite_errorcode`` & 0xFF, e.g.
+    ``SQLITE_READONLY_DIRECTORY`` is a ``SQLITE_READONLY``), never the message text, which
+    changes between SQLite versions. Errors raised by the sqlite3 module itself (closed
+    connection, misuse) carry no code and become a plain :class:`StorageError`.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_READONLY:
         return LibraryReadOnlyError(f"The library at {path} is read-only; nothing was changed.")
-    if "disk is full" in text or "database or disk is full" in text:
+    if primary == sqlite3.SQLITE_FULL:
         return DiskFullError(f"The disk holding {path} is full; the change was rolled back.")
-    if "not a database" in text or "malformed" in text:
-        return LibraryOpenError(f"{path} is not a readable Saem library ({exc}).")
-    if "unable to open" in text:
+    if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return LibraryCorruptError(f"{path} is not a readable Saem library ({exc}).")
+    if primary == sqlite3.SQLITE_CANTOPEN:
         return LibraryOpenError(f"Cannot open the library database at {path} ({exc}).")
-    if "locked" in text or "busy" in text:
-        return StorageError(f"The library at {path} is busy in another process; try again.")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return LibraryBusyError(f"The library at {path} is busy in another process; try again.")
     return StorageError(f"Library error at {path}: {exc}")
 
 

@@ -15,6 +15,14 @@ class LibraryOpenError(StorageError):
     """The library folder or its database cannot be opened."""
 
 
+class LibraryCorruptError(LibraryOpenError):
+    """The database file is not an SQLite database or is damaged (SQLITE_NOTADB/CORRUPT)."""
+
+
+class LibraryBusyError(StorageError):
+    """Another process holds the library's write lock past the busy timeout."""
+
+
 class LibraryReadOnlyError(StorageError):
     """The library cannot be written (read-only folder or file)."""
 

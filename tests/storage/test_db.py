@@ -12,7 +12,13 @@ import pytest
 from storage import crdt_log
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.errors import DiskFullError, LibraryReadOnlyError
+from storage.errors import (
+    DiskFullError,
+    LibraryBusyError,
+    LibraryCorruptError,
+    LibraryReadOnlyError,
+    StorageError,
+)
 from storage.store import STALE_TEMP_SECONDS, Store
 
 
@@ -41,7 +47,7 @@ def test_disk_full_is_a_clear_error_and_rolls_back(tmp_path: Path) -> None:
     db = store.db
     pages = db.scalar("PRAGMA page_count")
     db.execute(f"PRAGMA max_page_count = {pages + 2}")
-    with pytest.raises(DiskFullError, match="full"), db.transaction():
+    with pytest.raises(DiskFullError), db.transaction():
         for i in range(2000):
             crdt_log.append_update(db, "note:x", os.urandom(2000), "local")
             assert i < 1999
@@ -55,7 +61,7 @@ def test_read_only_folder_is_refused(tmp_path: Path) -> None:
     Store(root).close()
     root.chmod(0o500)
     try:
-        with pytest.raises(LibraryReadOnlyError, match="read-only"):
+        with pytest.raises(LibraryReadOnlyError):
             Store(root)
     finally:
         root.chmod(0o700)
@@ -65,9 +71,35 @@ def test_read_only_database_file_is_a_clear_error(tmp_path: Path) -> None:
     root = tmp_path / "lib"
     Store(root).close()
     ro = Database(root / "library.db", readonly=True)
-    with pytest.raises(LibraryReadOnlyError, match="read-only"), ro.transaction():
+    with pytest.raises(LibraryReadOnlyError), ro.transaction():
         ro.execute("INSERT INTO settings VALUES ('a', 'b')")
     assert ro.integrity_check() == ["ok"]
+
+
+def test_a_file_that_is_not_a_database_is_corrupt(tmp_path: Path) -> None:
+    bad = tmp_path / "library.db"
+    bad.write_bytes(b"this is a text file, not SQLite" * 200)
+    with pytest.raises(LibraryCorruptError):
+        Database(bad).execute("SELECT * FROM sqlite_master")
+
+
+def test_a_held_write_lock_is_busy(tmp_path: Path) -> None:
+    first = Database(tmp_path / "x.db")
+    first.execute("CREATE TABLE t(x)")
+    second = Database(tmp_path / "x.db")
+    second.execute("PRAGMA busy_timeout = 0")  # fail at once instead of after 10 s
+    with first.transaction():
+        first.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(LibraryBusyError), second.transaction():
+            second.execute("INSERT INTO t VALUES (2)")
+    assert first.scalar("SELECT COUNT(*) FROM t") == 1
+
+
+def test_other_sqlite_errors_stay_plain_storage_errors(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db")
+    with pytest.raises(StorageError) as err:
+        db.execute("SELECT * FROM no_such_table")
+    assert type(err.value) is StorageError
 
 
 def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
