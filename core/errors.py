@@ -25,6 +25,26 @@ class CancelledError(SaemError):
     """Long work stopped because the user asked; what finished is kept."""
 
 
+class FrontMatterError(BadInputError, ValueError):
+    """A note's YAML front matter cannot be parsed (raised by ``parse_note(strict=True)``)."""
+
+
+class AssistantError(SaemError):
+    """The assistant could not answer; the chat is exactly as before."""
+
+
+class AssistantModelError(AssistantError):
+    """No chat (or vision) model can be loaded for the assistant."""
+
+
+class ContextTooSmallError(AssistantError):
+    """The question and the facts it needs do not fit in the model's context."""
+
+
+class AnswerFailedError(AssistantError):
+    """The model failed while answering."""
+
+
 class VectorDimensionError(SaemError):
     """Vectors of a different length than the index holds (the embedder changed)."""
 
@@ -40,8 +60,13 @@ def user_message(exc: BaseException) -> str:
 
 __all__ = [
     "USER_ERRORS",
+    "AnswerFailedError",
+    "AssistantError",
+    "AssistantModelError",
     "BadInputError",
     "CancelledError",
+    "ContextTooSmallError",
+    "FrontMatterError",
     "ModelError",
     "NotFoundError",
     "SaemError",

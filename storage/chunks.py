@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.errors import StorageError
+from storage.errors import SearchExpressionError, StorageError
 
 FTS_TABLES = ("chunks_fts", "chunks_tri")
 
@@ -138,7 +138,7 @@ def fts_match(
     try:
         rows = db.query(sql, params)
     except StorageError as exc:
-        raise StorageError(f"The search expression could not be run ({exc}).") from exc
+        raise SearchExpressionError(f"The search expression could not be run ({exc}).") from exc
     return [(int(r[0]), r[1], float(r[2])) for r in rows]
 
 

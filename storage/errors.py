@@ -41,3 +41,15 @@ class NotFoundError(StorageError):
 
 class BlobError(StorageError):
     """A blob is missing or does not match its sha256."""
+
+
+class DuplicateIdError(StorageError):
+    """A row with that id already exists (e.g. a model registered twice)."""
+
+
+class AmbiguousIdError(StorageError):
+    """An id prefix typed by the user matches more than one row."""
+
+
+class SearchExpressionError(StorageError):
+    """SQLite's full-text engine refused a search expression."""

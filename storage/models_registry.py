@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.db import Database
-from storage.errors import NotFoundError, StorageError
+from storage.errors import AmbiguousIdError, DuplicateIdError, NotFoundError
 
 SETTING_PREFIX = "models."
 
@@ -48,7 +48,7 @@ def insert_model(db: Database, row: ModelRow) -> ModelRow:
     added = row.added_at or time.time()
     with db.transaction():
         if db.query_one("SELECT 1 FROM models WHERE id = ?", (row.id,)):
-            raise StorageError(f"A model with id {row.id} is already registered.")
+            raise DuplicateIdError(f"A model with id {row.id} is already registered.")
         if row.active:
             db.execute("UPDATE models SET active = 0 WHERE task = ?", (row.task,))
         db.execute(
@@ -85,7 +85,7 @@ def resolve_prefix(db: Database, prefix: str) -> ModelRow | None:
         (prefix, prefix + "\uffff"),
     )
     if len(rows) > 1:
-        raise StorageError(f"The model id prefix {prefix!r} is ambiguous; type more of it.")
+        raise AmbiguousIdError(f"The model id prefix {prefix!r} is ambiguous; type more of it.")
     return _row(rows[0]) if rows else None
 
 

@@ -39,6 +39,34 @@ class LibraryMismatchError(SyncError):
     """A paired device presented a different library than the one it is bound to."""
 
 
+class ProtocolError(SyncError):
+    """A frame that is not a well-formed message."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"A peer sent a malformed sync message ({detail}); it was refused.")
+        self.detail = detail
+
+
+class TextFrameError(SyncError):
+    """A peer sent a text WebSocket frame where only binary frames are valid."""
+
+
+class PeerVersionError(SyncError):
+    """The other device speaks another version of the peer protocol."""
+
+
+class BadAddressError(SyncError):
+    """A ``host:port`` typed by the user (or stored for a peer) is not well-formed."""
+
+
+class NoPeerAddressError(SyncError):
+    """A paired device has no known address to dial."""
+
+
+class SyncServerError(SyncError):
+    """The sync server could not start (no port bound, local listener without a token)."""
+
+
 class RelayError(SyncError):
     """The relay (a stock Yjs server used as an encrypted mailbox) could not be used."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from storage.errors import StorageError
 from sync.client import run_peer
 from sync.discovery import Discovery
-from sync.errors import SyncError
+from sync.errors import BadAddressError, SyncError
 from sync.identity import DeviceIdentity
 from sync.server import SyncServer
 from sync.session import Hub, Replica
@@ -28,7 +28,9 @@ def split_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SyncError(f"{text!r} is not an address; use host:port, e.g. 192.168.1.20:22070.")
+        raise BadAddressError(
+            f"{text!r} is not an address; use host:port, e.g. 192.168.1.20:22070."
+        )
     return host, int(port)
 
 

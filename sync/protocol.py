@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import Final
 
-from sync.errors import SyncError
+from sync.errors import ProtocolError
 
 MAX_FRAME: Final = 64 * 1024 * 1024  # largest frame we accept (a cold sync of a big note)
 _MAX_VARINT_BYTES: Final = 10  # 64-bit values (yrs writes u64 client ids)
@@ -41,14 +41,6 @@ MESSAGE_QUERY_AWARENESS: Final = 3
 SYNC_STEP1: Final = 0
 SYNC_STEP2: Final = 1
 SYNC_UPDATE: Final = 2
-
-
-class ProtocolError(SyncError):
-    """A frame that is not a well-formed message."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"A peer sent a malformed sync message ({detail}); it was refused.")
-        self.detail = detail
 
 
 # -- lib0 encoding ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sync.errors import (
     BlobTransferError,
     LibraryMismatchError,
     MalformedUpdateError,
+    ProtocolError,
     SyncError,
     UnknownDocumentError,
     UnpairedDeviceError,
@@ -49,8 +50,6 @@ def kind_of(exc: BaseException) -> str:
         return "blob"
     if isinstance(exc, (MalformedUpdateError, UnknownDocumentError)):
         return "malformed"
-    from sync.protocol import ProtocolError
-
     if isinstance(exc, ProtocolError):
         return "malformed"
     return "malformed" if isinstance(exc, SyncError) else "error"

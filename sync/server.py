@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from sync.errors import SyncError
+from sync.errors import SyncError, SyncServerError
 from sync.identity import DeviceIdentity
 from sync.protocol import MAX_FRAME
 from sync.room import RoomSession
@@ -85,7 +85,7 @@ class SyncServer:
         self.port = _bound_port(peer)
         if self.local_port is not None:
             if not self.local_token:
-                raise SyncError("The local listener needs a token.")
+                raise SyncServerError("The local listener needs a token.")
             local = await serve(
                 self._handle_local,
                 "127.0.0.1",
@@ -189,4 +189,4 @@ class SyncServer:
 def _bound_port(server: Server) -> int:
     for sock in server.sockets:
         return int(sock.getsockname()[1])
-    raise SyncError("The sync server did not bind a port.")
+    raise SyncServerError("The sync server did not bind a port.")

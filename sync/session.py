@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.blobs import CHUNK_SIZE, BlobExchange
-from sync.errors import BlobTransferError, SyncError, UnpairedDeviceError
+from sync.errors import (
+    BlobTransferError,
+    PeerVersionError,
+    ProtocolError,
+    SyncError,
+    TextFrameError,
+    UnpairedDeviceError,
+)
 from sync.protocol import (
     PEER_VERSION,
     BlobData,
@@ -42,7 +49,6 @@ from sync.protocol import (
     Flush,
     Flushed,
     Hello,
-    ProtocolError,
     RelayKeyOffer,
     SyncStep1,
     SyncStep2,
@@ -170,7 +176,7 @@ class _Base:
         if isinstance(frame, str):
             frame = frame.encode("utf-8", "replace")
             self.bytes_in += len(frame)
-            exc = SyncError("A peer sent a text frame; only binary frames are valid.")
+            exc = TextFrameError("A peer sent a text frame; only binary frames are valid.")
             await self._refuse(exc, CLOSE_INVALID)
             raise exc
         self.bytes_in += len(frame)
@@ -314,7 +320,7 @@ class PeerSession(_Base):
         if not isinstance(hello, Hello):
             raise ProtocolError("the first frame was not a hello")
         if hello.version != PEER_VERSION:
-            raise SyncError(
+            raise PeerVersionError(
                 f"The other device speaks sync version {hello.version}, this one "
                 f"{PEER_VERSION}; update Saem on both devices."
             )

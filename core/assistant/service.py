@@ -45,7 +45,13 @@ from core.assistant.prompting import (
     user_turn,
 )
 from core.assistant.retrieval import Retriever, Source, query_terms
-from core.errors import BadInputError, CancelledError, SaemError
+from core.errors import (
+    AnswerFailedError,
+    AssistantModelError,
+    BadInputError,
+    CancelledError,
+    ContextTooSmallError,
+)
 from models.errors import ModelError
 from models.protocols import ChatMessage
 
@@ -57,10 +63,6 @@ InstantCallback = Callable[[InstantAnswer | None], None]
 CancelCheck = Callable[[], bool]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
-
-
-class AssistantError(SaemError):
-    """The assistant could not answer (model missing or broken, prompt too long…)."""
 
 
 @dataclass
@@ -132,7 +134,7 @@ class Assistant:
             try:
                 self._chat_model = self.library.models.get("chat")
             except ModelError as exc:
-                raise AssistantError(f"No chat model can be used: {exc.user_message}") from exc
+                raise AssistantModelError(f"No chat model can be used: {exc.user_message}") from exc
         return self._chat_model
 
     def vision_model(self) -> Any | None:
@@ -145,7 +147,9 @@ class Assistant:
         try:
             model = manager.get("vision-chat")
         except ModelError as exc:
-            raise AssistantError(f"The vision model cannot be used: {exc.user_message}") from exc
+            raise AssistantModelError(
+                f"The vision model cannot be used: {exc.user_message}"
+            ) from exc
         if not getattr(model, "supports_images", lambda: False)():
             return None
         self._vision_model = model
@@ -298,7 +302,7 @@ class Assistant:
         budget = min(self._budget(model, [system, *history], question) - reserve,
                      self.max_source_tokens)  # fmt: skip
         if budget < 0 and not history:
-            raise AssistantError(
+            raise ContextTooSmallError(
                 f"This photo's text and facts do not fit in {model.model_id}'s context of "
                 f"{model.context_tokens} tokens; use a model with a longer context."
             )
@@ -387,7 +391,7 @@ class Assistant:
             elif len(history) >= 2:
                 del history[:2]
             else:
-                raise AssistantError(
+                raise ContextTooSmallError(
                     f"The question and the facts it needs ({used} tokens) do not fit in "
                     f"{model.model_id}'s context of {model.context_tokens} tokens."
                 )
@@ -426,7 +430,7 @@ class Assistant:
                 if should_cancel and should_cancel():
                     break
         except ModelError as exc:
-            raise AssistantError(f"The model could not answer: {exc.user_message}") from exc
+            raise AnswerFailedError(f"The model could not answer: {exc.user_message}") from exc
         end = time.perf_counter()
         timing.generation_s = end - t0
         if timing.prompt_to_first_ms is not None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from core.errors import FrontMatterError
+
 _FRONT_MATTER = re.compile(
     r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M
 )
@@ -35,10 +37,6 @@ IMAGE_SUFFIXES = (
     ".tif",
     ".tiff",
 )
-
-
-class FrontMatterError(ValueError):
-    """The YAML front matter cannot be parsed."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from sync.blobs import BlobExchange
 from sync.errors import (
     BadDeviceIdError,
     MalformedUpdateError,
-    SyncError,
+    NoPeerAddressError,
     SyncIncompleteError,
     UnknownDocumentError,
 )
@@ -434,7 +434,7 @@ class SyncService(SyncSecurity, RelayMixin):
             peer = self.resolve_peer(target)
             expected = peer.device_id
             if not peer.address:
-                raise SyncError(
+                raise NoPeerAddressError(
                     f"No address known for {peer.name or peer.device_id[:7]}; use "
                     "`saem sync pair <ID> --address host:port` or `saem sync now host:port`."
                 )

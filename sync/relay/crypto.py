@@ -37,13 +37,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from sync.errors import (
+    ProtocolError,
     RelayEntryError,
     RelayForgedError,
     RelayKeyError,
     RelayTamperedError,
 )
 from sync.identity import DeviceIdentity, device_id_from_cert
-from sync.protocol import Decoder, ProtocolError, write_var_bytes, write_var_string, write_varuint
+from sync.protocol import Decoder, write_var_bytes, write_var_string, write_varuint
 
 KEY_BYTES = 32
 NONCE_BYTES = 12

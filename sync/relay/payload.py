@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sync.errors import RelayForgedError
-from sync.protocol import Decoder, ProtocolError, write_var_bytes, write_var_string, write_varuint
+from sync.errors import ProtocolError, RelayForgedError
+from sync.protocol import Decoder, write_var_bytes, write_var_string, write_varuint
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 

@@ -17,7 +17,7 @@ from core.peers.service import SyncService
 from desktop.cli.main import cli
 from storage import crdt_log
 from sync.client import run_peer
-from sync.errors import UnpairedDeviceError
+from sync.errors import LibraryMismatchError, UnpairedDeviceError
 from sync.protocol import PEER_VERSION, Hello, encode_envelope
 from sync.server import SyncServer
 from sync.session import Hub
@@ -192,7 +192,7 @@ def test_repairing_resets_the_library_binding(tmp_path):
     a, b = paired_libraries(tmp_path, ["a", "b"])
     sa, sb = SyncService(a), SyncService(b)
     sa.check_peer_library(sb.device_id, sb.library_id())
-    with pytest.raises(Exception, match="presented library"):
+    with pytest.raises(LibraryMismatchError):
         sa.check_peer_library(sb.device_id, "f" * 32)
     sa.unpair(sb.device_id)
     sa.pair(sb.device_id)

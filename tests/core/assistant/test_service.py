@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from core.assistant.prompting import CANNOT_SEE, NOT_FOUND, detect_language
-from core.assistant.service import Assistant, AssistantError
-from core.errors import BadInputError, CancelledError
+from core.assistant.service import Assistant
+from core.errors import AnswerFailedError, AssistantModelError, BadInputError, CancelledError
 from core.indexing.indexer import Indexer
 from core.library import Library
 from core.search.searcher import Searcher
-from models.errors import ModelError
+from models.errors import InferenceError, ModelError, ModelNotInstalledError
 from models.protocols import ChatMessage
 from storage import chats as chat_store
 from storage import crdt_log
@@ -251,16 +251,17 @@ def test_bad_input_and_broken_models_change_nothing(notes_library, tiny_llm, mon
     class Broken(ScriptedModel):
         def stream(self, messages, **kw):
             yield "half"
-            raise ModelError("llama_decode returned -1")
+            raise InferenceError("llama_decode returned -1")
 
-    with pytest.raises(AssistantError, match="could not answer: llama_decode"):
+    with pytest.raises(AnswerFailedError) as failed:
         assistant(notes_library, Broken([])).ask("Where does brie cheese come from?")
+    assert isinstance(failed.value.__cause__, InferenceError)
 
     def missing(task: str):
-        raise ModelError(f"No {task} model is installed; add one with `saem models add FILE…`.")
+        raise ModelNotInstalledError(f"No {task} model is installed.")
 
     monkeypatch.setattr(notes_library.models, "get", missing)
-    with pytest.raises(AssistantError, match="No chat model is installed"):
+    with pytest.raises(AssistantModelError):
         Assistant(notes_library, searcher=Searcher(notes_library, notes_library.embedder)).ask(
             "Where does brie cheese come from?"
         )

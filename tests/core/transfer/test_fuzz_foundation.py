@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core.content.markdown import FrontMatterError, parse_note
-from core.errors import BadInputError
+from core.content.markdown import parse_note
+from core.errors import BadInputError, FrontMatterError
 from core.photos.files import read_photo
 from core.transfer.importer import read_note_text
 
