@@ -16,7 +16,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, Text
 
-from sync.text_diff import apply_text_edits, text_edits
+from sync.text_diff import apply_text_edits, diff
 
 BODY = "body"
 ITEMS = "items"
@@ -116,7 +116,7 @@ class NoteDoc(CrdtDoc):
     def set_text(self, new_text: str) -> bytes:
         """Change the body to ``new_text`` with minimal edits; returns the update bytes."""
         old = self.text
-        edits = text_edits(old, new_text)
+        edits = diff(old, new_text)
         if not edits:
             return b""
         try:

@@ -1,16 +1,36 @@
-"""Turn "old text → new text" into the smallest CRDT edits, so concurrent edits merge.
+"""The one text diff of Saem: "old text → new text" as the smallest edits.
 
-pycrdt's ``Text`` indexes by UTF-8 byte offset, so positions computed on Python strings
-(code points) are converted before they are applied.
+Used twice: by sync to turn a note body change into CRDT edits, so concurrent edits merge
+(:func:`apply_text_edits`), and — through :mod:`core.content.textmerge` — by the editor to
+replay a peer's change into the text the user is typing.
+
+The diff trims the common prefix and suffix (bisection on slices: C-speed compares, O(n))
+and runs ``difflib.SequenceMatcher`` (O(n·m)) only on the changed middle. Above
+``max_span`` changed code points the matcher is skipped for one replace: sync can afford
+:data:`SYNC_MAX_SPAN`, the editor (which diffs on the GUI thread) caps at
+:data:`EDITOR_MAX_SPAN`.
+
+Offsets are code points of Python strings. pycrdt's ``Text`` indexes by UTF-8 byte offset,
+so :func:`apply_text_edits` converts them before applying.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Protocol
 
-# Above this many changed code points the O(n·m) matcher is skipped for one replace.
-_MAX_MATCHER_SPAN = 200_000
+SYNC_MAX_SPAN = 200_000
+EDITOR_MAX_SPAN = 20_000
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``old[start:end]`` with ``text``."""
+
+    start: int
+    end: int
+    text: str
 
 
 class TextLike(Protocol):
@@ -18,27 +38,40 @@ class TextLike(Protocol):
     def __delitem__(self, key: slice) -> None: ...
 
 
-def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
-    """Edits as (start, end, replacement) in code points of ``old``, in ascending order."""
+def diff(old: str, new: str, max_span: int = SYNC_MAX_SPAN) -> list[Edit]:
+    """Small edits turning ``old`` into ``new``, ascending and non-overlapping."""
     if old == new:
         return []
-    limit = min(len(old), len(new))
-    prefix = _common_prefix(old, new, limit)
-    suffix = _common_suffix(old, new, limit - prefix)
+    prefix, suffix = _trim(old, new)
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
-    if not old_mid or not new_mid or len(old_mid) + len(new_mid) > _MAX_MATCHER_SPAN:
-        return [(prefix, prefix + len(old_mid), new_mid)]
-    edits: list[tuple[int, int, str]] = []
+    if not old_mid or not new_mid or len(old_mid) + len(new_mid) > max_span:
+        return [Edit(prefix, prefix + len(old_mid), new_mid)]
     matcher = SequenceMatcher(None, old_mid, new_mid, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            edits.append((prefix + i1, prefix + i2, new_mid[j1:j2]))
-    return edits
+    return [
+        Edit(prefix + i1, prefix + i2, new_mid[j1:j2])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def span_edit(old: str, new: str) -> Edit | None:
+    """The one edit (common prefix/suffix trimmed) turning ``old`` into ``new``."""
+    if old == new:
+        return None
+    prefix, suffix = _trim(old, new)
+    return Edit(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
+
+
+def _trim(old: str, new: str) -> tuple[int, int]:
+    """Lengths of the common prefix and of the common suffix that does not overlap it."""
+    limit = min(len(old), len(new))
+    prefix = _common_prefix(old, new, limit)
+    return prefix, _common_suffix(old, new, limit - prefix)
 
 
 def _common_prefix(a: str, b: str, limit: int) -> int:
-    """Length of the common prefix, by bisection on slices (C-speed compares, O(n))."""
+    """Length of the common prefix, at most ``limit``."""
     lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -62,18 +95,18 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return lo
 
 
-def apply_text_edits(text: TextLike, old: str, edits: list[tuple[int, int, str]]) -> None:
-    """Apply edits (from :func:`text_edits`) to a pycrdt Text whose content is ``old``."""
+def apply_text_edits(text: TextLike, old: str, edits: list[Edit]) -> None:
+    """Apply edits (from :func:`diff`) to a pycrdt Text whose content is ``old``."""
     # Walk back to front so earlier offsets stay valid; convert to UTF-8 byte offsets
     # (for ASCII text they are the code-point offsets: skip encoding the prefix).
     ascii_only = old.isascii()
-    for start, end, replacement in reversed(edits):
+    for edit in reversed(edits):
         if ascii_only:
-            byte_start, byte_end = start, end
+            byte_start, byte_end = edit.start, edit.end
         else:
-            byte_start = len(old[:start].encode("utf-8"))
-            byte_end = byte_start + len(old[start:end].encode("utf-8"))
+            byte_start = len(old[: edit.start].encode("utf-8"))
+            byte_end = byte_start + len(old[edit.start : edit.end].encode("utf-8"))
         if byte_end > byte_start:
             del text[byte_start:byte_end]
-        if replacement:
-            text.insert(byte_start, replacement)
+        if edit.text:
+            text.insert(byte_start, edit.text)

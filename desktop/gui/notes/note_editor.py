@@ -3,7 +3,7 @@ completion, and implicit saving through ``library.notes.edit`` (minimal CRDT dif
 
 Nothing is ever "unsaved": each pause in typing (``SAVE_DELAY_MS``) sends the text to the
 library. A peer's edit that lands while the user types is merged in place
-(:func:`desktop.gui.notes.textmerge.rebase`) with a cursor edit block: the caret stays where it is
+(:func:`core.content.textmerge.rebase`) with a cursor edit block: the caret stays where it is
 relative to the user's text, typed text is kept, and the change history is moved through the
 edit so undo/redo keeps working (:mod:`desktop.gui.notes.undo`).
 """
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.content.markdown import parse_note
+from core.content.textmerge import Edit, apply, rebase, span_edit, utf16_offset
 from core.errors import NotFoundError
 from desktop.gui.notes.markdown_highlight import MarkdownHighlighter
-from desktop.gui.notes.textmerge import Edit, apply, rebase, span_edit, utf16_offset
 from desktop.gui.notes.undo import ChangeHistory
 from desktop.gui.operations import Operations
 

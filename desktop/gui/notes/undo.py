@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from desktop.gui.notes.textmerge import Edit
+from core.content.textmerge import Edit
 
 _GROUP_SECONDS = 1.5
 

@@ -7,64 +7,22 @@ document with a cursor, leaving the user's own edits — and the caret — where
 Text the user inserted is never deleted by a remote edit (as in a sequence CRDT: a concurrent
 delete cannot remove characters it never saw).
 
-Offsets are code points of Python strings.
+Offsets are code points of Python strings. The diff itself is :mod:`sync.text_diff` (the one
+Saem has, also used to turn body changes into CRDT edits); this module adds the three-way
+rebase the editor needs. The GUI imports it from here (desktop does not import ``sync``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from difflib import SequenceMatcher
+from sync.text_diff import EDITOR_MAX_SPAN, Edit, span_edit
+from sync.text_diff import diff as _diff
 
-_MAX_MATCHER_SPAN = 20_000
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace ``old[start:end]`` with ``text``."""
-
-    start: int
-    end: int
-    text: str
+__all__ = ["Edit", "apply", "diff", "map_position", "rebase", "span_edit", "utf16_offset"]
 
 
 def diff(old: str, new: str) -> list[Edit]:
-    """Small edits turning ``old`` into ``new``, ascending and non-overlapping."""
-    if old == new:
-        return []
-    prefix = _common_prefix(old, new)
-    suffix = _common_suffix(old[prefix:], new[prefix:])
-    old_mid = old[prefix : len(old) - suffix]
-    new_mid = new[prefix : len(new) - suffix]
-    if not old_mid or not new_mid or len(old_mid) + len(new_mid) > _MAX_MATCHER_SPAN:
-        return [Edit(prefix, prefix + len(old_mid), new_mid)]
-    matcher = SequenceMatcher(None, old_mid, new_mid, autojunk=False)
-    return [
-        Edit(prefix + i1, prefix + i2, new_mid[j1:j2])
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    ]
-
-
-def _common_prefix(a: str, b: str) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:  # binary search with C-speed slice compares: fast on long notes
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: str, b: str) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """:func:`sync.text_diff.diff` with the editor's cap (it runs on the GUI thread)."""
+    return _diff(old, new, EDITOR_MAX_SPAN)
 
 
 def apply(text: str, edits: list[Edit]) -> str:
@@ -173,12 +131,3 @@ def utf16_offset(text: str, pos: int) -> int:
     """Qt counts positions in UTF-16 code units; Python in code points."""
     head = text[:pos]
     return pos + sum(1 for ch in head if ord(ch) > 0xFFFF)
-
-
-def span_edit(old: str, new: str) -> Edit | None:
-    """The one edit (common prefix/suffix trimmed) turning ``old`` into ``new``."""
-    if old == new:
-        return None
-    prefix = _common_prefix(old, new)
-    suffix = _common_suffix(old[prefix:], new[prefix:])
-    return Edit(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
