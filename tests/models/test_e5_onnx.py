@@ -38,7 +38,7 @@ from models.e5_convert import (
 from models.e5_onnx import E5OnnxEmbedder
 from models.e5_tokenizer import E5Tokenizer
 from models.e5_weights import E5Weights, read_e5_weights
-from models.errors import ModelConversionError, ModelFileError
+from models.errors import ChecksumMismatchError, ModelFileCorruptError, ModelFileMissingError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,9 +147,9 @@ def test_reader_rejects_bad_files(tmp_path: Path) -> None:
     (tmp_path / "magic.bin").write_bytes(b"XXXX" + data[4:1000])
     (tmp_path / "short.bin").write_bytes(data[:5000])
     for name in ("magic.bin", "short.bin"):
-        with pytest.raises(ModelFileError):
+        with pytest.raises(ModelFileCorruptError):
             read_e5_weights(tmp_path / name)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileMissingError):
         read_e5_weights(tmp_path / "missing.bin")
 
 
@@ -267,6 +267,6 @@ def test_source_with_wrong_sha256_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "e5-small-q4.bin"
     bad.write_bytes(bytes(data))
     cache = tmp_path / "cache"
-    with pytest.raises(ModelConversionError):
+    with pytest.raises(ChecksumMismatchError):
         convert(cache_folder(cache), source=bad)
     assert list(cache.iterdir()) == []
