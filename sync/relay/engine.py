@@ -101,6 +101,7 @@ class RelayEngine:
         self._snap_parts: dict[str, dict[int, P.Snapshot]] = {}
         self._refused: set[str] = set(self.state.refused)
         self._blob_check = True
+        self._compacted_size = 0  # room size right after this device's last compaction
         self._acked: dict[str, int] | None = None
         self._acked_at = 0.0
         self._wants_posted: set[str] = set()
@@ -461,10 +462,14 @@ class RelayEngine:
 
     # -- compaction ---------------------------------------------------------------------------
 
-    async def _maybe_compact(self, room: RoomClient, force: bool = False) -> None:
-        if not force and len(room.entries) <= self.compact_above:
-            return
-        await self.compact(room)
+    async def _maybe_compact(self, room: RoomClient) -> None:
+        """Compact when the room passed ``compact_above`` entries and grew by as many since
+        this device last compacted it (entries other devices have not read yet stay, so
+        compacting at every new entry would only rewrite the snapshot)."""
+        size = len(room.entries)
+        if size > self.compact_above and size > self._compacted_size + self.compact_above:
+            await self.compact(room)
+            self._compacted_size = len(room.entries)
 
     async def compact(self, room: RoomClient) -> int:
         """Write a snapshot covering this device's cursors, then delete what every device
