@@ -63,12 +63,18 @@ def _sync_state(service: Any) -> str:
     if service is None:
         return "Sync: not installed"
     peers = service.status()
+    last = service.last_synced()  # which path synced last: relay or direct
+    via = ""
+    if last and last.get("at"):
+        when = time.strftime("%H:%M", time.localtime(float(last["at"])))
+        via = f" · last via {'relay' if last.get('path') == 'relay' else 'direct'} {when}"
     if not peers:
-        return "Sync: no paired devices"
+        return "Sync: no paired devices" + via
     now = time.time()
     online = sum(1 for p in peers if p.last_seen and now - p.last_seen < ONLINE_SECONDS)
     pending = sum(p.pending for p in peers)
-    return f"Sync: {online}/{len(peers)} peers online" + (f", {pending} pending" if pending else "")
+    text = f"Sync: {online}/{len(peers)} peers online" + (f", {pending} pending" if pending else "")
+    return text + via
 
 
 def _models_state(library: Library) -> str:

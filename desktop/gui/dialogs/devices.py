@@ -1,4 +1,5 @@
-"""Devices: this device's ID (text and QR code), paired peers, pair by ID, unpair."""
+"""Devices: this device's ID (text and QR code), paired peers, pair by ID, unpair, and the
+relay section (:mod:`desktop.gui.dialogs.relay_section`)."""
 
 from __future__ import annotations
 
@@ -85,8 +86,12 @@ class DevicesDialog(QDialog):
         layout.addLayout(buttons)
         layout.addWidget(self.peers, 1)
         layout.addWidget(self.message)
+        from desktop.gui.dialogs.relay_section import RelaySection
+
+        self.relay = RelaySection(library, ops, self)
+        layout.addWidget(self.relay)
         layout.addWidget(close)
-        self.resize(640, 560)
+        self.resize(640, 720)
         self.refresh()
 
     def refresh(self) -> None:
