@@ -1,12 +1,14 @@
 """The plain y-websocket room form (``/<doc-id>``): one document, standard y-sync +
 awareness, so a stock Yjs client can open one note. Same persistence rules as the peer
-session in :mod:`sync.session` (apply → persist → then forward)."""
+session in :mod:`sync.session` (apply → persist → then forward); the shared pieces are in
+:mod:`sync._base`."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 
+from sync._base import Connection, Hub, Replica, SessionBase, closed_errors
 from sync.errors import SyncError, UnpairedDeviceError
 from sync.protocol import (
     AuthMessage,
@@ -23,17 +25,10 @@ from sync.protocol import (
     write_var_string,
     write_varuint,
 )
-from sync.session import (
-    Connection,
-    Hub,
-    Replica,
-    _Base,
-    _closed_errors,
-)
 from sync.wording import CLOSE_INVALID, CLOSE_POLICY
 
 
-class RoomSession(_Base):
+class RoomSession(SessionBase):
     """A stock y-websocket client editing one document (``/<doc-id>``)."""
 
     _ids = itertools.count(1)
@@ -68,7 +63,7 @@ class RoomSession(_Base):
                 await self._handle(decode_message(frame))
         except SyncError as exc:
             await self._refuse(exc, CLOSE_INVALID)
-        except _closed_errors():
+        except closed_errors():
             pass
         finally:
             if pump is not None:
@@ -123,12 +118,6 @@ class RoomSession(_Base):
         write_var_bytes(msg, bytes(out))
         for other in list(room):
             await other._send_quietly(bytes(msg))
-
-    async def _send_quietly(self, data: bytes) -> None:
-        try:
-            await self._send(data)
-        except _closed_errors():
-            pass
 
     async def _pump(self) -> None:
         while True:
