@@ -57,7 +57,7 @@ class RelayMixin:
     folder: Path
     library: Library
 
-    if TYPE_CHECKING:  # provided by SyncService and its SyncSecurity part
+    if TYPE_CHECKING:  # provided by SyncService (security_event forwards to its PeerSecurity)
 
         @property
         def identity(self) -> DeviceIdentity: ...

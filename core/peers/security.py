@@ -1,5 +1,7 @@
-"""The security half of :class:`core.peers.service.SyncService`: this library's id, binding
-paired devices to their library, and the durable refusal log (``saem sync log``).
+"""The security part of :class:`core.peers.service.SyncService` (``service.security``): this
+library's id, binding paired devices to their library, and the durable refusal log
+(``saem sync log``). A composed object with its own state (the throttle windows, the clock),
+not a mixin: the service hands it the database and forwards the ``Replica`` calls.
 
 Binding rule (trust on first use): pairing trusts a device key; the first peer session with
 that device records the library id it presents in its HELLO. Every later session must
@@ -16,9 +18,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from storage import sync_log
+from storage.db import Database
 from sync.errors import LibraryMismatchError
 
 log = logging.getLogger("saem.sync")
@@ -27,12 +29,14 @@ BURST = 10
 WINDOW_SECONDS = 600.0
 
 
-class SyncSecurity:
-    """Mixin for SyncService (needs ``self.db``)."""
+class PeerSecurity:
+    """Library id, peer-library binding and the throttled refusal log of one library."""
 
-    db: Any
-    _library_id: str | None = None
-    clock: Callable[[], float] = staticmethod(time.monotonic)  # type: ignore[assignment]
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self.clock = clock
+        self._library_id: str | None = None
+        self._windows: dict[tuple[str, str | None, str | None], list[float]] = {}
 
     def library_id(self) -> str:
         """This library's random id (sent in the HELLO of every peer session)."""
@@ -62,13 +66,11 @@ class SyncSecurity:
                 "library was replaced on purpose, unpair and pair it again."
             )
 
-    def security_event(
-        self, kind: str, reason: str, device_id: str | None, address: str | None
-    ) -> None:
+    def record(self, kind: str, reason: str, device_id: str | None, address: str | None) -> None:
         """Record one refusal durably (throttled, see the module docstring)."""
         host = (address or "").rpartition(":")[0] or address
         key = (kind, device_id, host)
-        windows: dict[tuple[Any, ...], list[float]] = self.__dict__.setdefault("_windows", {})
+        windows = self._windows
         now = self.clock()
         window = windows.get(key)
         if window is None or now - window[0] >= WINDOW_SECONDS:
@@ -83,6 +85,6 @@ class SyncSecurity:
         with self.db.transaction():
             sync_log.record(self.db, kind, reason, device_id=device_id, address=address)
 
-    def security_log(self, limit: int = 50) -> list[sync_log.SyncLogRow]:
+    def log(self, limit: int = 50) -> list[sync_log.SyncLogRow]:
         """Recent refusals and bindings, newest first (``saem sync log``)."""
         return sync_log.recent(self.db, limit)

@@ -30,11 +30,12 @@ from core.content.markdown import parse_note
 from core.peers import pending
 from core.peers.compaction import CompactReport, compact_logs
 from core.peers.relay import RelayMixin
-from core.peers.security import SyncSecurity
+from core.peers.security import PeerSecurity
 from storage import crdt_log, items, jobs, notes, peers, photos, tags
 from storage.errors import NotFoundError
 from storage.ids import LIBRARY_DOC_ID
 from storage.photos import PhotoMeta
+from storage.sync_log import SyncLogRow
 from sync.blobs import BlobExchange
 from sync.errors import (
     BadDeviceIdError,
@@ -81,7 +82,7 @@ class PeerStatus:
     bytes_out: int
 
 
-class SyncService(SyncSecurity, RelayMixin):
+class SyncService(RelayMixin):
     """This library as a replica (implements ``sync.session.Replica``)."""
 
     def __init__(self, library: Library) -> None:
@@ -92,6 +93,23 @@ class SyncService(SyncSecurity, RelayMixin):
         self.blobs = BlobExchange(library.store.blobs, library.store.paths.tmp)
         self._identity: DeviceIdentity | None = None
         self._seen = crdt_log.last_update_id(self.db)
+        self.security = PeerSecurity(self.db)
+
+    # -- security (``Replica`` calls, answered by the composed PeerSecurity) -------------------
+
+    def library_id(self) -> str:
+        return self.security.library_id()
+
+    def check_peer_library(self, device_id: str, library_id: str) -> None:
+        self.security.check_peer_library(device_id, library_id)
+
+    def security_event(
+        self, kind: str, reason: str, device_id: str | None, address: str | None
+    ) -> None:
+        self.security.record(kind, reason, device_id, address)
+
+    def security_log(self, limit: int = 50) -> list[SyncLogRow]:
+        return self.security.log(limit)
 
     # -- identity and pairing -----------------------------------------------------------------
 

@@ -309,7 +309,7 @@ def test_a_flood_of_refusals_is_throttled_but_counted(tmp_path):
     (a,) = paired_libraries(tmp_path, ["a"])
     sa = SyncService(a)
     now = [1000.0]
-    sa.clock = lambda: now[0]  # type: ignore[method-assign]
+    sa.security.clock = lambda: now[0]
     for i in range(BURST + 40):
         sa.security_event("tls", f"TLS handshake failed: {i}", None, f"10.0.0.9:{4000 + i}")
     sa.security_event("tls", "TLS handshake failed: other host", None, "10.0.0.7:1")
