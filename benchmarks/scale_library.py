@@ -259,7 +259,7 @@ class ScaleTagger:
     TAGS = ("people", "dog", "cat", "food", "beach", "mountain", "building", "car", "flower")
     TAGS += ("document", "receipt", "screen", "sky", "water", "snow", "bird", "boat")
 
-    def tag(self, image: Any) -> ImageTags:
+    def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> ImageTags:
         rng = _photo_rng(image)
         picked = rng.sample(self.TAGS, rng.randint(1, 3))
         people = rng.randint(1, 6) if "people" in picked else 0

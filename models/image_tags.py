@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,6 @@ class PhotoTags(ImageTags):
     """:class:`ImageTags` plus what the semantic vectors use: detections and colour names."""
 
     detections: list[Detection] = field(default_factory=list)
-    colors: list[str] = field(default_factory=list)
     class_names: tuple[str, ...] = ()
 
 
@@ -244,7 +244,7 @@ class OnnxImageTagger:
         return sorted(found, key=lambda d: -d.score)
 
     # ---------------------------------------------------------------- tags
-    def tag(self, image: Any, ocr_lines: list[OcrLine] | None = None) -> PhotoTags:
+    def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> PhotoTags:
         from models.ocr import load_rgb
 
         rgb = load_rgb(image)

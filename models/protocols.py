@@ -81,13 +81,16 @@ class ImageTags:
     people: int = 0
     raw_labels: list[tuple[str, float]] = field(default_factory=list)
     class_probs: Any = None  # classifier probabilities (for semantic vectors)
+    colors: list[str] = field(default_factory=list)  # colour names ("red") the tagger saw
 
 
 @runtime_checkable
 class ImageTagger(Protocol):
+    """An image → tags; ``ocr_lines`` (text already read in it) may refine them (a receipt)."""
+
     model_id: str
 
-    def tag(self, image: Any) -> ImageTags: ...
+    def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> ImageTags: ...
     def close(self) -> None: ...
 
 
@@ -117,6 +120,14 @@ class ChatModel(Protocol):
         temperature: float = 0.2,
         should_cancel: CancelCheck | None = None,
     ) -> Iterator[str]: ...
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        should_cancel: CancelCheck | None = None,
+    ) -> str: ...  # the whole answer of ``stream``
     def close(self) -> None: ...
 
 

@@ -4,6 +4,7 @@ colour names, and the text-density heuristics (document / receipt / screenshot).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -211,7 +212,7 @@ def color_names(rgb: np.ndarray, min_share: float = 0.12) -> list[str]:
     return [str(labels[i]) for i in order if counts[i] / name.size >= min_share]
 
 
-def text_kind(lines: list[OcrLine], width: int, height: int, flat: float) -> dict[str, float]:
+def text_kind(lines: Sequence[OcrLine], width: int, height: int, flat: float) -> dict[str, float]:
     """document / receipt / screenshot scores from OCR text density and layout."""
     lines = [ln for ln in lines if len(ln.text.strip()) >= 2]
     if len(lines) < 3:

@@ -90,10 +90,8 @@ def _single_blas_thread() -> None:
     p90 1.2 s on this 2-core machine under load, against p50 2 ms on one thread, and batch
     indexing was no faster with two. Set once (per-call limits cost ~10 ms).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
+    from threadpoolctl import threadpool_limits
+
     threadpool_limits(limits=1, user_api="blas")
 
 

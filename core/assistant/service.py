@@ -53,10 +53,11 @@ from core.errors import (
     ContextTooSmallError,
 )
 from models.errors import ModelError
-from models.protocols import ChatMessage
+from models.protocols import ChatMessage, ChatModel, VisionChatModel
 
 if TYPE_CHECKING:
     from core.library import Library
+    from core.search.searcher import Searcher
 
 TokenCallback = Callable[[str], None]
 InstantCallback = Callable[[InstantAnswer | None], None]
@@ -106,9 +107,9 @@ class Assistant:
         self,
         library: Library,
         *,
-        chat_model: Any = None,
-        vision_model: Any = None,
-        searcher: Any = None,
+        chat_model: ChatModel | None = None,
+        vision_model: VisionChatModel | None = None,
+        searcher: Searcher | None = None,
         max_answer_tokens: int = 320,
         temperature: float = 0.2,
         max_sources: int = 5,
@@ -129,28 +130,28 @@ class Assistant:
 
     # -- models -------------------------------------------------------------------------------
 
-    def chat_model(self) -> Any:
+    def chat_model(self) -> ChatModel:
         if self._chat_model is None:
             try:
-                self._chat_model = self.library.models.get("chat")
+                self._chat_model = self.library.models.chat()
             except ModelError as exc:
                 raise AssistantModelError(f"No chat model can be used: {exc.user_message}") from exc
         return self._chat_model
 
-    def vision_model(self) -> Any | None:
+    def vision_model(self) -> VisionChatModel | None:
         """The vision chat model when one is installed, else None (never guesses)."""
         if self._vision_model is not None:
             return self._vision_model
-        manager = getattr(self.library, "models", None)
-        if manager is None or manager.active("vision-chat") is None:
+        manager = self.library.models
+        if manager.active("vision-chat") is None:
             return None
         try:
-            model = manager.get("vision-chat")
+            model = manager.vision_chat()
         except ModelError as exc:
             raise AssistantModelError(
                 f"The vision model cannot be used: {exc.user_message}"
             ) from exc
-        if not getattr(model, "supports_images", lambda: False)():
+        if not model.supports_images():
             return None
         self._vision_model = model
         self._chat_model = None  # the manager keeps one LLM in memory; chat reloads on demand
@@ -229,7 +230,7 @@ class Assistant:
 
     def _rewrite(
         self,
-        model: Any,
+        model: ChatModel,
         prefix: list[ChatMessage],
         question: str,
         lang: str,
@@ -353,7 +354,7 @@ class Assistant:
 
     # -- shared -------------------------------------------------------------------------------
 
-    def _check_fits(self, model: Any, question: str) -> None:
+    def _check_fits(self, model: ChatModel, question: str) -> None:
         n = model.count_tokens(question)
         if n > model.context_tokens // 2:
             raise BadInputError(
@@ -363,7 +364,7 @@ class Assistant:
 
     def _fit(
         self,
-        model: Any,
+        model: ChatModel,
         system: ChatMessage,
         history: list[ChatMessage],
         question: str,
@@ -396,7 +397,7 @@ class Assistant:
                     f"{model.model_id}'s context of {model.context_tokens} tokens."
                 )
 
-    def _budget(self, model: Any, prefix: Sequence[ChatMessage], question: str) -> int:
+    def _budget(self, model: ChatModel, prefix: Sequence[ChatMessage], question: str) -> int:
         used = sum(model.count_tokens(m.content) + 6 for m in prefix)
         used += model.count_tokens(question) + 24
         answer = min(self.max_answer_tokens, model.context_tokens // 4)
@@ -404,7 +405,7 @@ class Assistant:
 
     def _generate(
         self,
-        model: Any,
+        model: ChatModel,
         messages: list[ChatMessage],
         timing: Timing,
         started: float,

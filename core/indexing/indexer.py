@@ -148,9 +148,9 @@ class Indexer:
         if not self._photo_models_loaded:
             self._photo_models_loaded = True
             if self._ocr is None:
-                self._ocr = _try_default("models.ocr", "default_ocr")
+                self._ocr = _default_ocr()
             if self._tagger is None:
-                self._tagger = _try_default("models.image_tags", "default_tagger")
+                self._tagger = _default_tagger()
         return self._ocr, self._tagger
 
     # -- status -------------------------------------------------------------------------------
@@ -438,27 +438,35 @@ class Indexer:
         report.vectors += len(rows)
 
 
-def _try_default(module: str, name: str) -> Any:
-    """A default photo model if its runtime is installed; photos still index without it."""
-    import importlib
+def _default_ocr() -> OcrEngine | None:
+    """The packaged OCR if its runtime and files are there; photos still index without it."""
+    from models.ocr import default_ocr
 
     try:
-        return getattr(importlib.import_module(module), name)()
-    except (ImportError, AttributeError, ModelError, OSError) as exc:
-        log.info("photo analysis without %s: %s", module, exc)
+        engine: OcrEngine = default_ocr()
+    except (ModelError, OSError) as exc:
+        log.info("photo analysis without OCR: %s", exc)
+        return None
+    return engine
+
+
+def _default_tagger() -> ImageTagger | None:
+    """The packaged image tagger if its runtime and files are there."""
+    from models.image_tags import default_tagger
+
+    try:
+        return default_tagger()
+    except (ModelError, OSError) as exc:
+        log.info("photo analysis without image tags: %s", exc)
         return None
 
 
 def resolve_embedder(library: Library) -> TextEmbedder:
     """The library's chosen text embedder (model manager), else the packaged USE-m3."""
-    manager = getattr(library, "models", None)
-    if manager is not None:
-        try:
-            model = manager.get("text-embedding")
-            if model is not None:
-                return model
-        except (SaemError, ModelError, NotFoundError, KeyError, LookupError) as exc:
-            log.info("model manager has no text embedder (%s); using the default", exc)
+    try:
+        return library.models.text_embedder()
+    except (SaemError, ModelError, NotFoundError, KeyError, LookupError) as exc:
+        log.info("model manager has no text embedder (%s); using the default", exc)
     from models.text_embedders import default_text_embedder
 
     return default_text_embedder()

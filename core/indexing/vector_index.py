@@ -295,10 +295,7 @@ class VectorCache:
 
     def _new_index(self, dim: int, size: int) -> ExactIndex | HnswIndex:
         if size >= self.hnsw_threshold and dim:
-            try:
-                return HnswIndex(dim)
-            except ImportError:
-                pass
+            return HnswIndex(dim)
         return ExactIndex(dim)
 
     def clear(self) -> None:

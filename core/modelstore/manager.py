@@ -7,11 +7,14 @@
   raises a ``ModelError`` naming the file and leaves the registry and the loaded models as
   they were.
 * ``get(task)`` loads the model in use lazily and caches it for the process; at most one LLM
-  (chat or vision-chat) is in memory. ``close()`` frees every native handle.
+  (chat or vision-chat) is in memory. ``close()`` frees every native handle. The typed
+  getters (``text_embedder()``, ``ocr()``, ``image_tagger()``, ``clip()``, ``chat()``,
+  ``vision_chat()``) return it as its kind's protocol and refuse a model of another kind.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import os
@@ -19,7 +22,7 @@ import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from core.errors import BadInputError
 from core.modelstore.builtins import (
@@ -37,12 +40,31 @@ from core.modelstore.builtins import (
     sha256_file,
 )
 from core.progress import CancelCheck, ProgressCallback
-from models.errors import ModelError, ModelFileCorruptError, ModelNotInstalledError
+from models.errors import (
+    ModelError,
+    ModelFileCorruptError,
+    ModelNotInstalledError,
+    WrongModelKindError,
+)
+from models.protocols import (
+    ChatModel,
+    ImageTagger,
+    ImageTextEmbedder,
+    OcrEngine,
+    TextEmbedder,
+    VisionChatModel,
+)
 from storage import models_registry as reg
 from storage.db import Database
 from storage.paths import LibraryPaths
 
 MIN_FREE_MEMORY = 256 << 20  # under this much available RAM, loaded LLMs are let go
+
+if TYPE_CHECKING:
+    from models.catalog import CatalogEntry
+    from models.providers import Placement
+
+LoadedModel: TypeAlias = TextEmbedder | OcrEngine | ImageTagger | ImageTextEmbedder | ChatModel
 
 
 class ModelManager:
@@ -51,7 +73,7 @@ class ModelManager:
     def __init__(self, db: Database, paths: LibraryPaths) -> None:
         self.db = db
         self.paths = paths
-        self._loaded: dict[str, Any] = {}  # task -> loaded model
+        self._loaded: dict[str, LoadedModel] = {}  # task -> loaded model
         self._loaded_id: dict[str, str] = {}  # task -> model id
         self._lock = threading.RLock()
         self.device_override: str | None = None
@@ -86,12 +108,12 @@ class ModelManager:
         reg.set_setting(self.db, "device", device)
         self.unload()
 
-    def placement(self) -> Any:
+    def placement(self) -> Placement:
         from models.providers import placement
 
         return placement(self.device())
 
-    def _where(self, runtime: str, place: Any) -> str:
+    def _where(self, runtime: str, place: Placement) -> str:
         if runtime == "llama.cpp":
             return "GPU (llama.cpp offload)" if place.llama_gpu else (
                 f"CPU (llama.cpp, {place.llama_threads} threads)")  # fmt: skip
@@ -245,8 +267,8 @@ class ModelManager:
         return self.info(model_id)
 
     def _copy_in(
-        self, files: list[Path], target_dir: Path, progress: ProgressCallback | None
-    ) -> list[Path]:
+        self, files: builtins.list[Path], target_dir: Path, progress: ProgressCallback | None
+    ) -> builtins.list[Path]:
         tmp_dir = target_dir.with_name(f".{target_dir.name}.{os.getpid()}.tmp")
         shutil.rmtree(tmp_dir, ignore_errors=True)
         total = sum(p.stat().st_size for p in files)
@@ -269,7 +291,9 @@ class ModelManager:
             raise BadInputError(f"Cannot copy the model into {target_dir}: {exc}") from exc
         return [target_dir / p.name for p in files]
 
-    def _test_load(self, task: str, runtime: str, files: list[Path], meta: dict) -> Any:
+    def _test_load(
+        self, task: str, runtime: str, files: builtins.list[Path], meta: dict[str, Any]
+    ) -> LoadedModel:
         from models import providers
         from models.factory import load
 
@@ -277,7 +301,8 @@ class ModelManager:
             self._unload_llm()  # never two LLMs in memory, even while testing a new one
             meta = {**meta, "context_tokens": min(int(meta.get("context_tokens", 512)), 512)}
         providers.set_device(self.device())
-        return load(task, runtime, files, {**meta, "device": self.device()})
+        model: LoadedModel = load(task, runtime, files, {**meta, "device": self.device()})
+        return model
 
     def remove(self, model_id: str) -> ModelInfo:
         key = self._resolve(model_id)
@@ -344,8 +369,9 @@ class ModelManager:
         key = self._active_id(task)
         return None if key is None else self.info(key)
 
-    def get(self, task: str) -> Any:
-        """The loaded model in use for ``task`` (loaded once per process)."""
+    def get(self, task: str) -> LoadedModel:
+        """The loaded model in use for ``task`` (loaded once per process); the typed getters
+        below give it as its kind."""
         from models import providers
         from models.factory import TASKS, load
 
@@ -375,6 +401,48 @@ class ModelManager:
             self._loaded_id[task] = key
             return model
 
+    def text_embedder(self) -> TextEmbedder:
+        model = self.get("text-embedding")
+        if not isinstance(model, TextEmbedder):
+            raise self._wrong_kind("text-embedding", model)
+        return model
+
+    def ocr(self) -> OcrEngine:
+        model = self.get("ocr")
+        if not isinstance(model, OcrEngine):
+            raise self._wrong_kind("ocr", model)
+        return model
+
+    def image_tagger(self) -> ImageTagger:
+        model = self.get("image-tags")
+        if not isinstance(model, ImageTagger):
+            raise self._wrong_kind("image-tags", model)
+        return model
+
+    def clip(self) -> ImageTextEmbedder:
+        model = self.get("clip")
+        if not isinstance(model, ImageTextEmbedder):
+            raise self._wrong_kind("clip", model)
+        return model
+
+    def chat(self) -> ChatModel:
+        model = self.get("chat")
+        if not isinstance(model, ChatModel):
+            raise self._wrong_kind("chat", model)
+        return model
+
+    def vision_chat(self) -> VisionChatModel:
+        model = self.get("vision-chat")
+        if not isinstance(model, VisionChatModel):
+            raise self._wrong_kind("vision-chat", model)
+        return model
+
+    def _wrong_kind(self, task: str, model: object) -> WrongModelKindError:
+        return WrongModelKindError(
+            f"The {task} model {self._loaded_id.get(task)} ({type(model).__name__}) is not a "
+            f"{task} model; choose another with `saem models use`."
+        )
+
     def _packaged_path(
         self, key: str, progress: ProgressCallback | None = None, reverify: bool = False
     ) -> Path:
@@ -390,7 +458,7 @@ class ModelManager:
             )
         return path
 
-    def _load_builtin(self, b: Builtin) -> Any:
+    def _load_builtin(self, b: Builtin) -> LoadedModel:
         from models.factory import load
 
         if b.runtime == "llama.cpp":
@@ -401,7 +469,8 @@ class ModelManager:
             ctx = PACKAGED[b.key].context_tokens
             return LlamaChatModel(path, context_tokens=ctx, model_id=f"packaged:{b.key}",
                                   device=self.device())  # fmt: skip
-        return load(b.task, b.runtime, [], {"device": self.device()})
+        model: LoadedModel = load(b.task, b.runtime, [], {"device": self.device()})
+        return model
 
     def _unload_task(self, task: str) -> None:
         with self._lock:
@@ -468,7 +537,7 @@ class ModelManager:
         shutil.rmtree(folder, ignore_errors=True)
         return info
 
-    def catalog(self) -> list[Any]:
+    def catalog(self) -> builtins.list[CatalogEntry]:
         """Well-known models that ``fetch`` can download."""
         from models.catalog import CATALOG
 
@@ -482,7 +551,7 @@ class ModelManager:
         kind: str = "auto",
         int8: bool = True,
         progress: ProgressCallback | None = None,
-    ) -> list[Path]:
+    ) -> builtins.list[Path]:
         """Hugging Face checkpoint folder → ONNX files (+ int8); needs the `convert` extra."""
         from models.convert import convert_checkpoint
 

@@ -7,11 +7,9 @@ larger than ``MODEL_MAX_SIDE`` (boxes are scaled back). Each model is optional.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -97,13 +95,6 @@ def _scale_line(line: OcrLine, s: float) -> OcrLine:
     )
 
 
-def _takes_ocr_lines(tagger: ImageTagger) -> bool:
-    try:
-        return "ocr_lines" in inspect.signature(tagger.tag).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def analyze_photo(
     path: Path,
     *,
@@ -128,13 +119,10 @@ def analyze_photo(
         result.ocr_lines = [_scale_line(ln, scale) for ln in lines] if scale != 1 else lines
         result.models["ocr"] = ocr.model_id
     if tagger is not None:
-        if _takes_ocr_lines(tagger):
-            tags: Any = tagger.tag(small, ocr_lines=lines)
-        else:
-            tags = tagger.tag(small)
+        tags = tagger.tag(small, ocr_lines=lines)
         result.tags, result.people = list(tags.tags), int(tags.people)
         result.raw_labels = list(tags.raw_labels)
-        result.colors = list(getattr(tags, "colors", []))
+        result.colors = list(tags.colors)
         result.models["image-tags"] = tagger.model_id
         if text_embedder is not None:
             from models.semantic_vectors import semantic_vector

@@ -30,12 +30,9 @@ _heif_registered = False
 def _register_heif() -> None:
     global _heif_registered
     if not _heif_registered:
-        try:
-            from pillow_heif import register_heif_opener
+        from pillow_heif import register_heif_opener
 
-            register_heif_opener()
-        except ImportError:  # optional: HEIC then reads as unsupported
-            pass
+        register_heif_opener()
         _heif_registered = True
 
 

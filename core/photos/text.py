@@ -1,8 +1,8 @@
 """What a photo contributes to search: OCR text, machine tags, caption, time and place.
 
-:func:`analyze` runs the photo analysis of the PERCEPTION side (``core.photos.analysis``) when
-it is installed, and falls back to what the library already knows (caption, user tags, EXIF
-time, GPS → place) when it is not. :func:`photo_chunks` turns the result into chunks.
+:func:`analyze` adds to what the library already knows (caption, user tags, EXIF time,
+GPS → place) what the photo analysis (``core.photos.analysis``) reads with the models it is
+given. :func:`photo_chunks` turns the result into chunks.
 """
 
 from __future__ import annotations
@@ -10,14 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from core.content.chunking import chunk_plain
+from core.photos.analysis import analyze_photo
 from core.photos.places import place_name_or_none as _place_name
+from models.protocols import ImageTagger, OcrEngine, TextEmbedder
 from storage import chunks as chunk_store
 from storage import photos, tags
 from storage.chunks import NewChunk, OcrLineRow
 from storage.db import Database
+from storage.items import ItemRow
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -51,7 +56,7 @@ class PhotoDerived:
     people: int = 0
     colors: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # raw classifier labels ("golden retriever")
-    semantic_vector: Any = None
+    semantic_vector: np.ndarray | None = None
     analyzed: bool = False
 
     @property
@@ -80,7 +85,12 @@ def _when_words(taken_at: str | None) -> str:
 
 
 def analyze(
-    library: Library, item: Any, *, ocr: Any, tagger: Any, text_embedder: Any
+    library: Library,
+    item: ItemRow,
+    *,
+    ocr: OcrEngine | None,
+    tagger: ImageTagger | None,
+    text_embedder: TextEmbedder | None,
 ) -> PhotoDerived:
     """Everything searchable about one photo. Raises typed errors on unreadable files."""
     row = photos.get_photo(library.db, item.id)
@@ -88,33 +98,20 @@ def analyze(
     derived = PhotoDerived(caption=meta.caption or "", taken_at=meta.taken_at)
     derived.user_tags = chunk_store.tags_by_source(library.db, item.id, "user")
     derived.place = _place_name(meta.gps_lat, meta.gps_lon)
-    try:
-        from core.photos.analysis import analyze_photo
-    except ImportError:
-        return derived
     path = library.store.blobs.path(meta.sha256)
-    try:
-        result = analyze_photo(path, ocr=ocr, tagger=tagger, text_embedder=text_embedder)
-    except TypeError:  # an analysis without the text_embedder parameter
-        result = analyze_photo(path, ocr=ocr, tagger=tagger)
+    result = analyze_photo(path, ocr=ocr, tagger=tagger, text_embedder=text_embedder)
     derived.analyzed = True
     derived.ocr_lines = [
-        OcrLineRow(ln.block, ln.line, ln.text, ln.confidence, tuple(ln.box), ln.engine)
-        for ln in getattr(result, "ocr_lines", []) or []
+        OcrLineRow(ln.block, ln.line, ln.text, ln.confidence, ln.box, ln.engine)
+        for ln in result.ocr_lines
         if ln.text.strip()
     ]
-    derived.auto_tags = list(
-        dict.fromkeys(t.tag.lower() for t in getattr(result, "tags", []) or [] if t.tag)
-    )
-    derived.people = int(getattr(result, "people", 0) or 0)
-    derived.colors = [str(c) for c in getattr(result, "colors", []) or []]
-    derived.labels = [
-        str(label)
-        for label, score in getattr(result, "raw_labels", []) or []
-        if score >= LABEL_MIN_SCORE
-    ][:5]
-    derived.place = getattr(result, "place", None) or derived.place
-    derived.semantic_vector = getattr(result, "semantic_vector", None)
+    derived.auto_tags = list(dict.fromkeys(t.tag.lower() for t in result.tags if t.tag))
+    derived.people = result.people
+    derived.colors = list(result.colors)
+    derived.labels = [label for label, score in result.raw_labels if score >= LABEL_MIN_SCORE][:5]
+    derived.place = result.place or derived.place
+    derived.semantic_vector = result.semantic_vector
     return derived
 
 

@@ -109,12 +109,9 @@ def search_items(rec: Any, phrase: str, k: int) -> list[str]:
         return []
     if rec.use_searcher:
         if rec._searcher is None:
-            try:
-                from core.search.searcher import Searcher
-            except ImportError:
-                rec.use_searcher = False
-            else:
-                rec._searcher = Searcher(rec.library)
+            from core.search.searcher import Searcher
+
+            rec._searcher = Searcher(rec.library)
         if rec._searcher is not None:
             try:
                 hits = rec._searcher.search(clean, limit=k, method=rec.keyword_method).hits

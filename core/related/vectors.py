@@ -26,10 +26,8 @@ class ItemVectors:
 def single_blas_thread() -> None:
     """One BLAS thread for this process, as the search's USE-m3 loader also sets: our products
     are small, and on 2 busy cores a second OpenBLAS thread makes them ~10x slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
+    from threadpoolctl import threadpool_limits
+
     threadpool_limits(limits=1, user_api="blas")
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 
 from core.errors import BadInputError, SaemError
+from core.photos.places import lookup_place
 
 NEAR_KM = 25.0  # `near:Seoul` keeps items within this distance of the place
 
 
 def place_center(name: str) -> tuple[float, float]:
     """Latitude and longitude of a place name (GeoNames, offline); bad names are bad input."""
-    try:
-        from core.photos.places import lookup_place
-    except ImportError as exc:
-        raise BadInputError("Place search (near:) is not available in this installation.") from exc
     try:
         found = lookup_place(name)
     except (ValueError, OSError, SaemError) as exc:

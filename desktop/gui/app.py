@@ -56,12 +56,10 @@ def open_window(
 
 
 def ensure_demo(library: Library) -> bool:
-    """Fill an empty library with the demo notes and photos when that module is present."""
+    """Fill an empty library with the demo notes and photos."""
+    from core.demo import ensure_demo_library
+
     if not library.is_empty():
-        return False
-    try:
-        from core.demo import ensure_demo_library
-    except ImportError:
         return False
     return bool(ensure_demo_library(library))
 

