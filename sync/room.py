@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from sync._base import Connection, Hub, Replica, SessionBase, closed_errors
+from sync._base import Connection, Hub, Replica, RoomMember, SessionBase, closed_errors
 from sync.errors import SyncError, UnpairedDeviceError
 from sync.protocol import (
     AuthMessage,
@@ -103,7 +103,7 @@ class RoomSession(SessionBase):
             else:
                 self._clients[client] = clock
 
-    async def _broadcast_leave(self, room: set[RoomSession]) -> None:
+    async def _broadcast_leave(self, room: set[RoomMember]) -> None:
         """Tell the others this client's cursors are gone (as the y-websocket server does)."""
         if not self._clients:
             return

@@ -488,7 +488,7 @@ class ModelManager:
         for task in LLM_TASKS:
             self._unload_task(task)
 
-    def relieve_memory_pressure(self, min_free: int = MIN_FREE_MEMORY) -> list[str]:
+    def relieve_memory_pressure(self, min_free: int = MIN_FREE_MEMORY) -> builtins.list[str]:
         """Unload the loaded LLMs when the system's available RAM fell under ``min_free``
         (they reload lazily on the next question); returns the ids unloaded. Called before
         every load; a long-running host may also call it from a timer."""

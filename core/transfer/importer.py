@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.content.markdown import FrontMatterError, parse_note
+from core.content.markdown import parse_note
 from core.content.notes import MAX_NOTE_BYTES
-from core.errors import BadInputError, CancelledError
+from core.errors import BadInputError, CancelledError, FrontMatterError
 from core.library import Library
 from core.photos.files import PHOTO_SUFFIXES
 from core.progress import CancelCheck, ProgressCallback, never_cancel, no_progress

@@ -24,10 +24,9 @@ from pycrdt import Array, Doc
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from sync.errors import RelayError, RelayUnreachableError
+from sync.errors import ProtocolError, RelayError, RelayUnreachableError
 from sync.protocol import (
     AuthMessage,
-    ProtocolError,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
