@@ -7,11 +7,11 @@ import hashlib
 import importlib.util
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from core.progress import ProgressCallback
+from storage.models_registry import ModelRow
 
 BUILTIN_PREFIX = "builtin:"
 LLM_TASKS = ("chat", "vision-chat")
@@ -34,24 +34,29 @@ class Builtin:
     def id(self) -> str:
         return BUILTIN_PREFIX + self.key
 
+    def row(self) -> ModelRow:
+        """The registry-shaped row of this packaged default (it is never stored)."""
+        return ModelRow(id=self.id, task=self.task, name=self.name, runtime=self.runtime,
+                        licence=self.licence, source=self.source, dim=self.dim)  # fmt: skip
 
-@dataclass(frozen=True)
-class ModelInfo:
-    id: str
-    task: str
-    name: str
-    runtime: str
-    builtin: bool
-    active: bool
-    available: bool
-    where: str
-    files: list[str] = field(default_factory=list)
-    size: int = 0
-    sha256: str = ""
-    licence: str = ""
-    source: str = ""
-    dim: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+
+@dataclass(frozen=True, kw_only=True)
+class ModelInfo(ModelRow):
+    """A model as the manager shows it: its registry row (a packaged default gets one made
+    from its :class:`Builtin` entry) plus whether it is packaged, whether its files are there
+    and where it runs."""
+
+    builtin: bool = False
+    available: bool = True
+    where: str = ""
+
+    @classmethod
+    def of(
+        cls, row: ModelRow, *, builtin: bool, active: bool, available: bool, where: str
+    ) -> ModelInfo:
+        base = {f.name: getattr(row, f.name) for f in fields(ModelRow)}
+        return cls(**(base | {"active": active}), builtin=builtin, available=available,
+                   where=where)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -169,19 +169,15 @@ class ModelManager:
         for b in BUILTINS:
             if task and b.task != task:
                 continue
-            out.append(ModelInfo(
-                id=b.id, task=b.task, name=b.name, runtime=b.runtime, builtin=True,
-                active=active.get(b.task) == b.id, available=b.available(),
-                where=self._where(b.runtime, place), licence=b.licence, source=b.source,
-                dim=b.dim,
+            out.append(ModelInfo.of(
+                b.row(), builtin=True, active=active.get(b.task) == b.id,
+                available=b.available(), where=self._where(b.runtime, place),
             ))  # fmt: skip
         for r in reg.list_models(self.db, task):
             ok = all(Path(f).is_file() for f in r.files)
-            out.append(ModelInfo(
-                id=r.id, task=r.task, name=r.name, runtime=r.runtime, builtin=False,
-                active=active.get(r.task) == r.id, available=ok,
-                where=self._where(r.runtime, place), files=r.files, size=r.size,
-                sha256=r.sha256, licence=r.licence, source=r.source, dim=r.dim, meta=r.meta,
+            out.append(ModelInfo.of(
+                r, builtin=False, active=active.get(r.task) == r.id, available=ok,
+                where=self._where(r.runtime, place),
             ))  # fmt: skip
         return out
 
