@@ -258,7 +258,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--photos", type=int, default=100)
     parser.add_argument("--edits", type=int, default=50)
-    parser.add_argument("--many", type=int, default=10_000)
+    parser.add_argument("--many", type=int, default=10_000, help="0: skip part 3")
     args = parser.parse_args()
     if not relay_server_available():
         sys.exit("The stock Yjs server is not installed: run `make setup` (npm ci).")
@@ -270,7 +270,8 @@ def main() -> None:
             propagation(root, relay, args.edits)
         finally:
             relay.kill9()
-        storage(root, args.many)
+        if args.many:
+            storage(root, args.many)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
 ACK_SECONDS = 30.0  # a live device posts its read cursors at most this often
+NOTE_SECONDS = 10.0  # "which path synced last" is recorded at most this often when live
 
 
 class RelayStore(Replica, Protocol):
@@ -139,7 +140,7 @@ class RelayEngine:
                 delay = 1.0
                 self.report.error = None
                 await self._read(room, initial=True)
-                moved = -1
+                moved, noted = -1, 0.0
                 while stop is None or not stop.is_set():
                     room.check()  # the server went away: reconnect
                     await self._write(room)
@@ -147,8 +148,8 @@ class RelayEngine:
                     await self._maybe_compact(room)
                     self._mark_synced()
                     now_moved = self.report.entries_in + self.report.entries_out
-                    if now_moved != moved:
-                        moved = now_moved
+                    if now_moved != moved and time.monotonic() - noted > NOTE_SECONDS:
+                        moved, noted = now_moved, time.monotonic()
                         self.store.note_synced("relay", describe(self.report))
                     try:
                         await asyncio.wait_for(room.changed.wait(), POLL_SECONDS)
@@ -333,7 +334,8 @@ class RelayEngine:
                 wanted.discard(chunk.sha256)
                 self.report.blobs_in += 1
                 self.store.blob_arrived(chunk.sha256)
-        self.store.save_relay_state(self.state)
+        if blobs:
+            self.store.save_relay_state(self.state)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -368,8 +370,8 @@ class RelayEngine:
         if ack is not None:
             batches.append(ack)
         if batches:
-            await self._send(room, batches)
-        if not self.state.started or upto > self.state.sent_upto:
+            await self._send(room, batches, upto)
+        elif not self.state.started or upto > self.state.sent_upto:
             self.state.started = True
             self.state.sent_upto = max(upto, self.state.sent_upto)
             self.store.save_relay_state(self.state)
@@ -443,7 +445,11 @@ class RelayEngine:
         self._acked, self._acked_at = cursors, time.monotonic()
         return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()))))
 
-    async def _send(self, room: RoomClient, batches: list[tuple[str, bytes]]) -> None:
+    async def _send(
+        self, room: RoomClient, batches: list[tuple[str, bytes]], upto: int | None = None
+    ) -> None:
+        """Reserve sequence numbers (committed), send, wait until the server processed it,
+        then commit what was written (and the log position ``upto`` it covers)."""
         first = self.state.next_seq
         self.state.next_seq += len(batches)
         self.store.save_relay_state(self.state)  # reserved before anything leaves
@@ -458,6 +464,9 @@ class RelayEngine:
         self._own_max = max(self._own_max, self.state.written_seq)
         self.state.entries_out += len(entries)
         self.report.entries_out += len(entries)
+        if upto is not None:
+            self.state.started = True
+            self.state.sent_upto = max(upto, self.state.sent_upto)
         self.store.save_relay_state(self.state)
 
     # -- compaction ---------------------------------------------------------------------------
