@@ -252,6 +252,9 @@ class RelayMixin:
         ids = {r[0] for r in rows}
         return [d for d in self.doc_ids() if d in ids]  # type: ignore[attr-defined]
 
+    def paired_devices(self) -> list[str]:
+        return [p.device_id for p in peers.list_peers(self.db)]
+
     def local_blobs(self) -> list[str]:
         have = self.library.store.blobs.has
         return sorted(sha for sha in photos.all_sha256(self.db) if have(sha))

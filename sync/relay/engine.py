@@ -74,6 +74,7 @@ class RelayStore(Replica, Protocol):
         self, updates: Sequence[tuple[str, bytes]], origin: str, state: RelayState
     ) -> int: ...
     def note_synced(self, path: str, what: str) -> None: ...
+    def paired_devices(self) -> list[str]: ...
 
 
 class RelayEngine:
@@ -103,7 +104,8 @@ class RelayEngine:
         self._refused: set[str] = set(self.state.refused)
         self._blob_check = True
         self._compacted_size = 0  # room size right after this device's last compaction
-        self._acked: dict[str, int] | None = None
+        self._vouches: dict[str, tuple[int, frozenset[str]]] = {}  # tag -> (ack seq, paired)
+        self._acked: tuple[dict[str, int], tuple[str, ...]] | None = None
         self._acked_at = 0.0
         self._wants_posted: set[str] = set()
 
@@ -172,6 +174,7 @@ class RelayEngine:
         self._own_max = 0
         self._room_blobs.clear()
         self._snap_parts.clear()
+        self._vouches.clear()
         self._blob_check = True
 
     def _fail(self, exc: SyncError) -> None:
@@ -199,13 +202,22 @@ class RelayEngine:
         if not values:
             return
         opened: list[Opened] = []
+        verified: list[tuple[object, str, Opened | RelayEntryError]] = []
         for value in values:
-            entry: Opened | None = None
             print_ = fingerprint(value)
             if print_ in self._refused:
                 continue  # refused and recorded in an earlier read
             try:
-                entry = self.sealer.open(value)
+                verified.append((value, print_, self.sealer.open(value)))
+            except RelayEntryError as exc:
+                verified.append((value, print_, exc))
+        self._learn_vouches([v for _, _, v in verified if isinstance(v, Opened)])
+        for _value, print_, checked in verified:
+            entry: Opened | None = None
+            try:
+                if isinstance(checked, RelayEntryError):
+                    raise checked
+                entry = checked
                 key = (entry.tag, entry.seq)
                 if key in self._seen:
                     raise RelayReplayError(
@@ -213,10 +225,11 @@ class RelayEngine:
                         "the copy was ignored."
                     )
                 self._seen.add(key)
-                if entry.tag != self.sealer.tag and not self.store.is_paired(entry.device_id):
+                if entry.tag != self.sealer.tag and not self._trusted(entry.device_id):
                     raise RelayUnpairedError(
                         f"Relay entry {entry.tag}#{entry.seq} was written by device "
-                        f"{entry.device_id[:15]}…, which is not paired here; ignored."
+                        f"{entry.device_id[:15]}…, which is not paired here (nor by a paired "
+                        "device); ignored."
                     )
                 if (
                     not initial
@@ -236,6 +249,27 @@ class RelayEngine:
         if opened:
             self._blob_check = True
         await self._apply(opened)
+
+    def _learn_vouches(self, entries: list[Opened]) -> None:
+        """The latest ack of each device paired here names the devices it pairs."""
+        for entry in entries:
+            if entry.kind != "ack" or not self.store.is_paired(entry.device_id):
+                continue
+            if entry.seq <= self._vouches.get(entry.tag, (0, frozenset()))[0]:
+                continue
+            try:
+                ack = P.decode("ack", entry.payload)
+            except RelayEntryError:
+                continue  # refused (and recorded) when the entry itself is handled
+            assert isinstance(ack, P.Ack)
+            self._vouches[entry.tag] = (entry.seq, frozenset(ack.paired))
+
+    def _trusted(self, device_id: str) -> bool:
+        """Paired here, or paired by a device paired here (as direct sync, where a paired
+        device forwards what it received from the devices *it* paired)."""
+        if self.store.is_paired(device_id):
+            return True
+        return any(device_id in devices for _, devices in self._vouches.values())
 
     def _refuse(self, exc: RelayEntryError, device_id: str | None, print_: str = "") -> None:
         self.report.refused += 1
@@ -438,12 +472,13 @@ class RelayEngine:
 
     def _ack_entry(self) -> tuple[str, bytes] | None:
         cursors = dict(self.state.cursors)
-        if cursors == self._acked or not cursors:
+        paired = tuple(sorted(self.store.paired_devices()))
+        if (cursors, paired) == self._acked or not (cursors or paired):
             return None
         if self._acked is not None and time.monotonic() - self._acked_at < ACK_SECONDS:
             return None
-        self._acked, self._acked_at = cursors, time.monotonic()
-        return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()))))
+        self._acked, self._acked_at = (cursors, paired), time.monotonic()
+        return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()), paired)))
 
     async def _send(
         self, room: RoomClient, batches: list[tuple[str, bytes]], upto: int | None = None

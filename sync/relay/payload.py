@@ -7,7 +7,8 @@ updates  CRDT updates: ``[(doc id, update bytes)]`` — what peer sync would sen
 snapshot one part of a compaction snapshot: snapshot id, part index, part count, the read
          cursors it covers ``{device tag: seq}``, ``[(doc id, encoded state)]``
 blob     one chunk of a photo original: sha256, offset, total size, bytes
-ack      the writer's read cursors ``{device tag: seq}`` and when (unix seconds)
+ack      the writer's read cursors ``{device tag: seq}``, when (unix seconds), and the
+         device IDs it pairs (a device paired here vouches for those: see the engine)
 want     photo originals the writer lacks: ``[sha256]`` (answered by whoever has them)
 ======== =================================================================================
 """
@@ -44,6 +45,7 @@ class BlobChunk:
 class Ack:
     cursors: dict[str, int]
     at: int
+    paired: tuple[str, ...] = ()  # the device IDs the writer pairs (it vouches for them)
 
 
 def _write_docs(out: bytearray, docs: list[tuple[str, bytes]]) -> None:
@@ -97,6 +99,9 @@ def encode_ack(ack: Ack) -> bytes:
     out = bytearray()
     _write_cursors(out, ack.cursors)
     write_varuint(out, ack.at)
+    write_varuint(out, len(ack.paired))
+    for device in ack.paired:
+        write_var_string(out, device)
     return bytes(out)
 
 
@@ -128,7 +133,8 @@ def decode(kind: str, payload: bytes) -> Decoded:
             if not _SHA.match(value.sha256) or value.offset + len(value.chunk) > value.total:
                 raise ProtocolError("bad blob chunk header")
         elif kind == "ack":
-            value = Ack(_read_cursors(dec), dec.varuint())
+            cursors, at = _read_cursors(dec), dec.varuint()
+            value = Ack(cursors, at, tuple(dec.var_string() for _ in range(dec.varuint())))
         else:
             value = [dec.var_string() for _ in range(dec.varuint())]
             if not all(_SHA.match(s) for s in value):

@@ -1,4 +1,5 @@
-"""kill -9 at random points during import, indexing, editing and sync (see crash_harness).
+"""kill -9 at random points during import, indexing, editing, sync and relay sync (the relay
+server is killed too; see crash_harness).
 
 After every kill: the library opens, `PRAGMA integrity_check` and the foreign keys are ok,
 rows equal their CRDT logs, blobs match their hashes, every acknowledged write is present;
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.crash_harness import CrashReport, Scenario, run_scenario
+from tests.e2e.crash_relay import RelayScenario
 from tests.e2e.crash_scenarios import EditScenario, ImportScenario, IndexScenario
 from tests.e2e.crash_sync import SyncScenario
 
@@ -22,9 +24,10 @@ SCENARIOS: dict[str, type[Scenario]] = {
     "index": IndexScenario,
     "edit": EditScenario,
     "sync": SyncScenario,
+    "relay": RelayScenario,
 }
-DEFAULT_KILLS = {"import": 50, "index": 50, "edit": 50, "sync": 30}
-SLOW_KILLS = {"import": 300, "index": 300, "edit": 280, "sync": 120}
+DEFAULT_KILLS = {"import": 50, "index": 50, "edit": 50, "sync": 30, "relay": 20}
+SLOW_KILLS = {"import": 300, "index": 300, "edit": 280, "sync": 120, "relay": 100}
 REPORTS: list[CrashReport] = []  # read by the terminal summary in conftest.py
 
 

@@ -47,7 +47,8 @@ def test_garbage_tampered_replayed_forged_wrong_key_and_unpaired_entries_are_ref
 def _run(tmp_path: Any, relay: RelayServer) -> None:
     a, b, x = paired_libraries(tmp_path, ["a", "b", "x"])
     sa, sb, sx = SyncService(a), SyncService(b), SyncService(x)
-    sb.unpair(sx.device_id)  # x holds the key and a pairs it, b does not
+    sb.unpair(sx.device_id)  # x holds the key (and pairs a and b), but neither pairs x
+    sa.unpair(sx.device_id)
     key = sa.relay_add(relay.url)
     sb.adopt_relay_key(key, [relay.url], "test")
     sx.adopt_relay_key(key, [relay.url], "test")
@@ -164,3 +165,30 @@ async def _replay_while_live(sa: SyncService, sb: SyncService, room_url: str, no
     finally:
         stop.set()
         await asyncio.wait_for(live, 30)
+
+
+def test_a_device_paired_by_a_paired_device_is_trusted_and_unpairing_it_cuts_it_off(tmp_path):
+    """b never paired c, but a (paired with b) did: a's signed ack vouches for c, as a
+    direct peer forwards what it got from the devices it paired. When a unpairs c, c's new
+    entries are refused."""
+    relay = RelayServer(tmp_path / "relay-db").start()
+    try:
+        a, b, c = paired_libraries(tmp_path, ["a", "b", "c"])
+        sa, sb, sc = SyncService(a), SyncService(b), SyncService(c)
+        sb.unpair(sc.device_id)
+        key = sa.relay_add(relay.url)
+        for other in (sb, sc):
+            other.adopt_relay_key(key, [relay.url], "test")
+        first = c.notes.create("# From c\n\nintroduced by a\n")
+        for service in (sc, sa, sb):
+            service.relay_sync()
+        assert b.notes.get(first).title == "From c"
+        sa.unpair(sc.device_id)
+        sa.relay_sync()  # a's new ack no longer names c
+        second = c.notes.create("# Later from c\n\nafter a unpaired c\n")
+        sc.relay_sync()
+        sb.relay_sync()
+        assert "Later from c" not in {r[0] for r in b.db.query("SELECT title FROM items")}
+        assert second and "relay-unpaired" in _kinds(sb)
+    finally:
+        relay.kill9()
