@@ -39,6 +39,10 @@ class NotFoundError(StorageError):
     """An item, note, photo or chat with that id does not exist."""
 
 
+class WrongItemKindError(NotFoundError):
+    """The item exists but is of another kind (a photo id where a note was asked for)."""
+
+
 class BlobError(StorageError):
     """A blob is missing or does not match its sha256."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storage.db import Database
-from storage.errors import NotFoundError
+from storage.errors import NotFoundError, WrongItemKindError
 from storage.ids import ItemId
 
 ItemKind = Literal["note", "photo"]
@@ -46,10 +46,15 @@ def insert_item(
     return ItemRow(ItemId(item_id), kind, title, created, now, False)
 
 
-def get_item(db: Database, item_id: str, *, include_deleted: bool = False) -> ItemRow:
+def get_item(
+    db: Database, item_id: str, kind: ItemKind | None = None, *, include_deleted: bool = False
+) -> ItemRow:
+    """The item; with ``kind``, a :class:`WrongItemKindError` when it is of another kind."""
     row = db.query_one("SELECT * FROM items WHERE id = ?", (item_id,))
     if row is None or (row["deleted"] and not include_deleted):
         raise NotFoundError(f"No item with id {item_id}.")
+    if kind is not None and row["kind"] != kind:
+        raise WrongItemKindError(f"Item {item_id} is a {row['kind']}, not a {kind}.")
     return _row(row)
 
 

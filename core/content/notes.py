@@ -77,9 +77,7 @@ class NotesService:
     # -- reading ------------------------------------------------------------------------------
 
     def get(self, note_id: str) -> Note:
-        item = items.get_item(self.db, note_id)
-        if item.kind != "note":
-            raise BadInputError(f"Item {note_id} is a {item.kind}, not a note.")
+        item = items.get_item(self.db, note_id, "note")
         row = notes.get_note(self.db, note_id)
         return Note(
             NoteId(item.id),
@@ -146,9 +144,7 @@ class NotesService:
     ) -> bool:
         """Replace the body with minimal CRDT edits. Returns False when nothing changed."""
         _check_body(new_body)
-        item = items.get_item(self.db, note_id)
-        if item.kind != "note":
-            raise BadInputError(f"Item {note_id} is a {item.kind}, not a note.")
+        item = items.get_item(self.db, note_id, "note")
         doc_id = note_doc_id(note_id)
         parsed = parse_note(new_body, fallback_title=fallback_title or item.title)
         final_title = title or parsed.title
@@ -170,9 +166,7 @@ class NotesService:
         return True
 
     def delete(self, note_id: str) -> None:
-        item = items.get_item(self.db, note_id)
-        if item.kind != "note":
-            raise BadInputError(f"Item {note_id} is a {item.kind}, not a note.")
+        items.get_item(self.db, note_id, "note")  # exists and is a note
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(note_id, {"deleted": True})
             items.update_item(self.db, note_id, deleted=True)

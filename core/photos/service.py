@@ -43,9 +43,7 @@ class PhotosService:
         return self.paths.thumbs / sha256[:2] / f"{sha256}.jpg"
 
     def get(self, photo_id: str) -> Photo:
-        item = items.get_item(self.db, photo_id)
-        if item.kind != "photo":
-            raise BadInputError(f"Item {photo_id} is a {item.kind}, not a photo.")
+        item = items.get_item(self.db, photo_id, "photo")
         row = photos.get_photo(self.db, photo_id)
         return Photo(
             PhotoId(item.id),

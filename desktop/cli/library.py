@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,6 +34,12 @@ def _read_text_arg(body: str | None, file: str | None) -> str | None:
         raise BadInputError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from exc
 
 
+def _echo_rows(rows: Iterable[tuple[dict[str, Any], str]], as_json: bool) -> None:
+    """The list commands' output: one JSON object or one text line per row, as it comes."""
+    for data, line in rows:
+        click.echo(json.dumps(data, ensure_ascii=False) if as_json else line)
+
+
 @click.group()
 def notes() -> None:
     """List, show, create, edit and delete notes."""
@@ -45,16 +53,14 @@ def notes() -> None:
 def notes_list(ctx: click.Context, limit: int, as_json: bool) -> None:
     """List notes, most recently changed first."""
     lib = open_library(ctx)
-    for item in lib.list_items("note", limit=limit):
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {"id": item.id, "title": item.title, "updated_at": item.updated_at},
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            click.echo(f"{item.id[:8]}  {_when(item.updated_at)}  {item.title}")
+    rows = (
+        (
+            {"id": item.id, "title": item.title, "updated_at": item.updated_at},
+            f"{item.id[:8]}  {_when(item.updated_at)}  {item.title}",
+        )
+        for item in lib.list_items("note", limit=limit)
+    )
+    _echo_rows(rows, as_json)
 
 
 @notes.command("show")
@@ -148,25 +154,15 @@ def photos() -> None:
 def photos_list(ctx: click.Context, limit: int, as_json: bool) -> None:
     """List photos, most recently added first."""
     lib = open_library(ctx)
-    for item in lib.list_items("photo", limit=limit):
-        photo = lib.photos.get(item.id)
-        m = photo.meta
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "id": item.id,
-                        "title": item.title,
-                        "sha256": m.sha256,
-                        "taken_at": m.taken_at,
-                        "width": m.width,
-                        "height": m.height,
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            click.echo(f"{item.id[:8]}  {m.taken_at or '-':19}  {m.width}×{m.height}  {item.title}")
+
+    def row(item_id: str, title: str) -> tuple[dict[str, Any], str]:  # JSON and text line
+        m = lib.photos.get(item_id).meta
+        data = {"id": item_id, "title": title, "sha256": m.sha256,
+                "taken_at": m.taken_at, "width": m.width, "height": m.height}  # fmt: skip
+        return data, f"{item_id[:8]}  {m.taken_at or '-':19}  {m.width}×{m.height}  {title}"
+
+    items = lib.list_items("photo", limit=limit)
+    _echo_rows((row(item.id, item.title) for item in items), as_json)
 
 
 @photos.command("show")
