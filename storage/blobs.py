@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from storage.errors import BlobError
 
@@ -54,14 +55,14 @@ class BlobStore:
             self._write(sha256, io.BytesIO(data))
         return sha256
 
-    def _write(self, sha256: str, handle: object) -> None:
+    def _write(self, sha256: str, handle: BinaryIO) -> None:
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         digest = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out:
-                while block := handle.read(CHUNK):  # type: ignore[attr-defined]
+                while block := handle.read(CHUNK):
                     digest.update(block)
                     out.write(block)
                 out.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -23,14 +24,14 @@ class ItemRow:
     deleted: bool
 
 
-def _row(r: object) -> ItemRow:
+def _row(r: sqlite3.Row) -> ItemRow:
     return ItemRow(
-        id=ItemId(r["id"]),  # type: ignore[index]
-        kind=r["kind"],  # type: ignore[index]
-        title=r["title"],  # type: ignore[index]
-        created_at=r["created_at"],  # type: ignore[index]
-        updated_at=r["updated_at"],  # type: ignore[index]
-        deleted=bool(r["deleted"]),  # type: ignore[index]
+        id=ItemId(r["id"]),
+        kind=r["kind"],
+        title=r["title"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        deleted=bool(r["deleted"]),
     )
 
 

@@ -135,7 +135,10 @@ def update_meta(db: Database, model_id: str, meta: dict[str, Any]) -> None:
 
 def get_setting(db: Database, key: str) -> str | None:
     """A ``models.*`` setting."""
-    return db.scalar("SELECT value FROM settings WHERE key = ?", (SETTING_PREFIX + key,))
+    value: str | None = db.scalar(
+        "SELECT value FROM settings WHERE key = ?", (SETTING_PREFIX + key,)
+    )
+    return value
 
 
 def set_setting(db: Database, key: str, value: str | None) -> None:

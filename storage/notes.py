@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -18,13 +19,13 @@ class NoteRow:
     source_hash: str | None
 
 
-def _row(r: object) -> NoteRow:
+def _row(r: sqlite3.Row) -> NoteRow:
     return NoteRow(
-        NoteId(r["item_id"]),  # type: ignore[index]
-        r["body"],  # type: ignore[index]
-        r["source_path"],  # type: ignore[index]
-        r["source_mtime"],  # type: ignore[index]
-        r["source_hash"],  # type: ignore[index]
+        NoteId(r["item_id"]),
+        r["body"],
+        r["source_path"],
+        r["source_mtime"],
+        r["source_hash"],
     )
 
 

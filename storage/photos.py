@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, fields
 
 from storage.db import Database
@@ -38,9 +39,9 @@ class PhotoRow:
 _META_FIELDS = [f.name for f in fields(PhotoMeta)]
 
 
-def _row(r: object) -> PhotoRow:
-    meta = PhotoMeta(**{name: r[name] for name in _META_FIELDS})  # type: ignore[index]
-    return PhotoRow(PhotoId(r["item_id"]), meta)  # type: ignore[index]
+def _row(r: sqlite3.Row) -> PhotoRow:
+    meta = PhotoMeta(**{name: r[name] for name in _META_FIELDS})
+    return PhotoRow(PhotoId(r["item_id"]), meta)
 
 
 def insert_photo(db: Database, item_id: str, meta: PhotoMeta) -> None:

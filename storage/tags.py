@@ -79,7 +79,7 @@ def backlinks_of(db: Database, item_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def unresolved_links(db: Database) -> list[tuple[str, str, str]]:
+def unresolved_links(db: Database) -> list[tuple[str, int, str]]:
     """(source item id, ord, target) of wikilinks whose target was not found yet."""
     rows = db.query(
         "SELECT src_item_id, ord, target FROM links WHERE dst_item_id IS NULL AND kind = 'wikilink'"

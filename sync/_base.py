@@ -21,15 +21,23 @@ BATCH = 512
 
 
 class Change(Protocol):
-    id: int
-    doc_id: str
-    data: bytes
-    origin: str
+    """One logged CRDT update (read-only, as ``storage.crdt_log.LoggedUpdate``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def origin(self) -> str: ...
 
 
 class Replica(Protocol):
-    device_id: str
     blobs: BlobExchange
+
+    @property
+    def device_id(self) -> str: ...
 
     def doc_ids(self) -> list[str]: ...
     def check_doc_id(self, doc_id: str) -> None: ...

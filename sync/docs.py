@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pycrdt import Doc, Map, Text
+from pycrdt import Doc, Map, Text, TransactionEvent
 
 from sync.text_diff import apply_text_edits, diff
 
@@ -22,7 +22,7 @@ BODY = "body"
 ITEMS = "items"
 
 
-def _load(doc: Doc, snapshot: bytes | None, updates: Iterable[bytes]) -> None:
+def _load(doc: Doc[Any], snapshot: bytes | None, updates: Iterable[bytes]) -> None:
     with doc.transaction():
         if snapshot:
             doc.apply_update(snapshot)
@@ -62,7 +62,7 @@ class CrdtDoc:
     """Common part: capture the update bytes of each local transaction."""
 
     def __init__(self, snapshot: bytes | None = None, updates: Iterable[bytes] = ()) -> None:
-        self.doc: Doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self._bind()
         _load(self.doc, snapshot, updates)
         # The update of a local transaction is taken from the transaction itself (like Yjs'
@@ -71,9 +71,9 @@ class CrdtDoc:
         self._captured: list[bytes] = []
         self._subscription = self.doc.observe(self._on_transaction)
 
-    def _on_transaction(self, event: object) -> None:
+    def _on_transaction(self, event: TransactionEvent) -> None:
         if self._capturing:  # only copies bytes; never reads the document in its observer
-            self._captured.append(event.update)  # type: ignore[attr-defined]
+            self._captured.append(event.update)
         else:
             self._changed_elsewhere()
 
@@ -131,7 +131,7 @@ class NoteDoc(CrdtDoc):
 
 class LibraryDoc(CrdtDoc):
     def _bind(self) -> None:
-        self.items: Map = self.doc.get(ITEMS, type=Map)
+        self.items: Map[Any] = self.doc.get(ITEMS, type=Map)
 
     def put_item(self, item_id: str, fields: Mapping[str, Any]) -> bytes:
         """Create or update an item's fields in one transaction; returns the update bytes."""

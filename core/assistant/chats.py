@@ -17,6 +17,7 @@ messages are not chunks; :meth:`ChatsService.search` matches messages directly a
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from collections.abc import Sequence
@@ -89,7 +90,7 @@ class ChatHit:
     matched: int
 
 
-def _arrays(doc: CrdtDoc) -> tuple[Map, Array]:
+def _arrays(doc: CrdtDoc) -> tuple[Map[Any], Array[Any]]:
     # Works on whatever instance the cache holds (sync loads chats as a plain CrdtDoc).
     return doc.doc.get(META, type=Map), doc.doc.get(MESSAGES, type=Array)
 
@@ -229,7 +230,7 @@ class ChatsService:
 
     def _materialize(self, chat_id: ChatId, doc: CrdtDoc) -> None:
         meta, array = _arrays(doc)
-        m = meta.to_py()
+        m = meta.to_py() or {}
         views = [_message_from_map(entry, i) for i, entry in enumerate(array)]
         created = float(m.get("created_at") or (views[0].created_at if views else time.time()))
         chat_store.upsert_chat(
@@ -287,7 +288,7 @@ class ChatsService:
         self.refresh()
         return chat_store.list_chats(self.db, limit=limit)
 
-    def search(self, query: str, limit: int = 20) -> list[ChatHit]:
+    def search(self, query: str, limit: int = 20) -> builtins.list[ChatHit]:
         """Messages that contain the query's words (Korean words by their stem)."""
         from core.search.query import fts_terms, parse_query
 

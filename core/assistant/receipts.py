@@ -61,8 +61,10 @@ _PHONE = re.compile(r"(?:tel|phone|전화|☎)|\b0\d{1,2}[-) ]\d{3,4}-\d{4}\b", 
 
 
 class LineLike(Protocol):
-    text: str
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+    @property
+    def text(self) -> str: ...
+    @property
+    def box(self) -> tuple[float, float, float, float]: ...  # x0, y0, x1, y1 in pixels
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.content.documents import DocumentCache, log_update
-from core.content.markdown import parse_note
+from core.content.markdown import ParsedLink, parse_note
 from core.errors import BadInputError
 from storage import items, jobs, notes, tags
 from storage.db import Database
 from storage.ids import LIBRARY_DOC_ID, NoteId, new_id, note_doc_id
+from storage.photos import PhotoRow
 from storage.tags import LinkRow
 
 # One note holds at most 5 MB of UTF-8 Markdown, on every write path (import, CLI, GUI).
@@ -173,12 +175,14 @@ class NotesService:
             self.db.execute("DELETE FROM chunks WHERE item_id = ?", (note_id,))
             log_update(self.db, LIBRARY_DOC_ID, update)
 
-    def _materialize_meta(self, note_id: str, tag_list: list[str], links: list) -> None:
+    def _materialize_meta(
+        self, note_id: str, tag_list: list[str], links: Sequence[ParsedLink]
+    ) -> None:
         tags.set_tags(self.db, note_id, tag_list, source="user")
         resolved = self._resolve_links(links)
         tags.set_links(self.db, note_id, resolved)
 
-    def _resolve_links(self, links: list) -> list[LinkRow]:
+    def _resolve_links(self, links: Sequence[ParsedLink]) -> list[LinkRow]:
         from storage import photos
 
         if not links:
@@ -199,7 +203,7 @@ class NotesService:
             rows.append(LinkRow(link.kind, link.target, link.heading, link.alias, dst))
         return rows
 
-    def _photos_named(self, name: str) -> list[tuple[str, object]]:
+    def _photos_named(self, name: str) -> list[tuple[str, PhotoRow]]:
         from storage import photos
 
         rows = self.db.query(

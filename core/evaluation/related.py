@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.events import EventLog
 from core.related.recommender import SOURCES, Recommender
@@ -77,7 +77,7 @@ def build_korquad_library(
     total = sum(len(p) for _, p in articles)
     done = 0
     for a, (title, paragraphs) in enumerate(articles):
-        ids = []
+        ids: list[str] = []
         linked: list[int] = []
         for n, text in enumerate(paragraphs, 1):
             body = text
@@ -106,7 +106,7 @@ def build_demo_world(library: Library) -> World:
     ensure_demo_library(library)
     notes = [i for i in library.list_items("note")]
     notes.sort(key=lambda i: i.title)
-    index = {n.id: t for t, n in enumerate(notes)}
+    index: dict[str, int] = {n.id: t for t, n in enumerate(notes)}
     world = World(topics=[], titles=[n.title for n in notes])
     for t, item in enumerate(notes):
         note = library.notes.get(item.id)
@@ -198,7 +198,9 @@ def generate_sessions(
 
 
 def log_history(library: Library, sessions: Sequence[Sequence[tuple[float, str]]]) -> int:
-    events = [(ts, "open", item, None, None) for s in sessions for ts, item in s]
+    events: list[tuple[float, str, str | None, str | None, dict[str, Any] | None]] = [
+        (ts, "open", item, None, None) for s in sessions for ts, item in s
+    ]
     return EventLog(library).import_history(events)
 
 

@@ -203,10 +203,12 @@ def build_library(
             item_to_doc[item_id] = names[stem]
     started = time.monotonic()
     indexer = Indexer(library, embedder, auto_models=False, batch_size=32)
-    result = indexer.run(
-        progress=(lambda d, t, n="": progress(d, t, "index")) if progress else None,
-        should_cancel=should_cancel,
-    )
+
+    def index_progress(done: int, total: int, _note: str = "") -> None:
+        if progress:
+            progress(done, total, "index")
+
+    result = indexer.run(progress=index_progress if progress else None, should_cancel=should_cancel)
     if result.cancelled:
         library.close()
         raise CancelledError("Evaluation cancelled while indexing.")

@@ -247,8 +247,9 @@ class VectorCache:
                 index.add([r[0] for r in rows], [r[1] for r in rows], _decode(rows, dim))
                 self._marks[key] = (count, max_rowid)
                 return
-        if not rebuild and index is None and count >= self.hnsw_threshold and self._cache_path(key):
-            loaded = HnswIndex.load(self._cache_path(key))  # type: ignore[arg-type]
+        cache_path = self._cache_path(key)
+        if not rebuild and index is None and count >= self.hnsw_threshold and cache_path:
+            loaded = HnswIndex.load(cache_path)
             if loaded is not None and loaded[1][1] <= max_rowid:
                 self._indexes[key], self._marks[key] = loaded
                 self._refresh(key)  # apply what changed since it was saved

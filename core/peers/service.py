@@ -273,7 +273,7 @@ class SyncService(RelayMixin):
                 # Which items changed: compare before/after AFTER the transaction (pycrdt
                 # observers are not used: reading event keys panicked in yrs 0.28, and
                 # reading a doc inside its observer is pycrdt-websocket#79).
-                after = library.items.to_py()
+                after = library.items.to_py() or {}
                 changed = {
                     k
                     for k in after.keys() | items_before.keys()
@@ -347,15 +347,11 @@ class SyncService(RelayMixin):
             # The same file imported on two devices under two ids: keep the first row only.
             log.warning("sync: photo %s duplicates an existing photo; not materialized", item_id)
             return False
-        values = {k: entry.get(k) for k in _PHOTO_FIELDS}
-        meta = PhotoMeta(
-            **{
-                **values,
-                "size": int(values["size"] or 0),
-                "mime": str(values["mime"] or "application/octet-stream"),
-                "caption": str(entry.get("caption") or ""),
-            }
-        )
+        values: dict[str, Any] = {k: entry.get(k) for k in _PHOTO_FIELDS}
+        values["size"] = int(values["size"] or 0)
+        values["mime"] = str(values["mime"] or "application/octet-stream")
+        values["caption"] = str(entry.get("caption") or "")
+        meta = PhotoMeta(**values)
         created = float(entry.get("created_at") or 0) or None
         items.insert_item(self.db, item_id, "photo", str(entry.get("title") or ""), created)
         photos.insert_photo(self.db, item_id, meta)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -49,21 +51,24 @@ class PhotoInfo:
     camera_model: str | None
 
 
-def _ratio(value: object) -> float:
+def _ratio(value: Any) -> float:  # EXIF: an IFDRational or a (num, den) pair
     try:
         return float(value)  # IFDRational
     except (TypeError, ValueError, ZeroDivisionError):
-        num, den = value  # type: ignore[misc]
+        num, den = value
         return float(num) / float(den) if den else 0.0
 
 
-def _gps(gps: dict) -> tuple[float | None, float | None]:
+def _degrees(dms: Any) -> float:
+    return _ratio(dms[0]) + _ratio(dms[1]) / 60 + _ratio(dms[2]) / 3600
+
+
+def _gps(gps: Mapping[int, Any]) -> tuple[float | None, float | None]:
     try:
         lat_ref, lat, lon_ref, lon = gps.get(1), gps.get(2), gps.get(3), gps.get(4)
         if not lat or not lon:
             return None, None
-        to_deg = lambda dms: _ratio(dms[0]) + _ratio(dms[1]) / 60 + _ratio(dms[2]) / 3600  # noqa: E731
-        la, lo = to_deg(lat), to_deg(lon)
+        la, lo = _degrees(lat), _degrees(lon)
         if str(lat_ref).upper().startswith("S"):
             la = -la
         if str(lon_ref).upper().startswith("W"):

@@ -11,6 +11,7 @@ from core.errors import BadInputError
 from core.photos.files import read_photo
 from storage import items, jobs, photos, tags
 from storage.blobs import BlobStore, sha256_file
+from storage.chunks import OcrLineRow
 from storage.db import Database
 from storage.ids import LIBRARY_DOC_ID, PhotoId, new_id
 from storage.paths import LibraryPaths
@@ -55,7 +56,7 @@ class PhotosService:
             item.created_at,
         )
 
-    def ocr_lines(self, photo_id: str) -> list:
+    def ocr_lines(self, photo_id: str) -> list[OcrLineRow]:
         """The OCR lines of a photo (boxes in the upright image's pixels), reading order."""
         from storage.chunks import ocr_lines_of
 

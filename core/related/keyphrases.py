@@ -180,10 +180,10 @@ def extract(
         doc_vector = np.asarray(embedder.embed_passages([text[:4000]]), np.float32)[0]
     doc = doc_vector / (np.linalg.norm(doc_vector) or 1.0)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    vecs = vecs / np.where(norms == 0, 1.0, norms)
-    relevance = vecs @ doc
-    picked = _mmr(vecs, relevance, top, diversity)
-    return [Keyphrase(ranked[i], float(relevance[i])) for i in picked]
+    unit = vecs / np.where(norms == 0, 1.0, norms)
+    relevance = unit @ doc
+    chosen = _mmr(unit, relevance, top, diversity)
+    return [Keyphrase(ranked[i], float(relevance[i])) for i in chosen]
 
 
 def _dedupe(phrases: Sequence[str], top: int) -> list[str]:

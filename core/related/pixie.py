@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from storage.db import Database
+
 CONTEXT_KINDS = ("session", "next", "query", "link", "tag", "day", "place")
 
 #: How much each kind of context pulls, before recency and size normalisation.
@@ -286,7 +288,7 @@ class LibraryGraph:
 
 
 def build_library_graph(
-    db: object,
+    db: Database,
     *,
     now: float,
     half_life_days: float = 14.0,
@@ -299,7 +301,7 @@ def build_library_graph(
     from storage import events as store
 
     builder = GraphBuilder(kind_weights=dict(kind_weights or DEFAULT_KIND_WEIGHTS))
-    live = store.live_items(db)  # type: ignore[arg-type]
+    live = store.live_items(db)
     builder.add_items(i.id for i in live)
     rate = math.log(2) / (half_life_days * DAY)
 
@@ -307,7 +309,7 @@ def build_library_graph(
         return max(0.02, math.exp(-rate * max(0.0, now - ts)))
 
     rows = (
-        store.item_events_compact(db, ("open", "click"), since=now - horizon_days * DAY)  # type: ignore[arg-type]
+        store.item_events_compact(db, ("open", "click"), since=now - horizon_days * DAY)
         if use_events
         else []
     )
@@ -331,14 +333,14 @@ def build_library_graph(
             previous = item_id
     for query, clicked in queries.items():
         builder.add_context("query", query, [i for _, i in clicked], recency(clicked[-1][0]))
-    for src, dst in store.live_links(db):  # type: ignore[arg-type]
+    for src, dst in store.live_links(db):
         a, b = sorted((src, dst))
         builder.add_context("link", f"{a}|{b}", [a, b])
     item_tags: dict[str, list[str]] = {}
-    for item_id, tag in store.live_tags(db):  # type: ignore[arg-type]
+    for item_id, tag in store.live_tags(db):
         builder.add_context("tag", tag, [item_id])
         item_tags.setdefault(item_id, []).append(tag)
-    for item_id, taken_at, lat, lon in store.photo_day_place(db):  # type: ignore[arg-type]
+    for item_id, taken_at, lat, lon in store.photo_day_place(db):
         if taken_at:
             builder.add_context("day", str(taken_at)[:10], [item_id])
         if lat is not None and lon is not None:

@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import BadInputError
 from core.indexing.vector_index import VectorCache
@@ -29,6 +29,7 @@ from storage import chunks as chunk_store
 from storage import jobs
 from storage import vectors as vector_store
 from storage.chunks import ChunkRow, ItemFacts
+from storage.db import Database
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -146,8 +147,8 @@ class Searcher:
             words = self._selective_words(parsed.words)
             last = words[-1]
             # a one-letter Latin prefix ("m*") matches a large part of the vocabulary
-            prefix = len(last) >= 2 or is_hangul(last)
-            terms = fts_terms(words, prefix_last=prefix)
+            as_prefix = len(last) >= 2 or is_hangul(last)
+            terms = fts_terms(words, prefix_last=as_prefix)
             sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), limit * 8)
         ranked = self._rank(parsed, sources, "bm25", results)
         facts = chunk_store.item_facts(self.db, [i for i, _ in ranked[: limit * 4]])
@@ -453,13 +454,14 @@ class Searcher:
         return str(path)
 
 
-def _first_chunk(db: Any, item_id: str) -> ChunkRow | None:
+def _first_chunk(db: Database, item_id: str) -> ChunkRow | None:
     rows = chunk_store.chunks_of(db, item_id)
     body = [c for c in rows if c.source in ("body", "ocr", "caption")]
-    return (body or rows or [None])[0]
+    first = body or rows
+    return first[0] if first else None
 
 
-def _chunk_with_phrase(db: Any, item_id: str, phrases: list[str]) -> ChunkRow | None:
+def _chunk_with_phrase(db: Database, item_id: str, phrases: list[str]) -> ChunkRow | None:
     for chunk in chunk_store.chunks_of(db, item_id):
         text = chunk.text.lower()
         if any(p.lower() in text for p in phrases):
