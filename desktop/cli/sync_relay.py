@@ -18,7 +18,7 @@ def _service(ctx: click.Context) -> SyncService:
 
 @click.group("relay")
 def relay_group() -> None:
-    """Sync through a Yjs server (y-websocket, Hocuspocus…) used as an encrypted mailbox.
+    """Sync through a y-websocket server (e.g. npm @y/websocket-server) used as a mailbox.
 
     The server stores only encrypted entries in a room named by an HMAC of this library's
     key; devices need not be online at the same time nor share a network."""

@@ -471,11 +471,11 @@ class RelayEngine:
         return [("want", P.encode_want(missing[i : i + 500])) for i in range(0, len(missing), 500)]
 
     def _ack_entry(self) -> tuple[str, bytes] | None:
+        if self._acked is not None and time.monotonic() - self._acked_at < ACK_SECONDS:
+            return None
         cursors = dict(self.state.cursors)
         paired = tuple(sorted(self.store.paired_devices()))
         if (cursors, paired) == self._acked or not (cursors or paired):
-            return None
-        if self._acked is not None and time.monotonic() - self._acked_at < ACK_SECONDS:
             return None
         self._acked, self._acked_at = (cursors, paired), time.monotonic()
         return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()), paired)))

@@ -1,7 +1,8 @@
 """A minimal y-websocket client for the relay room (one pycrdt doc, ``Y.Array`` ``entries``).
 
 It speaks the standard y-sync protocol to any stock Yjs WebSocket server (``@y/websocket-
-server``, Hocuspocus, y-sweet's WebSocket endpoint…): sync step 1/2 on connect, then
+server`` and other servers of the plain y-websocket protocol; Hocuspocus frames messages
+with the document name and is not spoken here): sync step 1/2 on connect, then
 updates both ways. Stock servers never acknowledge an update, so :meth:`RoomClient.flush`
 sends a sync step 1 and waits for the step 2 it answers: messages on one connection are
 handled in order, so by then the server has applied everything sent before. Whether it
