@@ -148,7 +148,13 @@ class RelayMixin:
         if key is None:
             return []
         state = self.relay_state(key.room)
-        pending = max(0, self.last_change_id() - state.sent_upto)  # type: ignore[attr-defined]
+        pending = int(  # logged updates not written to the room yet (none came from it)
+            self.db.scalar(
+                "SELECT COUNT(*) FROM crdt_updates WHERE id > ?"
+                " AND origin NOT LIKE 'relay:%' AND origin NOT LIKE 'snapshot:%'",
+                (state.sent_upto if state.started else 0,),
+            )
+        )
         return [
             RelayStatus(
                 url,
@@ -158,7 +164,7 @@ class RelayMixin:
                 state.last_error,
                 state.entries_in,
                 state.entries_out,
-                pending if state.started else self.last_change_id(),  # type: ignore[attr-defined]
+                pending,
                 len(state.cursors),
             )
             for url in self.relay_urls()
