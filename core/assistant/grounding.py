@@ -44,7 +44,7 @@ _MONTHS = frozenset(
 )
 
 
-def focus(text: str, terms: Sequence[str], *, keep: int = 3, neighbours: int = 1) -> str:
+def focus(text: str, terms: Sequence[str], *, keep: int = 2, neighbours: int = 1) -> str:
     """``text`` cut to its ``keep`` sentences (rows) holding most of ``terms``, each with
     ``neighbours`` sentences around it, in document order; skipped parts become `` … ``.
     The text is returned whole when it is already that short or no sentence has a term."""

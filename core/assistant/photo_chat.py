@@ -82,8 +82,9 @@ class PhotoFacts:
             out += ["읽어 낸 항목:" if ko else "Fields read from the layout:", fields]
         return out
 
-    def render(self, label: str, lang: str) -> str:
-        """The facts block of the user turn (compact: every token costs time)."""
+    def render(self, label: str, lang: str, *, layout: bool = True) -> str:
+        """The facts block of the user turn (compact: every token costs time). ``layout``
+        False: the OCR lines one by one with their positions (the earlier form)."""
         ko = lang == "ko"
         lines = [f"{'사진' if ko else 'Photo'} {label}: {self.title or self.photo_id[:8]}"]
         if self.taken_at:
@@ -99,7 +100,17 @@ class PhotoFacts:
             lines.append(("태그: " if ko else "Tags: ") + ", ".join(self.tags))
         if self.caption:
             lines.append(("설명: " if ko else "Caption: ") + self.caption)
-        lines += self.text_block(lang)
+        if layout:
+            lines += self.text_block(lang)
+        elif self.ocr:
+            lines.append(
+                "사진 속 글자 (OCR, 위치는 왼쪽 위 기준 x%,y%):"
+                if ko
+                else "Text found in the photo (OCR; position x%,y% from top-left):"
+            )
+            lines += [f'- "{text}" @{x:.0f},{y:.0f}' for text, (x, y) in self.ocr]
+        else:
+            lines.append("사진에서 찾은 글자 없음." if ko else "No text was found in the photo.")
         return "\n".join(lines)
 
     def search_terms(self) -> str:

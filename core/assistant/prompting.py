@@ -90,6 +90,10 @@ CANNOT_SEE = {
     ),
 }
 QUESTION = {"en": "Question: ", "ko": "질문: "}
+HINT = {
+    "en": "The sentence of my notes that most likely answers: ",
+    "ko": "답이 있을 가능성이 가장 큰 노트 문장: ",
+}
 SOURCES = {"en": "Sources from my notes:", "ko": "내 노트의 출처:"}
 
 

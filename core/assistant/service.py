@@ -34,6 +34,7 @@ from core.assistant.instant import InstantAnswer, InstantAnswerer
 from core.assistant.photo_chat import check_decodes, photo_facts, wants_photo_search
 from core.assistant.prompting import (
     CANNOT_SEE,
+    HINT,
     NO_ANSWER,
     NOT_FOUND,
     REWRITE,
@@ -115,6 +116,7 @@ class Assistant:
         max_sources: int = 5,
         max_source_tokens: int = 800,
         rewrite: bool = True,
+        grounding: bool = True,
     ) -> None:
         self.library = library
         self.chats = ChatsService(library.db, library.docs)
@@ -127,6 +129,9 @@ class Assistant:
         self.max_sources = max_sources
         self.max_source_tokens = max_source_tokens  # all sources of a turn (time to 1st token)
         self.rewrite = rewrite
+        # focus sources on the sentences that matter, keep the instant answer's source, show
+        # OCR text as laid out; False = the pipeline before them (the benchmarks' baseline)
+        self.grounding = grounding
 
     # -- models -------------------------------------------------------------------------------
 
@@ -196,12 +201,16 @@ class Assistant:
             query = self._rewrite(model, [system, *history], question, lang, should_cancel)
             timing.rewrite_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        must = {instant.item_id: instant.start} if instant and query == question else {}
+        keep = instant is not None and query == question and self.grounding
+        must = {instant.item_id: instant.start} if keep and instant else {}
         found = self.retriever.retrieve(query, also=question if query != question else None,
                                         must=must)  # fmt: skip
         timing.retrieval_ms = (time.perf_counter() - t) * 1000
         terms = query_terms(f"{query} {question}")
-        fresh = [s.with_text(focus(s.text, terms)) for s in found.sources if s.key not in known]
+        fresh = [s.with_text(focus(s.text, terms)) if self.grounding else s
+                 for s in found.sources if s.key not in known]  # fmt: skip
+        if must:  # the source holding the instant answer's sentence goes first
+            fresh.sort(key=lambda s: s.item_id not in must)
         next_number = max((n for n in known.values()), default=0) + 1
         for i, s in enumerate(fresh):
             s.number = next_number + i
@@ -218,10 +227,14 @@ class Assistant:
                                  citations_from=given)  # fmt: skip
             answer.instant = instant
             return answer
-        messages, given = self._fit(model, system, history, question, given, lang)
+        # the instant answer's sentence, quoted above the sources: the small model copies
+        # from it instead of searching five paragraphs (stored with the turn: same prefix later)
+        hint = HINT[lang] + instant.text[:300] if self.grounding and instant and must else ""
+        messages, given = self._fit(model, system, history, question, given, lang, extra=hint)
         text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         answer = self._store(chat, question, text, lang, given, True, query, timing,
-                             citations_from=[*known_sources(chat), *given])  # fmt: skip
+                             citations_from=[*known_sources(chat), *given],
+                             extra=hint)  # fmt: skip
         answer.instant = instant
         answer.unsupported = unsupported(
             text, [s.text for s in [*known_sources(chat), *given]], question
@@ -291,7 +304,7 @@ class Assistant:
         order = chat.photos() if chat else []  # photos of the chat: P1, P2… in order
         if facts.photo_id not in order:
             order.append(facts.photo_id)
-        extra = facts.render(f"P{order.index(facts.photo_id) + 1}", lang)
+        extra = facts.render(f"P{order.index(facts.photo_id) + 1}", lang, layout=self.grounding)
         t = time.perf_counter()
         notes = self.retriever.note_sources(facts.note_ids, f"{question} {facts.search_terms()}")
         timing.retrieval_ms = (time.perf_counter() - t) * 1000
