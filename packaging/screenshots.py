@@ -2,12 +2,13 @@
 
     .venv/bin/python packaging/screenshots.py [--out screenshots] [--library PATH]
 
-Saves main.png (notes), related.png (a linked note with its Related panel filled), palette.png
-(Ctrl+K with a Korean query), viewer.png (a photo with its OCR boxes and related items) and
-photos.png (the grid); then the same views with a forced dark palette (*-dark.png), as Fusion
-shows them when the system is dark, to check that everything stays readable. Re-executes
-itself under ``xvfb-run -a`` when no display is set. The demo library is indexed first (OCR
-included) so the boxes exist.
+Saves welcome.png (the first-run welcome), main.png (notes), related.png (a linked note with
+its Related panel filled), palette.png (Ctrl+K with a Korean query), viewer.png (a photo with
+its OCR boxes and related items), photos.png (the justified grid), chat.png (a real answer from
+the packaged local model, with its source cards) and empty.png (an empty state: no paired
+devices); then the same views in the dark theme (*-dark.png). Re-executes itself under
+``xvfb-run -a`` when no display is set. The demo library is indexed first (OCR included) so
+the boxes exist. ``--no-chat`` skips the model answer (it takes a minute on a small CPU).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def _pause(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.02)
 
 
-def shoot(out: Path, library_path: Path) -> list[Path]:
+CHAT_QUESTION = "카페에서 뭘 마셨어?"
+
+
+def shoot(out: Path, library_path: Path, *, chat: bool = True) -> list[Path]:
     from PySide6.QtCore import QSettings
 
     from core.demo import ensure_demo_library
@@ -56,26 +60,26 @@ def shoot(out: Path, library_path: Path) -> list[Path]:
     report = Indexer(library).run()
     print(f"  {report.processed} items, {report.chunks} chunks, {report.seconds:.1f} s")
     _ensure_ocr_lines(library)
-    app = make_app()
-    settings = QSettings(str(out / "screenshots.ini"), QSettings.Format.IniFormat)
+    app = make_app(appearance="light")
+    ini = out / "screenshots.ini"
+    ini.unlink(missing_ok=True)  # a first run: the welcome shows
+    settings = QSettings(str(ini), QSettings.Format.IniFormat)
     window = open_window(library, settings=settings, auto_index=False)
     window.resize(1360, 860)
-    window.splitter.setSizes([150, 380, 830])
     window.show()
     _wait(app, lambda: window._pending_loads == 0)
     saved: list[Path] = []
-    light = app.palette()
+    state: dict[str, str] = {}
     for suffix in ("", "-dark"):
-        if suffix:
-            app.setPalette(dark_palette())
-        _shots(app, window, library, out, suffix, saved)
-    app.setPalette(light)
+        window.set_appearance("dark" if suffix else "light")
+        _shots(app, window, library, out, suffix, saved, state, chat=chat)
+    window.set_appearance("light")
     window.close()
     library.close()
     return saved
 
 
-def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def _shots(app, window, library, out, suffix, saved, state, *, chat) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtTest import QTest
@@ -91,8 +95,13 @@ def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> N
     def settle() -> None:
         _wait(app, lambda: window.ops.in_flight == 0)
 
-    window.splitter.setSizes([150, 340, 870])
+    window.splitter.setSizes([210, 360, 790])
     window.show_section(0)
+    # 0. the first-run welcome (the demo library, "Import my notes/photos")
+    window.detail.setCurrentWidget(window.welcome)
+    _wait(app, lambda: window.status.state is not None)
+    save("welcome.png")
+
     # 1. notes: open the first Korean note
     rows = window.notes_model.rows
     korean = next((r for r in rows if any("\uac00" <= ch <= "\ud7a3" for ch in r.title)), rows[0])
@@ -123,7 +132,7 @@ def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> N
     # 4. the photo with the most OCR lines, in the viewer
     photos = library.photos.grid_rows()
     best = max(photos, key=lambda p: len(library.photos.ocr_lines(p[0])))
-    window.splitter.setSizes([150, 260, 950])
+    window.splitter.setSizes([210, 300, 850])
     window.open_item("photo", best[0])
     _wait(app, lambda: window.viewer.photo_id == best[0])
     settle()
@@ -133,12 +142,41 @@ def _shots(app, window, library, out: Path, suffix: str, saved: list[Path]) -> N
     save("viewer.png")
 
     # 5. the grid
-    window.splitter.setSizes([150, 830, 380])
+    window.splitter.setSizes([210, 800, 350])
     window.show_section(1)
+    window.photo_grid.viewport().update()
+    _pause(app, 0.3)
     window.photo_grid.grid_model.wait_for_thumbnails()
     save("photos.png")
     if window.viewer.boxes:
         window.viewer.boxes[0].hoverLeaveEvent(None)  # type: ignore[arg-type]
+
+    # 6. an empty state: no paired devices (and nothing open)
+    window.splitter.setSizes([210, 420, 730])
+    window.show_section(4)
+    window.detail.setCurrentWidget(window.empty)
+    settle()
+    save("empty.png")
+
+    # 7. a real answer from the packaged local model, with its sources as cards
+    if chat:
+        window.splitter.setSizes([210, 300, 850])
+        if "chat" not in state:
+            window.start_new_chat()
+            window.chat.prefill(CHAT_QUESTION)
+            answered: list[str] = []
+            window.chat.answered.connect(answered.append)
+            print("asking the local model (this takes a while on a small CPU)…", flush=True)
+            window.chat.ask()
+            _wait(app, lambda: bool(answered), timeout=900)
+            state["chat"] = window.chat.chat_id or ""
+        else:
+            window.show_section(2)
+            window.chat.chat_id = None
+            window.chat.open_chat(state["chat"])
+        settle()
+        window.detail.setCurrentWidget(window.chat)
+        save("chat.png")
 
 
 def _most_linked_note(library) -> str:  # type: ignore[no-untyped-def]
@@ -154,42 +192,6 @@ def _most_linked_note(library) -> str:  # type: ignore[no-untyped-def]
             best, best_count = row.id, count
     assert best is not None, "the demo library has no notes"
     return best
-
-
-def dark_palette():  # type: ignore[no-untyped-def]
-    """The colours Fusion takes from a dark system theme (a forced stand-in under Xvfb)."""
-    from PySide6.QtGui import QColor, QPalette
-
-    pal = QPalette()
-    role = QPalette.ColorRole
-    colors = {
-        role.Window: "#2b2b2b",
-        role.WindowText: "#e6e6e6",
-        role.Base: "#1e1e1e",
-        role.AlternateBase: "#262626",
-        role.ToolTipBase: "#3a3a3a",
-        role.ToolTipText: "#f0f0f0",
-        role.PlaceholderText: "#9a9a9a",
-        role.Text: "#e6e6e6",
-        role.Button: "#333333",
-        role.ButtonText: "#e6e6e6",
-        role.BrightText: "#ff6b6b",
-        role.Light: "#505050",
-        role.Midlight: "#404040",
-        role.Mid: "#3a3a3a",
-        role.Dark: "#1a1a1a",
-        role.Shadow: "#000000",
-        role.Highlight: "#3d6fb4",
-        role.HighlightedText: "#ffffff",
-        role.Link: "#7fb0ff",
-        role.LinkVisited: "#c39bff",
-    }
-    for r, c in colors.items():
-        pal.setColor(r, QColor(c))
-    disabled = QPalette.ColorGroup.Disabled
-    for r in (role.WindowText, role.Text, role.ButtonText):
-        pal.setColor(disabled, r, QColor("#8a8a8a"))
-    return pal
 
 
 def _ensure_ocr_lines(library) -> None:  # type: ignore[no-untyped-def]
@@ -227,6 +229,7 @@ def main() -> int:
         default=None,
         help="library folder (default: a fresh temporary demo library)",
     )
+    parser.add_argument("--no-chat", action="store_true", help="skip the model answer")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
         if shutil.which("xvfb-run") is None:
@@ -236,10 +239,10 @@ def main() -> int:
         return subprocess.call(command)
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     if args.library is not None:
-        shoot(args.out, args.library)
+        shoot(args.out, args.library, chat=not args.no_chat)
         return 0
     with tempfile.TemporaryDirectory(prefix="saem-shots-") as tmp:
-        shoot(args.out, Path(tmp) / "library")
+        shoot(args.out, Path(tmp) / "library", chat=not args.no_chat)
     return 0
 
 

@@ -114,3 +114,44 @@ def titles_index(db: Database) -> dict[str, str]:
         for key in index_keys(r["title"], r["source_path"]):
             index.setdefault(key, r["id"])
     return index
+
+
+@dataclass(frozen=True)
+class NoteSummary:
+    """One row of the note list: the title, the start of the body, and the times."""
+
+    id: NoteId
+    kind: str
+    title: str
+    head: str  # the first PREVIEW_CHARS characters of the body
+    created_at: float
+    updated_at: float
+
+
+PREVIEW_CHARS = 400
+NOTE_ORDERS = {
+    "updated": "i.updated_at DESC, i.id",
+    "created": "i.created_at DESC, i.id",
+    "title": "i.title COLLATE NOCASE, i.id",
+}
+
+
+def list_summaries(
+    db: Database, order: str = "updated", *, limit: int = 500, offset: int = 0
+) -> list[NoteSummary]:
+    """Live notes in ``order`` (a key of ``NOTE_ORDERS``), a page at a time."""
+    if order not in NOTE_ORDERS:
+        raise ValueError(f"unknown note order {order!r}")
+    rows = db.query(
+        "SELECT i.id, i.title, i.created_at, i.updated_at, substr(n.body, 1, ?) AS head"
+        " FROM items i JOIN notes n ON n.item_id = i.id"
+        f" WHERE i.deleted = 0 AND i.kind = 'note' ORDER BY {NOTE_ORDERS[order]}"
+        " LIMIT ? OFFSET ?",
+        (PREVIEW_CHARS, limit, offset),
+    )
+    return [
+        NoteSummary(
+            NoteId(r["id"]), "note", r["title"], r["head"] or "", r["created_at"], r["updated_at"]
+        )
+        for r in rows
+    ]

@@ -78,6 +78,17 @@ class NotesService:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def summaries(
+        self, order: str = "updated", *, limit: int = 500, offset: int = 0
+    ) -> list[notes.NoteSummary]:
+        """The note list: title, the start of the body (``head``) and times, a page at a time;
+        ``order`` is ``updated`` (newest first), ``created`` or ``title``."""
+        if order not in notes.NOTE_ORDERS:
+            raise BadInputError(
+                f"Unknown note order {order!r}; use one of {', '.join(notes.NOTE_ORDERS)}."
+            )
+        return notes.list_summaries(self.db, order, limit=limit, offset=offset)
+
     def get(self, note_id: str) -> Note:
         item = items.get_item(self.db, note_id, "note")
         row = notes.get_note(self.db, note_id)

@@ -31,6 +31,17 @@ class Photo:
     created_at: float
 
 
+@dataclass(frozen=True)
+class GridTile:
+    """One photo in the grid: id, title, EXIF time, thumbnail, width / height as shown."""
+
+    photo_id: PhotoId
+    title: str
+    taken_at: str | None
+    thumb_path: Path
+    aspect: float
+
+
 class PhotosService:
     def __init__(
         self, db: Database, docs: DocumentCache, blobs: BlobStore, paths: LibraryPaths
@@ -72,6 +83,22 @@ class PhotosService:
             (row.item_id, title, row.meta.taken_at, self.thumb_path(row.meta.sha256))
             for title, row in photos.all_photos(self.db)
         ]
+
+    def grid_tiles(self) -> list[GridTile]:
+        """Every photo with what a justified grid needs (its displayed aspect ratio), oldest
+        first."""
+        out = []
+        for title, row in photos.all_photos(self.db):
+            meta = row.meta
+            width, height = meta.width or 1, meta.height or 1
+            if meta.orientation in (5, 6, 7, 8):  # EXIF: rotated a quarter turn
+                width, height = height, width
+            out.append(
+                GridTile(
+                    row.item_id, title, meta.taken_at, self.thumb_path(meta.sha256), width / height
+                )
+            )
+        return out
 
     def add(self, path: Path, *, source_path: str | None = None) -> tuple[PhotoId, bool]:
         """Import one photo file. Returns (id, created); an identical photo is reused."""

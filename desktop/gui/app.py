@@ -8,28 +8,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop.gui.main_window import MainWindow
+from desktop.gui.theme import Mode, apply_theme
 
 if TYPE_CHECKING:
     from core.library import Library
 
-UI_FONTS = [
-    "Noto Sans",
-    "DejaVu Sans",
-    "NanumGothic",
-    "NanumBarunGothic",
-    "Noto Sans CJK KR",
-    "Apple SD Gothic Neo",
-    "Malgun Gothic",
-    "sans-serif",
-]
 
-
-def make_app(argv: list[str] | None = None) -> QApplication:
-    """The one QApplication (reused when it exists, as under pytest-qt)."""
+def make_app(argv: list[str] | None = None, *, appearance: Mode | None = None) -> QApplication:
+    """The one QApplication (reused when it exists, as under pytest-qt), styled by
+    ``desktop.gui.theme`` in ``appearance`` (default: the saved choice, else the system's
+    light/dark; ``SAEM_APPEARANCE`` overrides)."""
     app = QApplication.instance()
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
@@ -40,10 +32,14 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Saem")
     app.setOrganizationName("Saem")
     app.setApplicationDisplayName("Saem")
-    app.setStyle("Fusion")  # follows the system colour scheme (light/dark) on every platform
-    font = QFont(app.font())
-    font.setFamilies(UI_FONTS)  # Hangul falls back to Nanum when the first font lacks it
-    app.setFont(font)
+    if appearance is None:
+        import os
+
+        saved = os.environ.get("SAEM_APPEARANCE") or QSettings("Saem", "Saem").value(
+            "appearance", "system"
+        )
+        appearance = saved if saved in ("system", "light", "dark") else "system"  # type: ignore[assignment]
+    apply_theme(app, appearance)
     return app
 
 

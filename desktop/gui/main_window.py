@@ -1,43 +1,50 @@
-"""The main window: sidebar (Notes, Photos, Chats, Tags) · list or grid · detail, with the
-status bar, the error banner and the Ctrl+K palette."""
+"""The main window: title bar (search, New note, Import, Ask) · sidebar (Notes, Photos, Chats,
+Tags, Devices with counts) · list or grid · detail, with the status bar, the error banner,
+the Ctrl+K palette and the first-run welcome. Its parts are built in ``window_parts.py``;
+its look comes from ``desktop.gui.theme`` (never a per-widget style sheet)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QLabel,
-    QListView,
-    QListWidget,
-    QMainWindow,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from desktop.gui.chat.chat_panel import ChatPanel
 from desktop.gui.errors import ErrorPresenter
-from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE, ItemListModel, TagListModel
-from desktop.gui.notes.note_editor import NoteEditor
+from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE
 from desktop.gui.operations import Operations
 from desktop.gui.palette.palette import Command, SearchPalette
-from desktop.gui.photos.photo_grid import PhotoGrid, group_by_day
-from desktop.gui.photos.photo_viewer import PhotoViewer
-from desktop.gui.related_panel import RelatedPanel
+from desktop.gui.photos.photo_grid import group_by_day
 from desktop.gui.status_bar import StatusArea
+from desktop.gui.theme import Mode, apply_theme
+from desktop.gui.theme.tokens import SIDEBAR_WIDTH
+from desktop.gui.title_bar import TitleBar
+from desktop.gui.window_parts import (
+    CHATS,
+    DEVICES,
+    NOTES,
+    PHOTOS,
+    SECTIONS,
+    TAGS,
+    WindowParts,
+)
 
 if TYPE_CHECKING:
     from core.library import Library
 
-SECTIONS = ["Notes", "Photos", "Chats", "Tags"]
-NOTES, PHOTOS, CHATS, TAGS = range(4)
+__all__ = ["CHATS", "DEVICES", "NOTES", "PHOTOS", "SECTIONS", "TAGS", "MainWindow"]
+
 MAX_NOTES_LISTED = 200_000
+APPEARANCES: list[tuple[Mode, str]] = [
+    ("system", "&System"),
+    ("light", "&Light"),
+    ("dark", "&Dark"),
+]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowParts, QMainWindow):
     ready = Signal()  # the lists are loaded: the window is usable
 
     def __init__(
@@ -54,62 +61,23 @@ class MainWindow(QMainWindow):
         self._counts: tuple[int, int] | None = None
         self._closed = False
 
-        # sidebar
-        self.sidebar = QListWidget(self)
-        self.sidebar.setAccessibleName("Sections")
-        self.sidebar.addItems(SECTIONS)
-        self.sidebar.setMaximumWidth(180)
-        # middle
-        self.notes_model = ItemListModel(self)
-        self.notes_view = QListView(self)
-        self.notes_view.setAccessibleName("Notes")
-        self.notes_view.setUniformItemSizes(True)
-        self.notes_view.setModel(self.notes_model)
-        self.photo_grid = PhotoGrid(self)
-        self.chats_view = QListWidget(self)
-        self.chats_view.setAccessibleName("Chats")
-        self.chats_view.addItem("New chat")
-        self.tags_model = TagListModel(self)
-        self.tags_view = QListView(self)
-        self.tags_view.setAccessibleName("Tags")
-        self.tags_view.setModel(self.tags_model)
-        self.tagged_model = ItemListModel(self)
-        self.tagged_view = QListView(self)
-        self.tagged_view.setAccessibleName("Items with the tag")
-        self.tagged_view.setModel(self.tagged_model)
-        tags_page = QSplitter(Qt.Orientation.Vertical, self)
-        tags_page.addWidget(self.tags_view)
-        tags_page.addWidget(self.tagged_view)
-        self.middle = QStackedWidget(self)
-        for widget in (self.notes_view, self.photo_grid, self.chats_view, tags_page):
-            self.middle.addWidget(widget)
-        # detail
-        self.empty = QLabel("Select a note or a photo.  Ctrl+K searches everything.", self)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.editor = NoteEditor(library, self.ops, self)
-        self.viewer = PhotoViewer(library, self.ops, self)
-        self.chat = ChatPanel(library, self.ops, self)
-        self.detail = QStackedWidget(self)
-        for widget in (self.empty, self.editor, self.viewer, self.chat):
-            self.detail.addWidget(widget)
-        self.related = RelatedPanel(library, self.ops, self)
-        self.detail_split = QSplitter(Qt.Orientation.Horizontal, self)
-        self.detail_split.addWidget(self.detail)
-        self.detail_split.addWidget(self.related)
-        self.detail_split.setStretchFactor(0, 1)
-        self.detail_split.setSizes([600, 280])
-        self.related.hide()
-
+        self.title_bar = TitleBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.title_bar)
+        self._build_sidebar()
+        self._build_middle()
+        self._build_detail()
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.sidebar_panel)
         self.splitter.addWidget(self.middle)
         self.splitter.addWidget(self.detail_split)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([150, 320, 620])
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([SIDEBAR_WIDTH, 340, 640])
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.presenter)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -119,11 +87,23 @@ class MainWindow(QMainWindow):
         self.palette_widget = SearchPalette(library, self.ops, central)
         self._build_actions()
         self._connect()
-        self.setTabOrder(self.sidebar, self.notes_view)
-        self.setTabOrder(self.notes_view, self.editor.edit)
-        self.setTabOrder(self.editor.edit, self.related.list)
+        order = [
+            self.title_bar.search_field,
+            self.title_bar.new_button,
+            self.title_bar.import_button,
+            self.title_bar.ask_button,
+            self.sidebar,
+            self.notes_sort,
+            self.notes_view,
+            self.editor.edit,
+            self.related.list,
+        ]
+        for first, second in itertools.pairwise(order):
+            self.setTabOrder(first, second)
         self.resize(1180, 760)
         self._restore()
+        if not self.settings.value("welcome/done", False, type=bool):
+            self.detail.setCurrentWidget(self.welcome)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -142,6 +122,16 @@ class MainWindow(QMainWindow):
         action(file_menu, "Import &photos…", lambda: self.open_import("photos"))
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, "Ctrl+Q")
+        view = self.menuBar().addMenu("&View")
+        appearance = view.addMenu("&Appearance")
+        group = QActionGroup(self)
+        current = str(self.settings.value("appearance", "system") or "system")
+        for mode, label in APPEARANCES:
+            act = action(appearance, label, lambda _=False, m=mode: self.set_appearance(m))
+            act.setCheckable(True)
+            act.setChecked(mode == current)
+            group.addAction(act)
+        action(view, "Next &pane", self.focus_next_pane, "F6")
         go = self.menuBar().addMenu("&Go")
         action(go, "&Search…", self.open_palette)
         action(go, "&Related items", lambda: self.related.list.setFocus(), "Ctrl+R")
@@ -168,9 +158,21 @@ class MainWindow(QMainWindow):
             Command("Devices…", "pair peers sync qr", self.open_devices),
             Command("Index now", "reindex indexing", self.status.run_index),
             Command("Ask about photo", "chat photo", lambda: self.chat.about_photo(self.viewer)),
+            Command(
+                "Dark appearance", "theme dark mode night", lambda: self.set_appearance("dark")
+            ),
+            Command(
+                "Light appearance", "theme light mode day", lambda: self.set_appearance("light")
+            ),
         ]
 
     def _connect(self) -> None:
+        bar = self.title_bar
+        bar.search.connect(self.open_palette)
+        bar.new_note.connect(self.new_note)
+        bar.import_folder.connect(lambda: self.open_import("folder"))
+        bar.import_photos.connect(lambda: self.open_import("photos"))
+        bar.ask.connect(self.start_new_chat)
         self.sidebar.currentRowChanged.connect(self._section_changed)
         self.notes_view.selectionModel().currentChanged.connect(self._note_selected)
         self.notes_view.activated.connect(lambda i: self.editor.edit.setFocus())
@@ -178,9 +180,9 @@ class MainWindow(QMainWindow):
         self.photo_grid.photo_activated.connect(self._focus_viewer)
         self.tags_view.selectionModel().currentChanged.connect(self._tag_selected)
         self.tagged_view.activated.connect(self._tagged_activated)
-        self.chats_view.currentRowChanged.connect(
-            lambda _r: self.detail.setCurrentWidget(self.chat)
-        )
+        self.chats_view.selectionModel().currentChanged.connect(self._chat_selected)
+        self.chats_view.activated.connect(lambda _i: self.chat.question.setFocus())
+        self.chat.answered.connect(lambda _t: self.load_chats())
         self.editor.saved.connect(self._note_saved)
         self.editor.open_link.connect(self._follow_link)
         self.viewer.tags_changed.connect(lambda _id: self.load_tags())
@@ -191,26 +193,31 @@ class MainWindow(QMainWindow):
         self.detail.currentChanged.connect(self._detail_changed)
         self.status.state_changed.connect(self._state_changed)
         self.status.index_finished.connect(lambda _r: self.load_tags())
+        self.status.models_requested.connect(self.open_models)
+        self.status.devices_requested.connect(self.open_devices)
 
     # -- loading -------------------------------------------------------------------------------
 
     def load(self) -> None:
         """Fill the lists (off the GUI thread); ``ready`` once the visible one is filled.
         The other lists, completion titles and the status poll follow in the background."""
-        library = self.library
-        self.notes_model.set_source(
-            lambda offset, limit: library.list_items("note", limit=limit, offset=offset),
-            self.ops,
-        )
         self._pending_loads = 1
         if self.sidebar.currentRow() == PHOTOS:
             self.load_photos(self._loaded_one)
-            self.notes_model.reload()
+            self.notes_model.reload(self._notes_loaded)
         else:
-            self.notes_model.reload(self._loaded_one)
+            self.notes_model.reload(self._notes_loaded_first)
             QTimer.singleShot(200, self.load_photos)
         self.load_tags()
+        self.load_chats()
         self.load_titles()
+
+    def _notes_loaded_first(self) -> None:
+        self._notes_loaded()
+        self._loaded_one()
+
+    def _notes_loaded(self) -> None:
+        self.notes_page.set_empty(self.notes_model.rowCount() == 0)
 
     def _loaded_one(self) -> None:
         self._pending_loads -= 1
@@ -230,10 +237,14 @@ class MainWindow(QMainWindow):
 
         def loaded(entries: list[Any]) -> None:
             self.photo_grid.grid_model.set_entries(entries)
+            count = self.photo_grid.grid_model.photo_count
+            self.photos_page.set_empty(count == 0)
+            self.set_count(PHOTOS, count)
+            self.photos_page.subtitle.setText(f"{count:,} photos" if count else "")
             if done is not None:
                 done()
 
-        self.ops.query(lambda: group_by_day(library.photos.grid_rows()), loaded)
+        self.ops.query(lambda: group_by_day(library.photos.grid_tiles()), loaded)
 
     def load_titles(self) -> None:
         """Every note title, for ``[[`` completion."""
@@ -246,22 +257,58 @@ class MainWindow(QMainWindow):
         self.ops.query(titles, self.editor.set_titles)
 
     def load_tags(self) -> None:
+        def loaded(rows: list[tuple[str, int]]) -> None:
+            self.tags_model.set_rows(rows)
+            self.tags_page.set_empty(not rows)
+            self.set_count(TAGS, len(rows))
+
+        self.ops.query(self.library.tag_counts, loaded)
+
+    def load_chats(self) -> None:
         library = self.library
-        self.ops.query(library.tag_counts, self.tags_model.set_rows)
+
+        def loaded(rows: list[Any]) -> None:
+            self.chats_model.set_rows(rows)
+            self.chats_page.set_empty(not rows)
+            self.set_count(CHATS, len(rows))
+
+        self.ops.query(lambda: library.chats.list(limit=200), loaded)
+
+    def load_devices(self) -> None:
+        library = self.library
+
+        def loaded(rows: list[Any]) -> None:
+            self.devices_model.set_rows(rows)
+            self.devices_page.set_empty(not rows)
+            self.set_count(DEVICES, len(rows))
+
+        self.ops.query(lambda: library.sync.status(), loaded)
 
     def reload_lists(self) -> None:
         self._pending_loads = 1
-        self.notes_model.reload(self._loaded_one)
+        self.notes_model.reload(self._notes_loaded_first)
         self.load_photos()
         self.load_tags()
+        self.load_chats()
         self.load_titles()
 
     def _state_changed(self, state: Any) -> None:
         counts = (state.notes, state.photos)
         if self._counts is not None and counts != self._counts:
             self.reload_lists()  # a peer or an import added or removed items
+        if self._counts is None:
+            self.welcome.set_counts(state.notes, state.photos)
+            self.load_devices()
         self._counts = counts
+        self.set_count(NOTES, state.notes)
+        self.set_count(PHOTOS, state.photos)
+        self.notes_page.subtitle.setText(f"{state.notes:,} notes" if state.notes else "")
         self.editor.refresh()  # a peer may have edited the open note
+
+    def _sort_changed(self, _index: int) -> None:
+        self.notes_model.order = str(self.notes_sort.currentData())
+        self.settings.setValue("notes/order", self.notes_model.order)
+        self.notes_model.reload(self._notes_loaded)
 
     # -- navigation ----------------------------------------------------------------------------
 
@@ -275,6 +322,27 @@ class MainWindow(QMainWindow):
         self.middle.setCurrentIndex(index)
         if index == CHATS:
             self.detail.setCurrentWidget(self.chat)
+        elif index == DEVICES:
+            self.load_devices()
+
+    def focus_next_pane(self) -> None:
+        """F6: sidebar → list → detail → title bar, like a browser's pane cycling."""
+        panes = [
+            self.sidebar,
+            self.middle.currentWidget(),
+            self.detail.currentWidget(),
+            self.title_bar.search_field,
+        ]
+        focused = QApplication.focusWidget()
+        current = next(
+            (
+                i
+                for i, p in enumerate(panes)
+                if focused is not None and (p is focused or p.isAncestorOf(focused))
+            ),
+            -1,
+        )
+        panes[(current + 1) % len(panes)].setFocus(Qt.FocusReason.TabFocusReason)
 
     def _note_selected(self, index: QModelIndex, _previous: QModelIndex) -> None:
         if index.isValid():
@@ -316,6 +384,7 @@ class MainWindow(QMainWindow):
             self._focus_viewer(item_id)
         elif kind == "chat":
             self.sidebar.setCurrentRow(CHATS)
+            self.chat.open_chat(item_id)
 
     def _tag_selected(self, index: QModelIndex, _previous: QModelIndex) -> None:
         if index.isValid():
@@ -324,6 +393,11 @@ class MainWindow(QMainWindow):
 
     def _tagged_activated(self, index: QModelIndex) -> None:
         self.open_item(index.data(KIND_ROLE), index.data(ID_ROLE))
+
+    def _chat_selected(self, index: QModelIndex, _previous: QModelIndex) -> None:
+        if index.isValid():
+            self.detail.setCurrentWidget(self.chat)
+            self.chat.open_chat(index.data(ID_ROLE))
 
     def _follow_link(self, url: str) -> None:
         if not url.startswith("saem:"):
@@ -372,6 +446,18 @@ class MainWindow(QMainWindow):
         self.detail.setCurrentWidget(self.chat)
         self.chat.prefill(question)
 
+    def start_new_chat(self) -> None:
+        self.chat.new_chat()
+        self.ask("")
+
+    def finish_welcome(self, import_kind: str | None) -> None:
+        self.settings.setValue("welcome/done", True)
+        self.detail.setCurrentWidget(self.empty)
+        if import_kind is not None:
+            self.open_import(import_kind)
+        else:
+            self.middle.currentWidget().setFocus()
+
     def open_import(self, kind: str) -> None:
         from desktop.gui.dialogs.dialogs import ImportDialog
 
@@ -382,7 +468,9 @@ class MainWindow(QMainWindow):
     def open_devices(self) -> None:
         from desktop.gui.dialogs.dialogs import DevicesDialog
 
-        DevicesDialog(self.library, self.ops, self).open()
+        dialog = DevicesDialog(self.library, self.ops, self)
+        dialog.finished.connect(lambda _r: self.load_devices())
+        dialog.open()
 
     def open_models(self) -> None:
         from desktop.gui.dialogs.dialogs import ModelsDialog
@@ -393,6 +481,21 @@ class MainWindow(QMainWindow):
         from desktop.gui.dialogs.dialogs import sync_now
 
         sync_now(self.library, self.ops, self.statusBar())
+
+    def set_appearance(self, mode: Mode) -> None:
+        """System / light / dark: restyle the app and re-tint every icon."""
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app, mode)
+        self.settings.setValue("appearance", mode)
+        self.title_bar.refresh_icons()
+        self.status.refresh_icons()
+        self._sidebar_icons()
+        self.welcome.refresh_icons()
+        for empty in self.empty_states():
+            empty.refresh_icon()
+        self.viewer.refresh_theme()
+        self.update()
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -406,7 +509,8 @@ class MainWindow(QMainWindow):
         split = self.settings.value("window/splitter")
         if isinstance(split, QByteArray):
             self.splitter.restoreState(split)
-        self.sidebar.setCurrentRow(int(self.settings.value("window/section", 0) or 0))
+        section = int(self.settings.value("window/section", 0) or 0)
+        self.sidebar.setCurrentRow(section if 0 <= section < len(SECTIONS) else 0)
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

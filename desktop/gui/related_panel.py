@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWid
 from core.errors import USER_ERRORS, NotFoundError
 from desktop.gui.operations import Operations
 from desktop.gui.palette.rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
+from desktop.gui.theme.tokens import TYPE_SMALL
 
 if TYPE_CHECKING:
     from core.events import EventLog
@@ -93,7 +94,7 @@ class RelatedModel(PaletteModel):
             return f"{row.title}\n{row.subtitle}"
         if role == Qt.ItemDataRole.UserRole and self.subtitle_width > 0:
             font = QApplication.font()
-            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))  # the delegate's small font
+            font.setPixelSize(TYPE_SMALL)  # the delegate's small font
             short = QFontMetrics(font).elidedText(
                 row.subtitle, Qt.TextElideMode.ElideRight, self.subtitle_width
             )

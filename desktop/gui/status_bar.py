@@ -1,4 +1,5 @@
-"""The status bar: indexing progress (items left, stage, cancel), sync state, models/device.
+"""The status bar: indexing progress (a bar, the current stage, cancel), sync state as an
+icon with a tooltip (click: Devices), and the models/device chip (click: Models).
 
 A timer asks the library for its state on the db worker every ``POLL_MS``; the indexer runs
 on the long-work thread when there are pending jobs (auto-indexing can be switched off).
@@ -10,10 +11,19 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QStatusBar,
+    QToolButton,
+    QWidget,
+)
 
 from desktop.gui.operations import CancelToken, Operations
+from desktop.gui.theme import icons
+from desktop.gui.theme.tokens import SPACE_S
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -30,6 +40,8 @@ class LibraryState:
     stage: str
     sync: str
     models: str
+    sync_kind: str = "none"  # none | offline | online | pending: the icon
+    device: str = ""
 
 
 def read_state(library: Library) -> LibraryState:
@@ -53,10 +65,21 @@ def read_state(library: Library) -> LibraryState:
         stage,
         _sync_state(service),
         _models_state(library),
+        _sync_kind(service),
+        _device(library),
     )
 
 
 ONLINE_SECONDS = 120
+
+
+def index_text(state: LibraryState) -> str:
+    """The idle indexing line: what waits, what failed, or up to date."""
+    failed = f" · {state.failed:,} failed" if state.failed else ""
+    if state.pending:
+        stage = f" ({state.stage})" if state.stage and state.stage != "idle" else ""
+        return f"{state.pending:,} item(s) left to index{stage}{failed}"
+    return f"Index up to date{failed}"
 
 
 def _sync_state(service: Any) -> str:
@@ -77,6 +100,30 @@ def _sync_state(service: Any) -> str:
     return text + via
 
 
+def _sync_kind(service: Any) -> str:
+    peers = service.status() if service is not None else []
+    if not peers:
+        return "none"
+    now = time.time()
+    if any(p.pending for p in peers):
+        return "pending"
+    online = any(p.last_seen and now - p.last_seen < ONLINE_SECONDS for p in peers)
+    return "online" if online else "offline"
+
+
+def _device(library: Library) -> str:
+    manager = getattr(library, "models", None)
+    return str(manager.device()) if manager is not None else ""
+
+
+SYNC_ICONS = {
+    "none": "cloud-off",
+    "offline": "cloud-off",
+    "online": "cloud",
+    "pending": "refresh-cw",
+}
+
+
 def _models_state(library: Library) -> str:
     manager = getattr(library, "models", None)
     if manager is None:
@@ -94,6 +141,8 @@ def _models_state(library: Library) -> str:
 class StatusArea(QStatusBar):
     index_finished = Signal(object)
     state_changed = Signal(object)
+    models_requested = Signal()
+    devices_requested = Signal()
 
     def __init__(
         self, library: Library, ops: Operations, *, auto_index: bool, parent: QWidget | None = None
@@ -105,29 +154,60 @@ class StatusArea(QStatusBar):
         self.state: LibraryState | None = None
         self._token: CancelToken | None = None
         self._polling = False
+        self.index_icon = QLabel(self)
         self.index_label = QLabel("Index: …", self)
         self.index_label.setAccessibleName("Indexing status")
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Indexing progress")
-        self.progress.setMaximumWidth(160)
+        self.progress.setFixedWidth(140)
         self.progress.setTextVisible(False)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setProperty("variant", "ghost")
+        self.cancel_button.setToolTip("Stop indexing (it resumes later)")
         self.cancel_button.setAccessibleName("Cancel indexing")
         self.cancel_button.clicked.connect(self.cancel_index)
         self.cancel_button.hide()
-        self.sync_label = QLabel("Sync: …", self)
-        self.sync_label.setAccessibleName("Sync status")
-        self.models_label = QLabel("Models: …", self)
-        self.models_label.setAccessibleName("Active models and device")
-        self.addWidget(self.index_label)
-        self.addWidget(self.progress)
-        self.addWidget(self.cancel_button)
-        self.addPermanentWidget(self.sync_label)
+        left = QWidget(self)
+        row = QHBoxLayout(left)
+        row.setContentsMargins(SPACE_S, 0, 0, 0)
+        row.setSpacing(SPACE_S)
+        for widget in (self.index_icon, self.index_label, self.progress, self.cancel_button):
+            row.addWidget(widget)
+        self.sync_button = QToolButton(self)
+        self.sync_button.setProperty("variant", "ghost")
+        self.sync_button.setAccessibleName("Sync status")
+        self.sync_button.setToolTip("Sync: …")
+        self.sync_button.setIconSize(QSize(16, 16))
+        self.sync_button.clicked.connect(self.devices_requested)
+        self.sync_label = self.sync_button  # its text is the tooltip: the icon says the state
+        self.models_label = QToolButton(self)
+        self.models_label.setProperty("variant", "chip")
+        self.models_label.setText("Models …")
+        self.models_label.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.models_label.setAccessibleName("Active models and device: open Models")
+        self.models_label.clicked.connect(self.models_requested)
+        self.addWidget(left)
+        self.addPermanentWidget(self.sync_button)
         self.addPermanentWidget(self.models_label)
+        self.refresh_icons()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
+
+    def refresh_icons(self) -> None:
+        self.cancel_button.setIcon(icons.icon("x", "muted"))
+        self.models_label.setIcon(icons.icon("cpu", "text"))
+        kind = self.state.sync_kind if self.state is not None else "none"
+        self.sync_button.setIcon(icons.icon(SYNC_ICONS.get(kind, "cloud-off"), "muted"))
+        self._index_icon(str(self.index_icon.property("icon_name") or "check"))
+
+    def _index_icon(self, name: str) -> None:
+        if name == "loader":
+            name = "refresh-cw"
+        self.index_icon.setProperty("icon_name", name)
+        token = "warning" if name == "triangle-alert" else "muted"
+        self.index_icon.setPixmap(icons.pixmap(name, 14, token))
 
     def start(self) -> None:
         self.timer.start()
@@ -141,7 +221,7 @@ class StatusArea(QStatusBar):
 
         def failed(exc: BaseException) -> None:
             self._polling = False
-            self.index_label.setText("Index: unavailable")
+            self.index_label.setText("Indexing unavailable")
             self.ops.report_error(exc)
             self.timer.stop()
 
@@ -151,13 +231,15 @@ class StatusArea(QStatusBar):
         self._polling = False
         self.state = state
         if self._token is None:
-            left = (
-                f"{state.pending:,} item(s) left · {state.stage}" if state.pending else "up to date"
+            self.index_label.setText(index_text(state))
+            self._index_icon(
+                "triangle-alert" if state.failed else "loader" if state.pending else "check"
             )
-            failed = f" · {state.failed} failed" if state.failed else ""
-            self.index_label.setText(f"Index: {left}{failed}")
-        self.sync_label.setText(state.sync)
-        self.models_label.setText(state.models)
+        self.sync_button.setToolTip(state.sync)
+        self.sync_button.setIcon(icons.icon(SYNC_ICONS.get(state.sync_kind, "cloud-off"), "muted"))
+        self.models_label.setToolTip(f"{state.models}\nClick to choose models and the device")
+        active = state.models.split("·")[0].removeprefix("Models:").split("(")[0].strip()
+        self.models_label.setText(f"{(state.device or 'cpu').upper()} · {active}")
         self.state_changed.emit(state)
         if self.auto_index and state.pending and self._token is None:
             self.run_index()
@@ -170,6 +252,7 @@ class StatusArea(QStatusBar):
         self.progress.show()
         self.progress.setRange(0, 0)
         self.cancel_button.show()
+        self._index_icon("loader")
 
         def progress(done: int, total: int, note: str = "") -> None:
             ops.to_gui(lambda: self._progress(done, total, note))
@@ -195,12 +278,13 @@ class StatusArea(QStatusBar):
     def _progress(self, done: int, total: int, note: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.index_label.setText(f"Index: {max(total - done, 0):,} item(s) left · {note}")
+        stage = f" · {note}" if note else ""
+        self.index_label.setText(f"Indexing{stage} · {max(total - done, 0):,} left")
 
     def cancel_index(self) -> None:
         if self._token is not None:
             self._token.cancel()
-            self.index_label.setText("Index: cancelling…")
+            self.index_label.setText("Stopping indexing…")
             self.auto_index = False
 
     @property

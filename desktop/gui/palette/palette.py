@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsDropShadowEffect,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.errors import USER_ERRORS
 from desktop.gui.operations import Operations
@@ -56,19 +64,19 @@ class SearchPalette(QFrame):
         self._deep_timer.setSingleShot(True)
         self._deep_timer.setInterval(DEEP_SEARCH_MS)
         self._deep_timer.timeout.connect(self._deep_search)
-        self.setObjectName("palette")
+        self.setObjectName("Palette")  # styled by desktop.gui.theme (QFrame#Palette)
         self.setAccessibleName("Search palette")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
-        self.setStyleSheet(
-            "#palette { background: palette(window); border: 1px solid palette(mid);"
-            " border-radius: 8px; }"
-        )
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        shadow = QGraphicsDropShadowEffect(self)  # lifts the overlay off the window
+        shadow.setBlurRadius(32)
+        shadow.setOffset(0, 8)
+        shadow.setColor(QColor(0, 0, 0, 70))
+        self.setGraphicsEffect(shadow)
         self.input = QLineEdit(self)
         self.input.setAccessibleName("Search notes, photos, photo text, chats and commands")
         self.input.setPlaceholderText("Search, or type a command…   Tab: ask the assistant")
         self.input.setClearButtonEnabled(True)
-        self.input.setMinimumHeight(34)
+        self.input.setMinimumHeight(40)
         self.input.installEventFilter(self)
         self.list = QListView(self)
         self.list.setAccessibleName("Results")
@@ -82,9 +90,10 @@ class SearchPalette(QFrame):
         self.list.clicked.connect(lambda index: self.activate(index.row()))
         self.hint = QLabel("↑↓ move · Enter open · Tab ask · Esc close", self)
         self.hint.setAccessibleName("Keyboard hints")
-        self.hint.setEnabled(False)
+        self.hint.setProperty("role", "caption")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 6)
+        layout.setContentsMargins(10, 10, 10, 8)
+        layout.setSpacing(8)
         layout.addWidget(self.input)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.hint)

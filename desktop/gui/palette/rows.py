@@ -8,27 +8,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRect,
-    QSize,
-    Qt,
-)
-from PySide6.QtGui import QImage, QPainter, QPixmap, QTextDocument, QTextOption
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QFont, QImage, QPainter, QPainterPath, QPixmap, QTextDocument, QTextOption
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+from desktop.gui.rows_model import RowsModel
+from desktop.gui.theme import icons
+from desktop.gui.theme.paint import color, row_background, scaled_font
+from desktop.gui.theme.tokens import RADIUS_S, SPACE_S, TYPE_CAPTION, TYPE_SMALL, TYPE_TITLE, colors
 
 ICON = 40
-ROW_HEIGHT = 52
-_STANDARD_ICONS = {
-    "note": QStyle.StandardPixmap.SP_FileIcon,
-    "command": QStyle.StandardPixmap.SP_CommandLink,
-    "chat": QStyle.StandardPixmap.SP_MessageBoxQuestion,
-    "ask": QStyle.StandardPixmap.SP_MessageBoxQuestion,
+ROW_HEIGHT = 56
+KIND_ICONS = {
+    "note": "file-text",
+    "photo": "image",
+    "ocr": "scan-text",
+    "chat": "messages-square",
+    "command": "command",
+    "ask": "sparkles",
 }
-_FALLBACK_ICON = QStyle.StandardPixmap.SP_FileIcon
 KIND_LABELS = {
     "note": "Note",
     "photo": "Photo",
@@ -80,38 +78,36 @@ def hit_to_row(hit: Any) -> PaletteRow:
     return PaletteRow(kind, hit.title or "(untitled)", snippet, highlights, hit.item_id, image)
 
 
-class PaletteModel(QAbstractListModel):
+class PaletteModel(RowsModel):
+    """Palette rows on the one rows model; thumbnails become pixmaps once, when painted."""
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[PaletteRow] = []
+        super().__init__(
+            {
+                Qt.ItemDataRole.DisplayRole: _label,
+                Qt.ItemDataRole.AccessibleTextRole: _label,
+                Qt.ItemDataRole.ToolTipRole: lambda r: r.subtitle or r.title,
+                Qt.ItemDataRole.DecorationRole: self._pixmap,
+                Qt.ItemDataRole.UserRole: lambda r: r,
+            },
+            parent,
+        )
         self._pixmaps: dict[int, QPixmap] = {}
 
-    def set_rows(self, rows: list[PaletteRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
+    def rows_reset(self) -> None:
         self._pixmaps = {}
-        self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid():
+    def _pixmap(self, row: PaletteRow) -> QPixmap | None:
+        if row.image is None:
             return None
-        row = self.rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return f"{KIND_LABELS.get(row.kind, row.kind)}: {row.title}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.subtitle or row.title
-        if role == Qt.ItemDataRole.DecorationRole and row.image is not None:
-            if index.row() not in self._pixmaps:
-                self._pixmaps[index.row()] = QPixmap.fromImage(row.image)
-            return self._pixmaps[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        return None
+        key = id(row)
+        if key not in self._pixmaps:
+            self._pixmaps[key] = QPixmap.fromImage(row.image)
+        return self._pixmaps[key]
+
+
+def _label(row: PaletteRow) -> str:
+    return f"{KIND_LABELS.get(row.kind, row.kind)}: {row.title}"
 
 
 class PaletteDelegate(QStyledItemDelegate):
@@ -129,40 +125,39 @@ class PaletteDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         row: PaletteRow = index.data(Qt.ItemDataRole.UserRole)
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawPrimitive(
-            QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget
-        )
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        pal = option.palette
-        text_color = pal.highlightedText().color() if selected else pal.text().color()
-        rect = option.rect.adjusted(6, 6, -6, -6)
+        cell = option.rect.adjusted(SPACE_S // 2, 1, -SPACE_S // 2, -1)
+        row_background(painter, option, cell)
+        rect = cell.adjusted(8, 8, -10, -8)
         icon_rect = QRect(rect.left(), rect.top(), ICON, ICON)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if isinstance(pixmap, QPixmap):
+            clip = QPainterPath()
+            clip.addRoundedRect(QRectF(icon_rect), RADIUS_S + 2, RADIUS_S + 2)
+            painter.setClipPath(clip)
             painter.drawPixmap(icon_rect, pixmap)
+            painter.setClipping(False)
         else:
-            icon = style.standardIcon(_STANDARD_ICONS.get(row.kind, _FALLBACK_ICON))
-            icon.paint(painter, icon_rect.adjusted(8, 8, -8, -8))
-        left = icon_rect.right() + 10
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color("hover"))
+            painter.drawRoundedRect(QRectF(icon_rect), RADIUS_S + 2, RADIUS_S + 2)
+            glyph = icons.pixmap(KIND_ICONS.get(row.kind, "file-text"), 20, "muted")
+            painter.drawPixmap(icon_rect.adjusted(10, 10, -10, -10), glyph)
+        left = icon_rect.right() + 12
         kind_text = KIND_LABELS.get(row.kind, row.kind)
-        font = painter.font()
-        small = painter.font()
-        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        base = option.font
+        small = scaled_font(base, TYPE_CAPTION)
         painter.setFont(small)
         kind_width = painter.fontMetrics().horizontalAdvance(kind_text) + 8
-        painter.setPen(pal.placeholderText().color() if not selected else text_color)
+        painter.setPen(color("muted"))
         painter.drawText(
             QRect(rect.right() - kind_width, rect.top(), kind_width, 20),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             kind_text,
         )
-        bold = painter.font()
-        bold.setPointSizeF(font.pointSizeF())
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(text_color)
+        painter.setFont(scaled_font(base, TYPE_TITLE - 1, QFont.Weight.DemiBold))
+        painter.setPen(color("text"))
         title_rect = QRect(left, rect.top(), rect.right() - left - kind_width, 20)
         title = painter.fontMetrics().elidedText(
             row.title, Qt.TextElideMode.ElideRight, title_rect.width()
@@ -172,18 +167,17 @@ class PaletteDelegate(QStyledItemDelegate):
         )
         if row.subtitle:
             doc = QTextDocument()
-            doc.setDefaultFont(small)
-            doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))
-            no_wrap = doc.defaultTextOption()
+            doc.setDefaultFont(scaled_font(base, TYPE_SMALL))
+            no_wrap = QTextOption(Qt.AlignmentFlag.AlignLeft)
             no_wrap.setWrapMode(QTextOption.WrapMode.NoWrap)
             doc.setDefaultTextOption(no_wrap)
             doc.setDocumentMargin(0)
-            color = text_color.name()
             doc.setHtml(
-                f"<span style='color:{color}'>{_highlighted(row.subtitle, row.highlights)}</span>"
+                f"<span style='color:{colors().muted}'>"
+                f"{_highlighted(row.subtitle, row.highlights)}</span>"
             )
             doc.setTextWidth(rect.right() - left)
-            painter.translate(left, rect.top() + 22)
+            painter.translate(left, rect.top() + 23)
             painter.setClipRect(QRect(0, 0, rect.right() - left, 20))
             doc.drawContents(painter)
         painter.restore()
@@ -196,7 +190,10 @@ def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
         if start < pos or start >= len(text):
             continue
         out.append(html.escape(text[pos:start]))
-        out.append(f"<b><u>{html.escape(text[start:end])}</u></b>")
+        out.append(
+            f"<span style='background-color:{colors().highlight}; color:{colors().text};"
+            f" font-weight:600'>{html.escape(text[start:end])}</span>"
+        )
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out).replace("\n", " ")

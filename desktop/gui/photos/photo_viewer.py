@@ -1,6 +1,8 @@
-"""The photo viewer: zoomable photo with the OCR boxes drawn over it, EXIF panel, tags.
+"""The photo viewer: zoom/pan photo with the OCR boxes drawn over it, a zoom bar, the EXIF
+and place panel, tags as chips.
 
 Hovering a box shows its text; clicking copies it. The image is decoded off the GUI thread.
+Keyboard: + / - / 0 zoom and fit, arrow keys pan, Tab reaches the tags field.
 """
 
 from __future__ import annotations
@@ -29,15 +31,20 @@ from PySide6.QtWidgets import (
     QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QGraphicsView,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.gui.operations import Operations
+from desktop.gui.theme import icons
+from desktop.gui.theme.paint import color
+from desktop.gui.theme.tokens import SPACE_M, SPACE_S, SPACE_XS
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -56,16 +63,18 @@ class OcrBox(QGraphicsRectItem):
         self._idle()
 
     def _idle(self) -> None:
-        pen = QPen(QColor(255, 196, 0), 2)
+        self._paint(color("overlay"), 2.0, 38)
+
+    def _paint(self, base: QColor, width: float, alpha: int) -> None:
+        pen = QPen(base, width)
         pen.setCosmetic(True)
         self.setPen(pen)
-        self.setBrush(QBrush(QColor(255, 196, 0, 40)))
+        fill = QColor(base)
+        fill.setAlpha(alpha)
+        self.setBrush(QBrush(fill))
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        pen = QPen(QColor(0, 160, 255), 3)
-        pen.setCosmetic(True)
-        self.setPen(pen)
-        self.setBrush(QBrush(QColor(0, 160, 255, 60)))
+        self._paint(QColor("#f5a524"), 3.0, 70)  # amber reads on light and dark photos
         self.viewer.hovered_text.setText(self.text)
 
     def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -125,10 +134,13 @@ class PhotoViewer(QWidget):
 
         self.title = QLabel(self)
         self.title.setAccessibleName("Photo title")
+        self.title.setProperty("role", "title")
+        self.title.setWordWrap(True)
         self.taken = QLabel(self)
         self.place = QLabel(self)
         self.camera = QLabel(self)
         self.size_label = QLabel(self)
+        self._meta_icons: list[tuple[QLabel, str]] = []
         for label, name in (
             (self.taken, "Taken"),
             (self.place, "Place"),
@@ -138,12 +150,18 @@ class PhotoViewer(QWidget):
             label.setAccessibleName(name)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
+        self.chips = QWidget(self)
+        self.chips.setAccessibleName("Tags")
+        self._chip_row = QHBoxLayout(self.chips)
+        self._chip_row.setContentsMargins(0, 0, 0, 0)
+        self._chip_row.setSpacing(SPACE_XS)
         self.tags = QLineEdit(self)
         self.tags.setAccessibleName("Photo tags")
-        self.tags.setPlaceholderText("tags, separated by spaces or commas")
+        self.tags.setPlaceholderText("Add tags, separated by spaces or commas")
         self.tags.editingFinished.connect(self._save_tags)
         self.hovered_text = QLabel(self)
         self.hovered_text.setAccessibleName("Text under the pointer")
+        self.hovered_text.setProperty("role", "muted")
         self.hovered_text.setWordWrap(True)
         self.hovered_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.ocr_text = QPlainTextEdit(self)
@@ -151,18 +169,54 @@ class PhotoViewer(QWidget):
         self.ocr_text.setReadOnly(True)
         self.ocr_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
 
+        # zoom bar over the photo
+        self.zoom_buttons: list[tuple[QToolButton, str]] = []
+        bar = QHBoxLayout()
+        bar.setContentsMargins(SPACE_S, SPACE_XS, SPACE_S, SPACE_XS)
+        bar.setSpacing(SPACE_XS)
+        bar.addWidget(self.hovered_text, 1)
+        for name, tip, slot in (
+            ("zoom-out", "Zoom out (-)", lambda: self.view.zoom(0.8)),
+            ("zoom-in", "Zoom in (+)", lambda: self.view.zoom(1.25)),
+            ("maximize", "Fit to the window (0)", lambda: self.view.fit()),
+            ("scan-text", "Show or hide the text boxes", self.toggle_boxes),
+        ):
+            button = QToolButton(self)
+            button.setProperty("variant", "ghost")
+            button.setToolTip(tip)
+            button.setAccessibleName(tip)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+            self.zoom_buttons.append((button, name))
+
         info = QWidget(self)
         form = QFormLayout(info)
+        form.setContentsMargins(SPACE_M, SPACE_S, SPACE_M, SPACE_M)
+        form.setHorizontalSpacing(SPACE_M)
+        form.setVerticalSpacing(SPACE_S)
         form.addRow(self.title)
-        form.addRow("Taken", self.taken)
-        form.addRow("Place", self.place)
-        form.addRow("Camera", self.camera)
-        form.addRow("Size", self.size_label)
-        form.addRow("Tags", self.tags)
+        meta_rows = [
+            (self.taken, "Taken", "calendar"),
+            (self.place, "Place", "map-pin"),
+            (self.camera, "Camera", "camera"),
+            (self.size_label, "Size", "image"),
+        ]
+        for label, name, glyph in meta_rows:
+            icon_label = QLabel(info)
+            icon_label.setToolTip(name)
+            self._meta_icons.append((icon_label, glyph))
+            form.addRow(icon_label, label)
+        form.addRow("Tags", self.chips)
+        form.addRow("", self.tags)
         form.addRow("Text", self.ocr_text)
-        form.addRow("Pointer", self.hovered_text)
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(0)
+        top_layout.addWidget(self.view, 1)
+        top_layout.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.view)
+        split.addWidget(top)
         split.addWidget(info)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 0)
@@ -170,6 +224,7 @@ class PhotoViewer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
+        self.refresh_theme()
         QShortcut(QKeySequence.StandardKey.ZoomIn, self, activated=lambda: self.view.zoom(1.25))
         QShortcut(QKeySequence("="), self.view, activated=lambda: self.view.zoom(1.25))
         QShortcut(QKeySequence.StandardKey.ZoomOut, self, activated=lambda: self.view.zoom(0.8))
@@ -231,9 +286,40 @@ class PhotoViewer(QWidget):
             f"{meta.width or '?'} × {meta.height or '?'} px, {_file_size(meta.size)}"
         )
         self.tags.setText(" ".join(photo.tags))
+        self._show_chips(photo.tags)
         texts = [line.text for line in loaded["lines"]]
         self.ocr_text.setPlainText("\n".join(texts) if texts else "No text found (yet).")
         self.hovered_text.setText("Hover a box to read it; click to copy.")
+
+    def _show_chips(self, tags: list[str]) -> None:
+        while self._chip_row.count():
+            item = self._chip_row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for tag in tags:
+            chip = QLabel(f"#{_escape(tag)}", self.chips)
+            chip.setProperty("variant", "chip")
+            self._chip_row.addWidget(chip)
+        if not tags:
+            none = QLabel("No tags yet", self.chips)
+            none.setProperty("role", "muted")
+            self._chip_row.addWidget(none)
+        self._chip_row.addStretch(1)
+
+    def toggle_boxes(self) -> None:
+        show = not (self.boxes and self.boxes[0].isVisible())
+        for box in self.boxes:
+            box.setVisible(show)
+
+    def refresh_theme(self) -> None:
+        """Icons and box colours after a light/dark switch; the photo sits on a dark mat."""
+        for button, name in self.zoom_buttons:
+            button.setIcon(icons.icon(name, "muted"))
+        for label, name in self._meta_icons:
+            label.setPixmap(icons.pixmap(name, 16, "muted"))
+        self.view.setBackgroundBrush(QBrush(QColor("#141414")))
+        for box in self.boxes:
+            box._idle()
 
     def copy_text(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)
@@ -248,7 +334,7 @@ class PhotoViewer(QWidget):
         photos = self.library.photos
         self.ops.query(
             lambda: photos.set_tags(photo_id, tags),
-            lambda _result: self.tags_changed.emit(photo_id),
+            lambda _result: (self._show_chips(tags), self.tags_changed.emit(photo_id)),
         )
 
 

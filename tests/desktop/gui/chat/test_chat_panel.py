@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 
 from core.assistant.service import Assistant
 from core.indexing.indexer import Indexer
 from core.search.searcher import Searcher
+from desktop.gui.chat.bubbles import SourceCard
 from tests.core.assistant.test_service import CHEESE, ScriptedModel
 from tests.search_support import HashEmbedder
 
@@ -52,7 +53,15 @@ def test_answer_streams_and_citation_opens_the_note(window, library, qtbot, sett
     panel._link(QUrl(f"saem-item:note/{note}"))
     assert opened == [("note", note)]
     qtbot.waitUntil(lambda: window.editor.note_id == note, timeout=10_000)  # the window opened it
-    assert panel.chat_id and panel.chats.count() == 2  # "New chat" + this one
+    assert panel.chat_id
+    qtbot.waitUntil(lambda: window.chats_model.row_of(panel.chat_id) >= 0)  # listed in Chats
+    assert not window.chats_page.pane.is_empty
+    # The sources show as cards under the answer; Enter on one opens its item.
+    cards = [c for c in panel.findChildren(SourceCard) if c.item_id == note]
+    assert cards and cards[0].kind == "note"
+    opened.clear()
+    qtbot.keyClick(cards[0], Qt.Key.Key_Return)
+    assert opened == [("note", note)]
 
 
 def test_stop_mid_answer_stores_nothing(window, library, qtbot, settle):
