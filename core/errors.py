@@ -21,6 +21,36 @@ class BadInputError(SaemError):
     """A file, query or value the user gave cannot be used (nothing was changed)."""
 
 
+class EmptyInputError(BadInputError):
+    """A question, query, file or dataset that is empty."""
+
+
+class InputTooLargeError(BadInputError):
+    """A note, file, image, question, message or query over its size limit."""
+
+
+class UnreadableFileError(BadInputError):
+    """A file that cannot be read or decoded (not an image, corrupt, truncated, not UTF-8)."""
+
+
+class MalformedInputError(BadInputError):
+    """Text whose content is malformed: a bad date, a line without tabs, NUL bytes, ..."""
+
+
+class UnknownNameError(BadInputError):
+    """A name that is not one of the known ones: a search method, filter, place, role,
+    device, task or model id."""
+
+
+class BadPathError(BadInputError):
+    """A path that does not exist, is not a folder, or a target folder that is not empty or
+    cannot be created."""
+
+
+class AlreadyExistsError(BadInputError):
+    """The thing to add is already there (a model file registered before)."""
+
+
 class CancelledError(SaemError):
     """Long work stopped because the user asked; what finished is kept."""
 
@@ -60,18 +90,25 @@ def user_message(exc: BaseException) -> str:
 
 __all__ = [
     "USER_ERRORS",
+    "AlreadyExistsError",
     "AnswerFailedError",
     "AssistantError",
     "AssistantModelError",
     "BadInputError",
+    "BadPathError",
     "CancelledError",
     "ContextTooSmallError",
+    "EmptyInputError",
     "FrontMatterError",
+    "InputTooLargeError",
+    "MalformedInputError",
     "ModelError",
     "NotFoundError",
     "SaemError",
     "StorageError",
     "SyncError",
+    "UnknownNameError",
+    "UnreadableFileError",
     "VectorDimensionError",
     "user_message",
 ]

@@ -27,7 +27,7 @@ from typing import Any
 from pycrdt import Array, Map
 
 from core.content.documents import DocumentCache, log_update
-from core.errors import BadInputError
+from core.errors import InputTooLargeError, MalformedInputError, UnknownNameError
 from storage import chats as chat_store
 from storage.chats import ChatRow, MessageRow
 from storage.db import Database
@@ -117,14 +117,14 @@ def _message_from_map(entry: Any, ord_: int) -> ChatMessageView:
 
 def _check(message: NewMessage) -> None:
     if message.role not in ROLES:
-        raise BadInputError(f"Unknown chat role {message.role!r}.")
+        raise UnknownNameError(f"Unknown chat role {message.role!r}.")
     if len(message.content) > MAX_MESSAGE_CHARS:
-        raise BadInputError(
+        raise InputTooLargeError(
             f"The message is too long ({len(message.content):,} characters; the limit is "
             f"{MAX_MESSAGE_CHARS:,})."
         )
     if "\x00" in message.content:
-        raise BadInputError("The message contains NUL bytes.")
+        raise MalformedInputError("The message contains NUL bytes.")
 
 
 class ChatsService:

@@ -11,7 +11,7 @@ from typing import Any
 from core.assistant.chats import Chat
 from core.assistant.prompting import NOT_FOUND, detect_language, user_turn
 from core.assistant.retrieval import Source
-from core.errors import BadInputError
+from core.errors import EmptyInputError, InputTooLargeError, MalformedInputError
 from models.protocols import ChatMessage
 
 MAX_QUESTION_CHARS = 8000
@@ -20,14 +20,14 @@ MAX_QUESTION_CHARS = 8000
 def check_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
-        raise BadInputError("Ask a question (it was empty).")
+        raise EmptyInputError("Ask a question (it was empty).")
     if len(question) > MAX_QUESTION_CHARS:
-        raise BadInputError(
+        raise InputTooLargeError(
             f"The question is {len(question):,} characters long; the limit is "
             f"{MAX_QUESTION_CHARS:,}. Ask something shorter."
         )
     if "\x00" in question:
-        raise BadInputError("The question contains NUL bytes.")
+        raise MalformedInputError("The question contains NUL bytes.")
     return question
 
 

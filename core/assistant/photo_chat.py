@@ -22,7 +22,7 @@ from core.assistant.receipts import (
     layout_text,
     render_fields,
 )
-from core.errors import BadInputError
+from core.errors import UnreadableFileError
 from core.photos.places import place_name_or_none as _place_name
 from storage import chats as chat_store
 from storage import items, tags
@@ -213,6 +213,6 @@ def check_decodes(path: Path) -> None:
         with Image.open(path) as im:
             im.load()
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise BadInputError(
+        raise UnreadableFileError(
             f"The photo file {path.name} cannot be decoded ({exc}); the question was not sent."
         ) from exc

@@ -49,9 +49,9 @@ from core.assistant.retrieval import Retriever, Source, query_terms
 from core.errors import (
     AnswerFailedError,
     AssistantModelError,
-    BadInputError,
     CancelledError,
     ContextTooSmallError,
+    InputTooLargeError,
 )
 from models.errors import ModelError
 from models.protocols import ChatMessage, ChatModel, VisionChatModel
@@ -370,7 +370,7 @@ class Assistant:
     def _check_fits(self, model: ChatModel, question: str) -> None:
         n = model.count_tokens(question)
         if n > model.context_tokens // 2:
-            raise BadInputError(
+            raise InputTooLargeError(
                 f"The question is {n} tokens long but {model.model_id} reads at most "
                 f"{model.context_tokens} tokens including the notes and the answer; shorten it."
             )

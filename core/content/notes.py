@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from core.content.documents import DocumentCache, log_update
 from core.content.markdown import ParsedLink, parse_note
-from core.errors import BadInputError
+from core.errors import InputTooLargeError, MalformedInputError
 from storage import items, jobs, notes, tags
 from storage.db import Database
 from storage.ids import LIBRARY_DOC_ID, NoteId, new_id, note_doc_id
@@ -49,9 +49,9 @@ def _check_body(body: str) -> None:
     if len(body) * 4 > MAX_NOTE_BYTES:
         size = len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
         if size > MAX_NOTE_BYTES:
-            raise BadInputError(note_size_error(size))
+            raise InputTooLargeError(note_size_error(size))
     if "\x00" in body:
-        raise BadInputError("The note contains NUL bytes; it looks like a binary file.")
+        raise MalformedInputError("The note contains NUL bytes; it looks like a binary file.")
 
 
 class NotesService:

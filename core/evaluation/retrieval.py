@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import BadInputError, CancelledError
+from core.errors import (
+    BadInputError,
+    BadPathError,
+    CancelledError,
+    EmptyInputError,
+    MalformedInputError,
+    UnknownNameError,
+)
 from models.protocols import TextEmbedder
 
 Progress = Callable[[int, int, str], None]
@@ -71,7 +78,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise BadInputError(f"{path}, line {number}: not valid JSON ({exc.msg}).") from exc
+                raise MalformedInputError(
+                    f"{path}, line {number}: not valid JSON ({exc.msg})."
+                ) from exc
     return rows
 
 
@@ -79,18 +88,18 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirSet:
     """Read a BEIR folder; missing or malformed files give a :class:`BadInputError`."""
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise BadInputError(f"{root}: no such dataset folder.")
+        raise BadPathError(f"{root}: no such dataset folder.")
     needed = [root / "corpus.jsonl", root / "queries.jsonl", root / "qrels" / f"{split}.tsv"]
     missing = [str(p.relative_to(root)) for p in needed if not p.is_file()]
     if missing:
-        raise BadInputError(
+        raise BadPathError(
             f"{root} is not a BEIR dataset: missing {', '.join(missing)} (expected corpus.jsonl,"
             f" queries.jsonl and qrels/{split}.tsv)."
         )
     corpus = {}
     for row in _read_jsonl(needed[0]):
         if "_id" not in row:
-            raise BadInputError(f"{needed[0]}: a document has no _id.")
+            raise MalformedInputError(f"{needed[0]}: a document has no _id.")
         corpus[str(row["_id"])] = (str(row.get("title") or ""), str(row.get("text") or ""))
     queries = {
         str(r["_id"]): str(r.get("text") or "") for r in _read_jsonl(needed[1]) if "_id" in r
@@ -103,7 +112,7 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirSet:
                 continue  # header
             if len(parts) < 3 or not parts[-1].strip().lstrip("-").isdigit():
                 if line.strip():
-                    raise BadInputError(
+                    raise MalformedInputError(
                         f"{needed[2]}, line {number}: expected "
                         "query-id, corpus-id and score separated by tabs."
                     )
@@ -113,7 +122,7 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirSet:
                 qrels.setdefault(qid, {})[did] = score
     qrels = {q: d for q, d in qrels.items() if q in queries}
     if not corpus or not qrels:
-        raise BadInputError(f"{root}: the dataset has no documents or no judged queries.")
+        raise EmptyInputError(f"{root}: the dataset has no documents or no judged queries.")
     return BeirSet(corpus, queries, qrels)
 
 
@@ -256,7 +265,7 @@ def evaluate_dataset(
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise BadInputError(f"Unknown method(s) {', '.join(unknown)}; use {', '.join(METHODS)}.")
+        raise UnknownNameError(f"Unknown method(s) {', '.join(unknown)}; use {', '.join(METHODS)}.")
     data = load_beir(folder)
     query_ids = sorted(data.qrels)
     if limit_queries:

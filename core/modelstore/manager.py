@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from core.errors import BadInputError
+from core.errors import AlreadyExistsError, BadInputError, BadPathError, UnknownNameError
 from core.modelstore.builtins import (
     BUILTIN_BY_ID,
     BUILTIN_PREFIX,
@@ -104,7 +104,7 @@ class ModelManager:
         from models.providers import DEVICES
 
         if device not in DEVICES:
-            raise BadInputError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
+            raise UnknownNameError(f"Unknown device {device!r}; use one of {', '.join(DEVICES)}.")
         reg.set_setting(self.db, "device", device)
         self.unload()
 
@@ -186,7 +186,7 @@ class ModelManager:
         for m in self.list():
             if m.id == key:
                 return m
-        raise BadInputError(f"No model with id {model_id}.")
+        raise UnknownNameError(f"No model with id {model_id}.")
 
     def _resolve(self, model_id: str) -> str:
         if model_id in BUILTIN_BY_ID:
@@ -195,7 +195,7 @@ class ModelManager:
             return BUILTIN_PREFIX + model_id
         row = reg.resolve_prefix(self.db, model_id) if model_id else None
         if row is None:
-            raise BadInputError(f"No model with id {model_id!r}; see `saem models list`.")
+            raise UnknownNameError(f"No model with id {model_id!r}; see `saem models list`.")
         return row.id
 
     # -- adding and removing ------------------------------------------------------------------
@@ -223,7 +223,9 @@ class ModelManager:
         combined = hashlib.sha256("".join(shas[p] for p in detected.files).encode()).hexdigest()
         model_id = combined[:16]
         if reg.find_model(self.db, model_id) is not None:
-            raise BadInputError(f"{detected.files[0]} is already registered as model {model_id}.")
+            raise AlreadyExistsError(
+                f"{detected.files[0]} is already registered as model {model_id}."
+            )
         target_dir = self.paths.models / model_id
         final_files = detected.files
         if copy:
@@ -284,7 +286,7 @@ class ModelManager:
             os.replace(tmp_dir, target_dir)
         except OSError as exc:
             shutil.rmtree(tmp_dir, ignore_errors=True)
-            raise BadInputError(f"Cannot copy the model into {target_dir}: {exc}") from exc
+            raise BadPathError(f"Cannot copy the model into {target_dir}: {exc}") from exc
         return [target_dir / p.name for p in files]
 
     def _test_load(
@@ -372,7 +374,7 @@ class ModelManager:
         from models.factory import TASKS, load
 
         if task not in TASKS:
-            raise BadInputError(f"Unknown model task {task!r}; known: {', '.join(TASKS)}.")
+            raise UnknownNameError(f"Unknown model task {task!r}; known: {', '.join(TASKS)}.")
         with self._lock:
             self.relieve_memory_pressure()
             key = self._active_id(task)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import BadInputError
+from core.errors import UnreadableFileError
 from core.photos.files import _gps, open_checked
 from core.photos.places import place_name
 from models.protocols import ImageTagger, OcrEngine, OcrLine, OcrWord, TagScore, TextEmbedder
@@ -67,7 +67,9 @@ def load_upright(path: Path) -> tuple[np.ndarray, tuple[float, float] | None]:
                 upright = ImageOps.exif_transpose(image)
                 rgb = np.asarray(upright.convert("RGB"))
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise BadInputError(f"{path}: the image data is corrupt or truncated ({exc}).") from exc
+            raise UnreadableFileError(
+                f"{path}: the image data is corrupt or truncated ({exc})."
+            ) from exc
     finally:
         image.close()
     gps = (lat, lon) if lat is not None and lon is not None else None

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import BadInputError
+from core.errors import InputTooLargeError, UnreadableFileError
 
 MAX_PIXELS = 120_000_000  # ~ a 12,000 × 10,000 image; larger is refused as a possible bomb
 THUMB_SIZE = 512
@@ -106,17 +106,19 @@ def open_checked(path: Path) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
-        raise BadInputError(f"{path}: not a readable image ({exc.__class__.__name__}).") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputTooLargeError(
+            f"{path}: not a readable image ({exc.__class__.__name__})."
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise UnreadableFileError(
+            f"{path}: not a readable image ({exc.__class__.__name__})."
+        ) from exc
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot read the image ({exc}).") from exc
+        raise UnreadableFileError(f"{path}: cannot read the image ({exc}).") from exc
     if image.width * image.height > MAX_PIXELS:
         image.close()
-        raise BadInputError(
+        raise InputTooLargeError(
             f"{path}: the image is too large ({image.width}×{image.height} pixels; the limit is "
             f"{MAX_PIXELS:,} pixels)."
         )
@@ -131,14 +133,16 @@ def read_photo(path: Path, thumbnail_to: Path | None = None) -> PhotoInfo:
         fmt = image.format or ""
         mime = _MIME.get(fmt)
         if mime is None:
-            raise BadInputError(f"{path}: unsupported image format {fmt or 'unknown'}.")
+            raise UnreadableFileError(f"{path}: unsupported image format {fmt or 'unknown'}.")
         exif = image.getexif()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image.load()  # full decode: truncated or corrupt data fails here
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise BadInputError(f"{path}: the image data is corrupt or truncated ({exc}).") from exc
+            raise UnreadableFileError(
+                f"{path}: the image data is corrupt or truncated ({exc})."
+            ) from exc
         if thumbnail_to is not None and not thumbnail_to.exists():
             _save_thumbnail(image, thumbnail_to)
         sub = exif.get_ifd(0x8769) if exif else {}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.content.documents import DocumentCache, log_update
-from core.errors import BadInputError
+from core.errors import BadPathError, EmptyInputError
 from core.photos.files import read_photo
 from storage import items, jobs, photos, tags
 from storage.blobs import BlobStore, sha256_file
@@ -103,9 +103,9 @@ class PhotosService:
     def add(self, path: Path, *, source_path: str | None = None) -> tuple[PhotoId, bool]:
         """Import one photo file. Returns (id, created); an identical photo is reused."""
         if not path.is_file():
-            raise BadInputError(f"{path}: not a file.")
+            raise BadPathError(f"{path}: not a file.")
         if path.stat().st_size == 0:
-            raise BadInputError(f"{path}: the file is empty (0 bytes).")
+            raise EmptyInputError(f"{path}: the file is empty (0 bytes).")
         sha256 = sha256_file(path)
         existing = photos.find_by_sha256(self.db, sha256)
         if existing is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.errors import BadInputError, SaemError
+from core.errors import SaemError, UnknownNameError
 from core.photos.places import lookup_place
 
 NEAR_KM = 25.0  # `near:Seoul` keeps items within this distance of the place
@@ -15,9 +15,11 @@ def place_center(name: str) -> tuple[float, float]:
     try:
         found = lookup_place(name)
     except (ValueError, OSError, SaemError) as exc:
-        raise BadInputError(f"Cannot look up the place {name!r}: {exc}") from exc
+        raise UnknownNameError(f"Cannot look up the place {name!r}: {exc}") from exc
     if found is None:
-        raise BadInputError(f"Unknown place {name!r} for near:; try a city name like near:Seoul.")
+        raise UnknownNameError(
+            f"Unknown place {name!r} for near:; try a city name like near:Seoul."
+        )
     return float(found[0]), float(found[1])
 
 

@@ -13,7 +13,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from core.errors import BadInputError
+from core.errors import (
+    EmptyInputError,
+    InputTooLargeError,
+    MalformedInputError,
+    UnknownNameError,
+)
 
 MAX_QUERY_CHARS = 2000
 FILTERS = ("kind", "tag", "after", "before", "near")
@@ -178,15 +183,15 @@ class Query:
 def _normalize_date(value: str, name: str) -> str:
     match = _DATE.match(value.strip())
     if not match:
-        raise BadInputError(
+        raise MalformedInputError(
             f"{name}:{value} is not a date; use a year, year-month or full date "
             f"(e.g. {name}:2024, {name}:2024-06, {name}:2024-06-15)."
         )
     year, month, day = match.groups()
     if month and not 1 <= int(month) <= 12:
-        raise BadInputError(f"{name}:{value}: the month must be 1–12.")
+        raise MalformedInputError(f"{name}:{value}: the month must be 1–12.")
     if day and not 1 <= int(day) <= 31:
-        raise BadInputError(f"{name}:{value}: the day must be 1–31.")
+        raise MalformedInputError(f"{name}:{value}: the day must be 1–31.")
     parts = [year] + [f"{int(p):02d}" for p in (month, day) if p]
     return "-".join(parts)
 
@@ -205,10 +210,10 @@ def _next_period(prefix: str) -> str:
 def parse_query(raw: str) -> Query:
     """Parse a query; bad filters raise :class:`BadInputError` with a readable sentence."""
     if raw is None:
-        raise BadInputError("Type something to search for.")
+        raise EmptyInputError("Type something to search for.")
     text = unicodedata.normalize("NFC", str(raw)).replace("\x00", " ")
     if len(text) > MAX_QUERY_CHARS:
-        raise BadInputError(
+        raise InputTooLargeError(
             f"The query is too long ({len(text):,} characters; the limit is "
             f"{MAX_QUERY_CHARS:,}). Search for a few distinctive words instead."
         )
@@ -220,17 +225,19 @@ def parse_query(raw: str) -> Query:
         if plain is not None and plain.startswith("//"):
             return match.group(0)  # a URL such as https://…, not a filter
         if name not in FILTERS:
-            raise BadInputError(
+            raise UnknownNameError(
                 f"Unknown filter '{match.group(1)}:'. Filters are "
                 + ", ".join(f"{f}:" for f in FILTERS)
                 + ". Put the text in quotes to search for it literally."
             )
         if not value:
-            raise BadInputError(f"The filter {name}: needs a value (e.g. {name}:{_EXAMPLE[name]}).")
+            raise MalformedInputError(
+                f"The filter {name}: needs a value (e.g. {name}:{_EXAMPLE[name]})."
+            )
         if name == "kind":
             kind = KINDS.get(value.lower())
             if kind is None:
-                raise BadInputError(f"kind:{value} is not a kind; use kind:note or kind:photo.")
+                raise UnknownNameError(f"kind:{value} is not a kind; use kind:note or kind:photo.")
             query.kinds.add(kind)
         elif name == "tag":
             query.tags.append(value.lstrip("#").lower())
@@ -244,17 +251,17 @@ def parse_query(raw: str) -> Query:
 
     rest = _FILTER.sub(take_filter, text)
     if query.after and query.before and query.after >= query.before:
-        raise BadInputError(f"after:{query.after} is not before before:{query.before}.")
+        raise MalformedInputError(f"after:{query.after} is not before before:{query.before}.")
     query.phrases = [p.strip() for p in _PHRASE.findall(rest) if _WORD.search(p)]
     free = rest.replace('"', " ")
     query.words = _WORD.findall(free)
     query.text = " ".join(free.split())
     if not query.words and not query.has_filters:
         if text.strip():
-            raise BadInputError(
+            raise EmptyInputError(
                 "The query has no words to search for (only punctuation or symbols)."
             )
-        raise BadInputError("Type something to search for.")
+        raise EmptyInputError("Type something to search for.")
     return query
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.errors import BadInputError
+from core.errors import UnknownNameError
 from core.indexing.vector_index import VectorCache
 from core.search.fusion import FusionConfig, fuse, method_for, weights_for
 from core.search.near import NEAR_KM, bounding_box, distance_km, place_center
@@ -110,7 +110,7 @@ class Searcher:
         """Ranked items for ``query``; bad queries raise :class:`BadInputError`."""
         started = time.perf_counter()
         if method not in METHODS:
-            raise BadInputError(f"Unknown search method {method!r}; use {', '.join(METHODS)}.")
+            raise UnknownNameError(f"Unknown search method {method!r}; use {', '.join(METHODS)}.")
         limit = max(1, min(int(limit), 500))
         parsed = parse_query(query)
         results = SearchResults(query=query)

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import BadInputError
+from core.errors import BadPathError
 from core.library import Library
 from core.progress import CancelCheck, ProgressCallback, never_cancel, no_progress
 from storage import notes as notes_repo
@@ -77,13 +77,13 @@ def export_markdown_folder(
 ) -> ExportReport:
     target = Path(folder).expanduser()
     if target.exists() and not target.is_dir():
-        raise BadInputError(f"{target}: exists and is not a folder.")
+        raise BadPathError(f"{target}: exists and is not a folder.")
     if target.is_dir() and any(target.iterdir()):
-        raise BadInputError(f"{target}: the folder is not empty; choose an empty or new folder.")
+        raise BadPathError(f"{target}: the folder is not empty; choose an empty or new folder.")
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BadInputError(f"{target}: cannot create the folder ({exc.strerror}).") from exc
+        raise BadPathError(f"{target}: cannot create the folder ({exc.strerror}).") from exc
     report = ExportReport(folder=str(target))
     all_notes = notes_repo.all_notes(library.db)
     all_photos = photos_repo.all_photos(library.db)

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from core.content.markdown import parse_note
 from core.content.notes import MAX_NOTE_BYTES
-from core.errors import BadInputError, CancelledError, FrontMatterError
+from core.errors import (
+    BadInputError,
+    BadPathError,
+    CancelledError,
+    EmptyInputError,
+    FrontMatterError,
+    InputTooLargeError,
+    MalformedInputError,
+    UnreadableFileError,
+)
 from core.library import Library
 from core.photos.files import PHOTO_SUFFIXES
 from core.progress import CancelCheck, ProgressCallback, never_cancel, no_progress
@@ -62,21 +71,21 @@ def read_note_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise BadInputError(f"{path}: the file is empty (0 bytes).")
+            raise EmptyInputError(f"{path}: the file is empty (0 bytes).")
         if size > MAX_NOTE_BYTES:
-            raise BadInputError(
+            raise InputTooLargeError(
                 f"{path}: the file is too large for a note ({size:,} bytes; the limit is "
                 f"{MAX_NOTE_BYTES:,} bytes, about 5 MB)."
             )
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
+        raise UnreadableFileError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
     if b"\x00" in raw:
-        raise BadInputError(f"{path}: binary data, not a Markdown text file.")
+        raise UnreadableFileError(f"{path}: binary data, not a Markdown text file.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInputError(
+        raise UnreadableFileError(
             f"{path}: not UTF-8 text (invalid byte at position {exc.start})."
         ) from exc
     return text.removeprefix("\ufeff")
@@ -116,7 +125,7 @@ def import_markdown_folder(
     """Import every Markdown note (and the images they embed) under ``folder``."""
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise BadInputError(f"{root}: not a folder.")
+        raise BadPathError(f"{root}: not a folder.")
     report = ImportReport()
     files = list(walk_files(root, report.skip))
     note_files = [p for p in files if p.suffix.lower() in NOTE_SUFFIXES]
@@ -170,7 +179,7 @@ def _import_note(
     try:
         parse_note(text, strict=True)
     except FrontMatterError as exc:
-        raise BadInputError(f"{path}: {exc}") from exc
+        raise MalformedInputError(f"{path}: {exc}") from exc
     digest = _digest(text)
     existing = notes_repo.find_by_source_path(library.db, source)
     if existing is not None and existing.source_hash == digest:

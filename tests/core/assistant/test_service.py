@@ -16,7 +16,14 @@ import pytest
 
 from core.assistant.prompting import CANNOT_SEE, NOT_FOUND, detect_language
 from core.assistant.service import Assistant
-from core.errors import AnswerFailedError, AssistantModelError, BadInputError, CancelledError
+from core.errors import (
+    AnswerFailedError,
+    AssistantModelError,
+    CancelledError,
+    EmptyInputError,
+    InputTooLargeError,
+    UnreadableFileError,
+)
 from core.indexing.indexer import Indexer
 from core.library import Library
 from core.search.searcher import Searcher
@@ -228,7 +235,7 @@ def test_cancel_mid_stream_stores_nothing(notes_library, tiny_llm):
     first = helper.ask("Where does brie cheese come from?")
     before = crdt_log.update_count(notes_library.db)
     seen: list[str] = []
-    with pytest.raises(CancelledError, match="cancelled"):
+    with pytest.raises(CancelledError):
         helper.ask("and cheddar?", first.chat_id, on_token=seen.append,
                    should_cancel=lambda: len(seen) >= 3)  # fmt: skip
     assert len(seen) == 3
@@ -241,11 +248,11 @@ def test_cancel_mid_stream_stores_nothing(notes_library, tiny_llm):
 
 def test_bad_input_and_broken_models_change_nothing(notes_library, tiny_llm, monkeypatch):
     helper = assistant(notes_library, tiny_llm)
-    with pytest.raises(BadInputError, match="tokens long"):
+    with pytest.raises(InputTooLargeError):
         helper.ask("cheese " * 400)
-    with pytest.raises(BadInputError, match="empty"):
+    with pytest.raises(EmptyInputError):
         helper.ask("   ")
-    with pytest.raises(BadInputError, match="characters long"):
+    with pytest.raises(InputTooLargeError):
         helper.ask("x" * 9000)
 
     class Broken(ScriptedModel):
@@ -352,7 +359,7 @@ def test_photo_that_cannot_be_decoded_is_refused_before_the_model(photo_library)
     helper = assistant(photo_library, None)
     helper._vision_model = model
     model.supports_images = lambda: True  # type: ignore[attr-defined]
-    with pytest.raises(BadInputError, match="cannot be decoded"):
+    with pytest.raises(UnreadableFileError):
         helper.photo_chat(photo_library.sign, "what is this?")
     assert not model.calls and chat_store.list_chats(photo_library.db) == []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.content.notes import MAX_NOTE_BYTES
-from core.errors import BadInputError
+from core.errors import BadInputError, InputTooLargeError
 from core.indexing.indexer import Indexer, note_chunks
 from core.library import Library
 from core.transfer.importer import import_markdown_folder
@@ -46,7 +46,7 @@ def test_limit_counts_utf8_bytes_not_characters(library: Library) -> None:
 
 def test_note_at_the_limit_is_accepted_one_byte_more_is_not(library: Library) -> None:
     before = _snapshot(library)
-    with pytest.raises(BadInputError, match="too large"):
+    with pytest.raises(InputTooLargeError):
         library.notes.create(_ascii_body(MAX_NOTE_BYTES + 1))
     assert _snapshot(library) == before
     body = _ascii_body(MAX_NOTE_BYTES)
@@ -62,7 +62,7 @@ def test_note_at_the_limit_is_accepted_one_byte_more_is_not(library: Library) ->
 def test_edit_over_the_limit_changes_nothing(library: Library) -> None:
     note_id = library.notes.create("# Small\n\nA small note.\n")
     before = _snapshot(library)
-    with pytest.raises(BadInputError, match="too large"):
+    with pytest.raises(InputTooLargeError):
         library.notes.edit(note_id, "# Small\n\n" + "한" * (MAX_NOTE_BYTES // HANGUL_BYTES))
     assert _snapshot(library) == before
     assert library.notes.get(note_id).body == "# Small\n\nA small note.\n"

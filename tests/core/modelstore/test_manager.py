@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import BadInputError
+from core.errors import AlreadyExistsError, BadInputError
 from core.library import Library
 from models.errors import (
     ModelClosedError,
@@ -132,7 +132,7 @@ def test_remove_deletes_copy_and_falls_back(library: Library, files) -> None:
 
 def test_duplicate_add_is_refused(library: Library, files) -> None:
     library.models.add([files["llm"]])
-    with pytest.raises(BadInputError, match=r"already registered"):
+    with pytest.raises(AlreadyExistsError):
         library.models.add([files["llm"]])
     assert _rows(library) == 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import BadInputError
+from core.errors import UnknownNameError
 from core.search.near import bounding_box, distance_km, place_center
 
 SEOUL = (37.566, 126.978)
@@ -26,5 +26,5 @@ def test_box_holds_every_point_within_the_radius() -> None:
 
 def test_place_names_resolve_or_are_bad_input() -> None:
     assert distance_km(place_center("서울"), SEOUL) < 15
-    with pytest.raises(BadInputError, match="Unknown place"):
+    with pytest.raises(UnknownNameError):
         place_center("Nowhere-Ville-123")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import BadInputError
+from core.errors import (
+    BadInputError,
+    EmptyInputError,
+    InputTooLargeError,
+    MalformedInputError,
+    UnknownNameError,
+)
 from core.search.query import english_stem, fts_terms, korean_stem, parse_query, trigram_terms
 
 
@@ -24,24 +30,25 @@ def test_phrases_keep_their_words() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("raw", "error", "message"),
     [
-        ("", "Type something"),
-        ("   ", "Type something"),
-        ("?!… ---", "no words"),
-        ('"', "no words"),
-        ("*", "no words"),
-        ("x" * 10_000, "too long"),
-        ("colour:red", "Unknown filter 'colour:'"),
-        ("kind:video", "kind:note or kind:photo"),
-        ("after:yesterday", "not a date"),
-        ("after:2024-13", "month"),
-        ("after:2025 before:2024", "not before"),
-        ("tag:", "needs a value"),
+        ("", EmptyInputError, "Type something"),
+        ("   ", EmptyInputError, "Type something"),
+        ("?!… ---", EmptyInputError, "no words"),
+        ('"', EmptyInputError, "no words"),
+        ("*", EmptyInputError, "no words"),
+        ("x" * 10_000, InputTooLargeError, "too long"),
+        ("colour:red", UnknownNameError, "Unknown filter 'colour:'"),
+        ("kind:video", UnknownNameError, "kind:note or kind:photo"),
+        ("after:yesterday", MalformedInputError, "not a date"),
+        ("after:2024-13", MalformedInputError, "month"),
+        ("after:2025 before:2024", MalformedInputError, "not before"),
+        ("tag:", MalformedInputError, "needs a value"),
     ],
 )
-def test_bad_queries_raise_clear_errors(raw: str, message: str) -> None:
-    with pytest.raises(BadInputError, match=message):
+def test_bad_queries_raise_clear_errors(raw: str, error: type[BadInputError], message: str) -> None:
+    # the type says what is wrong; the sentence, shown as typed in the palette, says how to fix it
+    with pytest.raises(error, match=message):
         parse_query(raw)
 
 
