@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import BadInputError
+from core.errors import InputTooLargeError, MalformedInputError, UnknownNameError
 from storage import events as store
 from storage.errors import NotFoundError
 
@@ -100,27 +100,29 @@ class EventLog:
         (item = the item the panel is next to, ``data={"items": [...], "reasons": [[...]]}``).
         """
         if kind not in EVENT_KINDS:
-            raise BadInputError(
+            raise UnknownNameError(
                 f"Unknown event kind {kind!r}; use one of: {', '.join(EVENT_KINDS)}."
             )
         if kind in ("open", "click", "dwell", "impression") and not item_id:
-            raise BadInputError(f"A {kind!r} event needs the item it is about.")
+            raise MalformedInputError(f"A {kind!r} event needs the item it is about.")
         if kind in ("search", "ask") and not (query and query.strip()):
-            raise BadInputError(f"A {kind!r} event needs the query text.")
+            raise MalformedInputError(f"A {kind!r} event needs the query text.")
         if query is not None and len(query) > MAX_QUERY_CHARS:
             query = query[:MAX_QUERY_CHARS]
         if data is not None and not isinstance(data, dict):
-            raise BadInputError("Event data must be a mapping of names to values.")
+            raise MalformedInputError("Event data must be a mapping of names to values.")
         try:
             encoded = json.dumps(data or {}, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
-            raise BadInputError(f"Event data cannot be stored as JSON ({exc}).") from exc
+            raise MalformedInputError(f"Event data cannot be stored as JSON ({exc}).") from exc
         if len(encoded) > MAX_DATA_CHARS:
-            raise BadInputError("Event data is too large to log.")
+            raise InputTooLargeError("Event data is too large to log.")
         if kind == "dwell":
             seconds = (data or {}).get("seconds")
             if not isinstance(seconds, int | float) or seconds < 0:
-                raise BadInputError("A dwell event needs data={'seconds': <non-negative number>}.")
+                raise MalformedInputError(
+                    "A dwell event needs data={'seconds': <non-negative number>}."
+                )
         if not self.recording_enabled:
             return None
         if item_id is not None:
@@ -150,9 +152,9 @@ class EventLog:
         ordered = sorted(events, key=lambda e: e[0])
         for _ts, kind, _item, _query, data in ordered:
             if kind not in EVENT_KINDS:
-                raise BadInputError(f"Unknown event kind {kind!r}.")
+                raise UnknownNameError(f"Unknown event kind {kind!r}.")
             if data is not None and not isinstance(data, dict):
-                raise BadInputError("Event data must be a mapping of names to values.")
+                raise MalformedInputError("Event data must be a mapping of names to values.")
         rows = []
         with self.db.transaction():
             last = store.last_event(self.db)
@@ -168,7 +170,7 @@ class EventLog:
     def prune(self, older_than_seconds: float, *, now: float | None = None) -> int:
         """Delete events older than this many seconds; returns how many were deleted."""
         if older_than_seconds < 0:
-            raise BadInputError("The age to prune must not be negative.")
+            raise MalformedInputError("The age to prune must not be negative.")
         cutoff = (time.time() if now is None else now) - older_than_seconds
         with self.db.transaction():
             removed = store.prune(self.db, cutoff)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from core.content.documents import DocumentCache, log_update
 from core.content.markdown import ParsedLink, parse_note
-from core.errors import InputTooLargeError, MalformedInputError
+from core.errors import InputTooLargeError, MalformedInputError, UnknownNameError
 from storage import items, jobs, notes, tags
 from storage.db import Database
 from storage.ids import LIBRARY_DOC_ID, NoteId, new_id, note_doc_id
@@ -84,7 +84,7 @@ class NotesService:
         """The note list: title, the start of the body (``head``) and times, a page at a time;
         ``order`` is ``updated`` (newest first), ``created`` or ``title``."""
         if order not in notes.NOTE_ORDERS:
-            raise BadInputError(
+            raise UnknownNameError(
                 f"Unknown note order {order!r}; use one of {', '.join(notes.NOTE_ORDERS)}."
             )
         return notes.list_summaries(self.db, order, limit=limit, offset=offset)
