@@ -249,6 +249,9 @@ def storage(root: Path, many: int) -> None:
             )
             a.close()
             b.close()
+        except BaseException:
+            print("relay server said:", "".join(relay.log[-20:]), file=sys.stderr)
+            raise
         finally:
             relay.kill9()
 

@@ -34,7 +34,6 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from sync.blobs import CHUNK_SIZE
 from sync.errors import (
     BlobTransferError,
     RelayEntryError,
@@ -50,10 +49,10 @@ from sync.relay.state import (
     MAX_REFUSED,
     RelayReport,
     RelayState,
-    batched,
     describe,
     fingerprint,
 )
+from sync.relay.writer import RelayWriter
 from sync.session import Replica
 
 log = logging.getLogger("saem.sync.relay")
@@ -61,7 +60,8 @@ log = logging.getLogger("saem.sync.relay")
 COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
-ACK_SECONDS = 30.0  # a live device posts its read cursors at most this often
+GROUP_ENTRIES = 64  # update entries of one writer applied in one transaction
+GROUP_BYTES = 4 * 1024 * 1024
 NOTE_SECONDS = 10.0  # "which path synced last" is recorded at most this often when live
 
 
@@ -77,7 +77,7 @@ class RelayStore(Replica, Protocol):
     def paired_devices(self) -> list[str]: ...
 
 
-class RelayEngine:
+class RelayEngine(RelayWriter):
     def __init__(
         self,
         store: RelayStore,
@@ -309,13 +309,45 @@ class RelayEngine:
             elif isinstance(value, list):
                 self._wanted_by_others.update(str(s) for s in value)
         self._apply_snapshots()
+        group: list[Opened] = []
+        size = 0
         for entry in updates:
             if entry.seq <= self.state.cursors.get(entry.tag, 0):
                 continue  # applied in an earlier session (or covered by a snapshot)
-            docs = P.decode("updates", entry.payload)
-            assert isinstance(docs, list)
-            self._apply_docs(docs, entry.device_id, entry)  # type: ignore[arg-type]
+            if group and (
+                group[0].tag != entry.tag or len(group) >= GROUP_ENTRIES or size > GROUP_BYTES
+            ):
+                await self._apply_group(group)
+                group, size = [], 0
+            group.append(entry)
+            size += len(entry.payload)
+        if group:
+            await self._apply_group(group)
         self._apply_blobs(blobs)
+
+    async def _apply_group(self, group: list[Opened]) -> None:
+        """Consecutive entries of one writer in ONE transaction (with its cursor), then let
+        the event loop run: a long catch-up must not starve the keep-alive pings (the
+        stock server drops a connection that has not answered its ping for 30 s)."""
+        if len(group) == 1:
+            self._apply_docs(_docs(group[0]), group[0].device_id, group[0])
+        else:
+            saved = dict(self.state.cursors)
+            last = group[-1]
+            self.state.cursors[last.tag] = max(last.seq, saved.get(last.tag, 0))
+            try:
+                novel = self.store.apply_relay(
+                    [d for e in group for d in _docs(e)], f"relay:{last.device_id}", self.state
+                )
+            except SyncError:  # one bad entry: find it, apply the others
+                self.state.cursors = saved
+                for entry in group:
+                    self._apply_docs(_docs(entry), entry.device_id, entry)
+            else:
+                self.state.entries_in += len(group)
+                self.report.entries_in += len(group)
+                self.report.updates_applied += novel
+        await asyncio.sleep(0)
 
     def _advance(self, entry: Opened) -> None:
         if entry.seq > self.state.cursors.get(entry.tag, 0):
@@ -371,139 +403,6 @@ class RelayEngine:
         if blobs:
             self.store.save_relay_state(self.state)
 
-    # -- writing ------------------------------------------------------------------------------
-
-    async def _write(self, room: RoomClient) -> None:
-        self.store.refresh()
-        if self.state.started and self.state.written_seq > self._own_max:
-            log.warning(
-                "relay %s: entries up to #%d are missing from the room; writing the whole "
-                "state again",
-                self.base_url,
-                self.state.written_seq,
-            )
-            self.state.started = False
-            self.report.rewrote_state = True
-        batches: list[tuple[str, bytes]] = []
-        if not self.state.started:
-            upto = self.store.last_change_id()
-            # first time here: the documents this library has from elsewhere than this room;
-            # after a loss: everything (applying state twice is harmless)
-            doc_ids = self.store.doc_ids() if self.report.rewrote_state else self._own_docs()
-            docs = [(d, self.store.diff(d, b"")) for d in doc_ids]
-            batches = [("updates", P.encode_updates(b)) for b in batched(docs)]
-        else:
-            upto, changes = self._new_changes()
-            if changes:
-                batches = [("updates", P.encode_updates(b)) for b in batched(changes)]
-        if self._blob_check or batches:  # photos can only change with documents or entries
-            self._blob_check = False
-            batches += self._blob_entries()
-            batches += self._want_entries()
-        ack = self._ack_entry()
-        if ack is not None:
-            batches.append(ack)
-        if batches:
-            await self._send(room, batches, upto)
-        elif not self.state.started or upto > self.state.sent_upto:
-            self.state.started = True
-            self.state.sent_upto = max(upto, self.state.sent_upto)
-            self.store.save_relay_state(self.state)
-
-    def _own_docs(self) -> list[str]:
-        own = getattr(self.store, "docs_not_from_relay", None)
-        return list(own()) if callable(own) else self.store.doc_ids()
-
-    def _new_changes(self) -> tuple[int, list[tuple[str, bytes]]]:
-        members = set(self._acks) | {t for t, _ in self._seen}
-        upto = self.state.sent_upto
-        out: list[tuple[str, bytes]] = []
-        while True:
-            changes = self.store.changes_since(upto, 2048)
-            if not changes:
-                return upto, out
-            for change in changes:
-                origin = change.origin
-                if origin.startswith(("relay:", "snapshot:")):
-                    continue
-                if origin.startswith("peer:"):
-                    device = origin.removeprefix("peer:")
-                    if self.sealer.key.device_tag(device) in members:
-                        continue  # that device writes its own updates into the room
-                out.append((change.doc_id, change.data))
-            upto = changes[-1].id
-
-    def _blob_entries(self) -> list[tuple[str, bytes]]:
-        out: list[tuple[str, bytes]] = []
-        sent = set(self.state.blobs_sent)
-        for sha in self._local_blobs():
-            if sha in self._room_blobs:
-                continue
-            if sha in sent and sha not in self._wanted_by_others:
-                continue
-            size = self.store.blobs.size(sha)
-            if size is None:
-                continue
-            offset = 0
-            while offset < size or offset == 0:
-                chunk = self.store.blobs.read(sha, offset, CHUNK_SIZE)
-                out.append(("blob", P.encode_blob(P.BlobChunk(sha, offset, size, chunk))))
-                offset += len(chunk)
-                if not chunk:
-                    break
-            self._room_blobs.add(sha)
-            self.report.blobs_out += 1
-            if sha not in sent:
-                self.state.blobs_sent.append(sha)
-        self._wanted_by_others.clear()
-        return out
-
-    def _local_blobs(self) -> list[str]:
-        local = getattr(self.store, "local_blobs", None)
-        return list(local()) if callable(local) else []
-
-    def _want_entries(self) -> list[tuple[str, bytes]]:
-        missing = [s for s in self.store.wanted_blobs() if s not in self._room_blobs]
-        fresh = [s for s in missing if s not in self._wants_posted]
-        if not fresh:
-            return []
-        self._wants_posted.update(fresh)
-        return [("want", P.encode_want(missing[i : i + 500])) for i in range(0, len(missing), 500)]
-
-    def _ack_entry(self) -> tuple[str, bytes] | None:
-        if self._acked is not None and time.monotonic() - self._acked_at < ACK_SECONDS:
-            return None
-        cursors = dict(self.state.cursors)
-        paired = tuple(sorted(self.store.paired_devices()))
-        if (cursors, paired) == self._acked or not (cursors or paired):
-            return None
-        self._acked, self._acked_at = (cursors, paired), time.monotonic()
-        return ("ack", P.encode_ack(P.Ack(cursors, int(time.time()), paired)))
-
-    async def _send(
-        self, room: RoomClient, batches: list[tuple[str, bytes]], upto: int | None = None
-    ) -> None:
-        """Reserve sequence numbers (committed), send, wait until the server processed it,
-        then commit what was written (and the log position ``upto`` it covers)."""
-        first = self.state.next_seq
-        self.state.next_seq += len(batches)
-        self.store.save_relay_state(self.state)  # reserved before anything leaves
-        entries = [self.sealer.seal(first + i, k, data) for i, (k, data) in enumerate(batches)]
-        for kind, data in batches:
-            if kind == "ack":
-                self._acks[self.sealer.tag] = P.decode("ack", data)  # type: ignore[assignment]
-        for i in range(0, len(entries), 16):
-            await room.append(entries[i : i + 16])
-        await room.flush()
-        self.state.written_seq = first + len(batches) - 1
-        self._own_max = max(self._own_max, self.state.written_seq)
-        self.state.entries_out += len(entries)
-        self.report.entries_out += len(entries)
-        if upto is not None:
-            self.state.started = True
-            self.state.sent_upto = max(upto, self.state.sent_upto)
-        self.store.save_relay_state(self.state)
-
     # -- compaction ---------------------------------------------------------------------------
 
     async def _maybe_compact(self, room: RoomClient) -> None:
@@ -524,3 +423,9 @@ class RelayEngine:
 
 
 __all__ = ["RelayEngine", "RelayError", "RelayReport", "RelayState", "RelayStore"]
+
+
+def _docs(entry: Opened) -> list[tuple[str, bytes]]:
+    docs = P.decode("updates", entry.payload)
+    assert isinstance(docs, list)
+    return docs  # type: ignore[return-value]

@@ -164,7 +164,11 @@ class RoomClient:
                             self._step2_seen.notify_all()
                 elif isinstance(msg, AuthMessage):
                     raise RelayError(f"The relay at {self.url} denied access: {msg.reason}")
-            raise ConnectionClosed(None, None)
+            code, reason = self._conn.close_code, self._conn.close_reason
+            raise RelayUnreachableError(
+                f"The relay at {self.url} closed the connection"
+                + (f" (code {code}{': ' + reason if reason else ''})." if code else ".")
+            )
         except (ConnectionClosed, OSError, RelayError) as exc:
             self._failure = exc
         finally:

@@ -192,3 +192,50 @@ def test_a_device_paired_by_a_paired_device_is_trusted_and_unpairing_it_cuts_it_
         assert second and "relay-unpaired" in _kinds(sb)
     finally:
         relay.kill9()
+
+
+def test_an_undecodable_update_in_a_signed_entry_is_refused_alone(tmp_path):
+    """A paired device's entry whose update cannot be decoded is recorded; the entries
+    around it (applied together in one transaction normally) still apply."""
+    import secrets
+
+    from pycrdt import Doc, Text
+
+    from storage import crdt_log
+
+    relay = RelayServer(tmp_path / "relay-db").start()
+    try:
+        a, b = paired_libraries(tmp_path, ["a", "b"])
+        sa, sb = SyncService(a), SyncService(b)
+        key = sa.relay_add(relay.url)
+        sb.adopt_relay_key(key, [relay.url], "test")
+        sa.relay_sync()
+        sb.relay_sync()
+
+        def update(text: str) -> bytes:
+            doc = Doc()
+            doc.get("body", type=Text).insert(0, text)
+            return doc.get_update()
+
+        ids = [f"note:{secrets.token_hex(16)}" for _ in range(3)]
+        sealer = Sealer(key, sa.identity)
+        first = sa.relay_state(key.room).next_seq + 10
+        entries = [
+            sealer.seal(first, "updates", encode_updates([(ids[0], update("good one"))])),
+            sealer.seal(first + 1, "updates", encode_updates([(ids[1], b"\xff\xfe\xfd")])),
+            sealer.seal(first + 2, "updates", encode_updates([(ids[2], update("good two"))])),
+        ]
+
+        async def write() -> None:
+            room = await _room(f"{relay.url}/{key.room}")
+            await room.append(entries)
+            await room.flush()
+            await room.close()
+
+        asyncio.run(write())
+        sb.relay_sync()
+        counts = [crdt_log.update_count(b.db, doc_id) for doc_id in ids]
+        assert counts == [1, 0, 1]
+        assert "relay-malformed" in _kinds(sb)
+    finally:
+        relay.kill9()
