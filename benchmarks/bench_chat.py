@@ -89,6 +89,7 @@ def instant_korquad(lib: Library, qas: list[QA]) -> dict:
         rows.append({
             "sentence": bool(found) and contains(found.text, qa.answers),
             "span": bool(found) and contains(found.answer, qa.answers),
+            "has_span": bool(found) and bool(found.answer),
             "shown": found is not None,
             "ms": found.ms if found else 0.0,
         })  # fmt: skip
@@ -98,6 +99,7 @@ def instant_korquad(lib: Library, qas: list[QA]) -> dict:
         "questions": n,
         "accuracy_answer_in_sentence": sum(r["sentence"] for r in rows) / n,
         "span_accuracy": sum(r["span"] for r in rows) / n,
+        "span_precision": sum(r["span"] for r in rows) / max(1, sum(r["has_span"] for r in rows)),
         "shown": sum(r["shown"] for r in rows) / n,
         "p50_ms": statistics.median(times) if times else 0.0,
         "p95_ms": pct(times, 0.95),

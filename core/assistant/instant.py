@@ -67,10 +67,13 @@ _PLACE_SPAN = re.compile(
     r"궁|사|성당|교회|공원|광장|회관|도서관|강당|센터|회의실|건물|층)(?=[\s,.은는이가을를에의로]|$)"
     r"|\b(?:in|at|from)\s+((?:the\s+)?[A-Z][\w'.-]*(?:[ ,]+[A-Z0-9][\w'.-]*)*)"
 )
-_PERSON_SPAN = re.compile(
-    r"[가-힣]{2,4}(?=(?:이|가|은|는|의|을|를|에게|와|과|이다|였다|였으며|이며|씨|\s|,|\.))"
-    r"|\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}\b"
+# Names are highlighted only where the writing marks them: Capitalized Words in English, and a
+# Korean name before a title (김일영 교수, 현정은 회장) — a bare 2–4 syllable word is as
+# likely a noun as a name, and a wrong highlight costs more trust than none.
+_KO_NAME = re.compile(
+    r"([가-힣]{2,4})\s?(?=(?:씨|교수|의원|회장|대표|대통령|장관|감독|선수|박사|위원장|총리|사장)\b)"
 )
+_EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}\b")
 # "Label: value" rows (notices, forms, receipts): labels that announce each kind of answer.
 _LABELS = {
     "amount": re.compile(r"fee|price|total|cost|amount|참가비|회비|금액|가격|요금|합계", re.I),
@@ -212,7 +215,8 @@ def _candidates(qtype: str, text: str) -> list[tuple[int, int]]:
     if qtype == "store":
         return [(0, len(text))] if text.strip() else []
     if qtype == "person":
-        return [m.span() for m in _PERSON_SPAN.finditer(text) if m.group() not in _NOT_NAMES]
+        spans = [m.span(1) for m in _KO_NAME.finditer(text) if m.group(1) not in _NOT_NAMES]
+        return spans + [m.span() for m in _EN_NAME.finditer(text) if m.group() not in _NOT_NAMES]
     return []
 
 
