@@ -50,24 +50,16 @@ def map_position(pos: int, edits: list[Edit]) -> int:
     return pos + shift
 
 
-def _map_left(pos: int, local: list[Edit]) -> int:
-    """``pos`` of base in local coordinates, staying before text the user inserted there."""
+def _map_base(pos: int, local: list[Edit], *, after_inserts: bool) -> int:
+    """``pos`` of base in local coordinates: before text the user inserted right there, or
+    after it with ``after_inserts`` (a remote insert goes before, a remote delete after)."""
     shift = 0
     for edit in local:
-        if edit.end <= pos and edit.start < pos:
-            shift += len(edit.text) - (edit.end - edit.start)
-        elif edit.start < pos < edit.end:
-            return edit.start + shift + len(edit.text)
+        if after_inserts:
+            passed = edit.end < pos or (edit.start <= pos and edit.end == pos)
         else:
-            break
-    return pos + shift
-
-
-def _map_right(pos: int, local: list[Edit]) -> int:
-    """``pos`` of base in local coordinates, after text the user inserted there."""
-    shift = 0
-    for edit in local:
-        if edit.end < pos or (edit.start <= pos and edit.end == pos):
+            passed = edit.end <= pos and edit.start < pos
+        if passed:
             shift += len(edit.text) - (edit.end - edit.start)
         elif edit.start < pos < edit.end:
             return edit.start + shift + len(edit.text)
@@ -102,11 +94,11 @@ def rebase(base: str, local: str, remote: str) -> list[Edit]:
                     next_pieces.append((ledit.end, e))
             pieces = next_pieces
         if redit.text:
-            at = _map_left(redit.start, local_edits)
+            at = _map_base(redit.start, local_edits, after_inserts=False)
             out.append(Edit(at, at, redit.text))
         for s, e in pieces:
             if s < e:
-                ms = _map_right(s, local_edits)
+                ms = _map_base(s, local_edits, after_inserts=True)
                 out.append(Edit(ms, ms + (e - s), ""))
     out.sort(key=lambda ed: (ed.start, ed.end))
     return _normalize(out)
