@@ -34,6 +34,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from storage.errors import StorageError
 from sync.errors import (
     BlobTransferError,
     RelayEntryError,
@@ -157,7 +158,7 @@ class RelayEngine(RelayWriter):
                         await asyncio.wait_for(room.changed.wait(), POLL_SECONDS)
                     except TimeoutError:
                         pass
-            except SyncError as exc:
+            except (SyncError, StorageError) as exc:  # e.g. the library busy: try again later
                 self._fail(exc)
                 log.warning("relay %s: %s (retrying in %.0f s)", self.base_url, exc, delay)
             finally:
@@ -177,9 +178,10 @@ class RelayEngine(RelayWriter):
         self._vouches.clear()
         self._blob_check = True
 
-    def _fail(self, exc: SyncError) -> None:
-        self.report.error = exc.user_message
-        self.state.last_error = exc.user_message
+    def _fail(self, exc: SyncError | StorageError) -> None:
+        message = getattr(exc, "user_message", None) or str(exc)
+        self.report.error = message
+        self.state.last_error = message
         self.store.save_relay_state(self.state)
 
     def _mark_synced(self) -> None:
