@@ -95,6 +95,9 @@ class RelayMixin:
             return False
         if mine is None:
             store_key(self._key_path, key)
+            state = self.relay_state(key.room)
+            state.joined = True  # wait for the server to load the room before reading it
+            self.save_relay_state(state)
         with self.db.transaction():
             known = relay_store.relay_urls(self.db)
             merged = known + [u for u in urls if u not in known]
@@ -212,7 +215,7 @@ class RelayMixin:
             room = RoomClient(engine.url)
             engine._new_connection()
             try:
-                await room.connect(expect_content=engine.state.started)
+                await room.connect(expect_content=engine.state.started or engine.state.joined)
                 await engine._read(room, initial=True)
                 await engine._write(room)
                 return await engine.compact(room)

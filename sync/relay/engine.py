@@ -117,7 +117,7 @@ class RelayEngine(RelayWriter):
         room = RoomClient(self.url)
         self._new_connection()
         try:
-            await room.connect(expect_content=self.state.started)
+            await room.connect(expect_content=self.state.started or self.state.joined)
             await self._read(room, initial=True)
             await self._write(room)
             await room.flush()
@@ -139,7 +139,7 @@ class RelayEngine(RelayWriter):
             room = RoomClient(self.url)
             self._new_connection()
             try:
-                await room.connect(expect_content=self.state.started)
+                await room.connect(expect_content=self.state.started or self.state.joined)
                 delay = 1.0
                 self.report.error = None
                 await self._read(room, initial=True)

@@ -38,8 +38,8 @@ from sync.protocol import (
 ENTRIES = "entries"
 CONNECT_SECONDS = 15.0
 FLUSH_SECONDS = 60.0
-LOAD_WAIT_SECONDS = 0.3  # an empty room: is the server still loading it?
-LOAD_WAIT_KNOWN_SECONDS = 5.0  # ... when we wrote there before
+LOAD_WAIT_SECONDS = 0.5  # an empty room: is the server still loading it?
+LOAD_WAIT_KNOWN_SECONDS = 20.0  # ... when this device knows the room has content
 
 
 class RoomClient:

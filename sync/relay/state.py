@@ -19,6 +19,7 @@ class RelayState:
     written_seq: int = 0  # highest seq sent and flushed to the server
     sent_upto: int = 0  # local log id whose updates are in the room
     started: bool = False  # the whole state was written once
+    joined: bool = False  # the key came from another device: the room should have content
     blobs_sent: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # fingerprints, recorded once each
     last_sync: float | None = None
