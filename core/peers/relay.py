@@ -215,7 +215,7 @@ class RelayMixin:
             room = RoomClient(engine.url)
             engine._new_connection()
             try:
-                await room.connect(expect_content=engine.state.started or engine.state.joined)
+                await room.connect(expect_content=engine._expect())
                 await engine._read(room, initial=True)
                 await engine._write(room)
                 return await engine.compact(room)

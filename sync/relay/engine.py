@@ -61,6 +61,7 @@ log = logging.getLogger("saem.sync.relay")
 COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
+JOINED_WAIT_SECONDS = 5.0  # the key came from a device that may have written already
 GROUP_ENTRIES = 64  # update entries of one writer applied in one transaction
 GROUP_BYTES = 4 * 1024 * 1024
 NOTE_SECONDS = 10.0  # "which path synced last" is recorded at most this often when live
@@ -117,7 +118,7 @@ class RelayEngine(RelayWriter):
         room = RoomClient(self.url)
         self._new_connection()
         try:
-            await room.connect(expect_content=self.state.started or self.state.joined)
+            await room.connect(expect_content=self._expect())
             await self._read(room, initial=True)
             await self._write(room)
             await room.flush()
@@ -139,7 +140,7 @@ class RelayEngine(RelayWriter):
             room = RoomClient(self.url)
             self._new_connection()
             try:
-                await room.connect(expect_content=self.state.started or self.state.joined)
+                await room.connect(expect_content=self._expect())
                 delay = 1.0
                 self.report.error = None
                 await self._read(room, initial=True)
@@ -167,6 +168,12 @@ class RelayEngine(RelayWriter):
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
+
+    def _expect(self) -> bool | float:
+        """How long an empty-looking room is waited for (the server may still load it)."""
+        if self.state.started:
+            return True  # this device wrote there: it is not empty
+        return JOINED_WAIT_SECONDS if self.state.joined else False
 
     def _new_connection(self) -> None:
         """Forget what the previous connection showed of the room (it may have changed,

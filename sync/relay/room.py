@@ -39,7 +39,7 @@ ENTRIES = "entries"
 CONNECT_SECONDS = 15.0
 FLUSH_SECONDS = 60.0
 LOAD_WAIT_SECONDS = 0.5  # an empty room: is the server still loading it?
-LOAD_WAIT_KNOWN_SECONDS = 20.0  # ... when this device knows the room has content
+LOAD_WAIT_KNOWN_SECONDS = 20.0  # ... when this device wrote there (pass a number: other waits)
 
 
 class RoomClient:
@@ -80,7 +80,7 @@ class RoomClient:
 
     # -- connection --------------------------------------------------------------------------
 
-    async def connect(self, *, expect_content: bool = False) -> None:
+    async def connect(self, *, expect_content: bool | float = False) -> None:
         """Open the connection and load the room's current content.
 
         A stock server loads a room from its database *after* answering the first client's
@@ -108,7 +108,11 @@ class RoomClient:
         await self.flush()  # our step 1 → the server's step 2: the whole room
         if not len(self.entries):
             with contextlib.suppress(TimeoutError):
-                wait = LOAD_WAIT_KNOWN_SECONDS if expect_content else LOAD_WAIT_SECONDS
+                wait = (
+                    LOAD_WAIT_KNOWN_SECONDS
+                    if expect_content is True
+                    else float(expect_content) or LOAD_WAIT_SECONDS
+                )
                 await asyncio.wait_for(self.changed.wait(), wait)
             self._check()
 
