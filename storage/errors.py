@@ -35,6 +35,10 @@ class SchemaTooNewError(StorageError):
     """The library was written by a newer Saem than this one."""
 
 
+class MigrationError(StorageError):
+    """A schema upgrade step failed; the library stays at the version before it."""
+
+
 class NotFoundError(StorageError):
     """An item, note, photo or chat with that id does not exist."""
 

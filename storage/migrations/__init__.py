@@ -10,12 +10,13 @@ edit an old step.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from types import ModuleType
 
-from storage.db import Database
-from storage.errors import SchemaTooNewError
+from storage.db import Database, translate_sqlite_error
+from storage.errors import MigrationError, SchemaTooNewError, StorageError
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ def current_version(db: Database) -> int:
 
 def _split_statements(sql: str) -> list[str]:
     """Split a script into statements (sqlite3.complete_statement aware, triggers included)."""
-    import sqlite3
-
     statements: list[str] = []
     buffer = ""
     for line in sql.splitlines(keepends=True):
@@ -66,6 +65,23 @@ def _split_statements(sql: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def _apply(db: Database, step: Migration) -> None:
+    """One step and its bookkeeping row in one transaction (all or nothing)."""
+    # executescript() would commit; run statement by statement inside our transaction.
+    with db.transaction() as conn:
+        for statement in _split_statements(step.sql):
+            conn.execute(statement)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+            (step.version, step.name, time.time()),
+        )
+        conn.execute(f"PRAGMA user_version = {step.version}")
 
 
 def migrate(db: Database, target: int | None = None) -> int:
@@ -80,18 +96,15 @@ def migrate(db: Database, target: int | None = None) -> int:
     for step in MIGRATIONS:
         if step.version <= version or step.version > target:
             continue
-        # executescript() would commit; run statement by statement inside our transaction.
-        with db.transaction() as conn:
-            for statement in _split_statements(step.sql):
-                conn.execute(statement)
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-            )
-            conn.execute(
-                "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                (step.version, step.name, time.time()),
-            )
-            conn.execute(f"PRAGMA user_version = {step.version}")
+        try:
+            _apply(db, step)
+        except sqlite3.Error as exc:  # the raw connection is used: type the error here
+            error = translate_sqlite_error(exc, db.path)
+            if type(error) is StorageError:  # not disk full, read-only, busy or corrupt
+                error = MigrationError(
+                    f"Upgrading the library at {db.path} to schema version {step.version} "
+                    f"({step.name}) failed ({exc}); it was left at version {version}."
+                )
+            raise error from exc
         version = step.version
     return version

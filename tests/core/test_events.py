@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import BadInputError
+from core.errors import BadInputError, MalformedInputError, UnknownNameError
 from core.events import SESSION_GAP, EventLog
 from storage.errors import NotFoundError
 
@@ -88,7 +88,7 @@ def test_prune_older_than(library, log):
     log.record("open", a, ts=T0 + 10 * 86_400)
     assert log.prune(5 * 86_400, now=T0 + 11 * 86_400) == 1
     assert [e.ts for e in log.events()] == [T0 + 10 * 86_400]
-    with pytest.raises(BadInputError):
+    with pytest.raises(MalformedInputError):
         log.prune(-1)
 
 
@@ -143,6 +143,6 @@ def test_import_history_assigns_sessions_in_one_go(library, log):
     assert [e.item_id for e in events] == [a, b, a]
     assert events[0].session_id == events[1].session_id != events[2].session_id
     assert events[2].data == {"x": 1}
-    with pytest.raises(BadInputError):
+    with pytest.raises(UnknownNameError):
         log.import_history([(T0, "open", a, None, None), (T0, "zap", a, None, None)])
     assert len(log.events()) == 3

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.errors import SchemaTooNewError
+from storage.errors import MigrationError, SchemaTooNewError
 from storage.migrations import LATEST_VERSION, MIGRATIONS, migrate
 from storage.store import Store
 
@@ -27,7 +27,7 @@ def test_failed_migration_step_leaves_previous_version(tmp_path: Path, monkeypat
     migrate(db, target=1)
     broken = migrations.Migration(2, "m002_broken", "CREATE TABLE ok_table(x);\nNOT VALID SQL;")
     monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
-    with pytest.raises(Exception):  # noqa: B017 - any storage error; the point is the rollback
+    with pytest.raises(MigrationError):
         migrations.migrate(db, target=2)
     assert int(db.scalar("PRAGMA user_version")) == 1
     assert db.scalar("SELECT name FROM sqlite_master WHERE name='ok_table'") is None

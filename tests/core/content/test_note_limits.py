@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.content.notes import MAX_NOTE_BYTES
-from core.errors import BadInputError, InputTooLargeError
+from core.errors import InputTooLargeError
 from core.indexing.indexer import Indexer, note_chunks
 from core.library import Library
 from core.transfer.importer import import_markdown_folder
@@ -35,7 +35,7 @@ def test_limit_counts_utf8_bytes_not_characters(library: Library) -> None:
     before = _snapshot(library)
     korean = "가" * (MAX_NOTE_BYTES // HANGUL_BYTES + 1)  # fewer characters than the limit
     assert len(korean) < MAX_NOTE_BYTES
-    with pytest.raises(BadInputError) as err:
+    with pytest.raises(InputTooLargeError) as err:
         library.notes.create(korean)
     message = err.value.user_message
     assert "too large" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import BadInputError
+from core.errors import UnknownNameError
 
 
 def test_summaries_orders_and_pages(library):
@@ -25,5 +25,5 @@ def test_summaries_orders_and_pages(library):
 
 
 def test_unknown_order_is_a_bad_input(library):
-    with pytest.raises(BadInputError):
+    with pytest.raises(UnknownNameError):
         library.notes.summaries("size")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import AlreadyExistsError, BadInputError
+from core.errors import AlreadyExistsError, BadInputError, UnknownNameError
 from core.library import Library
 from models.errors import (
     ModelClosedError,
@@ -87,7 +87,7 @@ def test_memory_pressure_unloads_the_llm_and_it_reloads_lazily(
     monkeypatch.setattr(models.validate, "available_memory", lambda: 100 << 20)
     assert library.models.relieve_memory_pressure() == [chat.id]
     assert library.models.loaded() == {}
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelClosedError):
         first.count_tokens("a")  # freed, not just forgotten
     monkeypatch.setattr(models.validate, "available_memory", lambda: 8 << 30)
     again = library.models.get("chat")  # loads again on the next question
@@ -151,7 +151,7 @@ def test_device_setting(library: Library) -> None:
     library.models.set_device("cpu")
     assert library.models.device() == "cpu"
     assert library.models.placement().onnx_providers == ["CPUExecutionProvider"]
-    with pytest.raises(BadInputError):
+    with pytest.raises(UnknownNameError):
         library.models.set_device("tpu")
 
 
