@@ -55,17 +55,19 @@ def _l2(x: np.ndarray) -> Vector:
     if x.ndim == 3:  # (n, tokens, dim): take the first (CLS/pooled) token
         x = x[:, 0, :]
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: Vector = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def preprocess(image: Any, size: int, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
     """One image (path, PIL image or HxWx3 uint8 array) → (3, size, size) float32."""
     from PIL import Image, ImageOps
 
+    im: Image.Image
     if isinstance(image, (str, Path)):
         try:
-            with Image.open(image) as im:
-                im = ImageOps.exif_transpose(im).convert("RGB")
+            with Image.open(image) as opened:
+                im = ImageOps.exif_transpose(opened).convert("RGB")
         except OSError as exc:
             raise ModelInputError(f"{image} is not a readable image ({exc}).") from exc
     elif isinstance(image, np.ndarray):
@@ -74,12 +76,13 @@ def preprocess(image: Any, size: int, mean: Sequence[float], std: Sequence[float
         im = image.convert("RGB")
     w, h = im.size
     scale = size / min(w, h)
-    im = im.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BICUBIC)
+    new_size = (max(size, round(w * scale)), max(size, round(h * scale)))
+    im = im.resize(new_size, Image.Resampling.BICUBIC)
     w, h = im.size
     left, top = (w - size) // 2, (h - size) // 2
     im = im.crop((left, top, left + size, top + size))
-    arr = np.asarray(im, dtype=np.float32) / 255.0
-    arr = (arr - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    pixels = np.asarray(im, dtype=np.float32) / 255.0
+    arr: np.ndarray = (pixels - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return arr.transpose(2, 0, 1)
 
 

@@ -99,16 +99,26 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float = 0.5) -> list[int]:
         xx1 = np.minimum(boxes[i, 2], boxes[rest, 2])
         yy1 = np.minimum(boxes[i, 3], boxes[rest, 3])
         inter = np.clip(xx1 - xx0, 0, None) * np.clip(yy1 - yy0, 0, None)
-        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
-        ious = inter / (area(boxes[i]) + area(boxes[rest]) - inter + 1e-9)
+        ious = inter / (_area(boxes[i]) + _area(boxes[rest]) - inter + 1e-9)
         order = [int(j) for j, v in zip(rest, ious, strict=False) if v < iou]
     return keep
+
+
+def _box(v: np.ndarray) -> tuple[float, float, float, float]:
+    """x0, y0, x1, y1 rounded to 0.1 pixel."""
+    x0, y0, x1, y1 = (round(float(c), 1) for c in v)
+    return x0, y0, x1, y1
+
+
+def _area(b: np.ndarray) -> np.ndarray:
+    area: np.ndarray = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return area
 
 
 class OnnxImageTagger:
     """EfficientNet-Lite0 classifier + NanoDet detector → :class:`PhotoTags`."""
 
-    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+    def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
         meta = meta or {}
         files = [Path(f) for f in files or []]
         self._effnet = next(
@@ -164,7 +174,8 @@ class OnnxImageTagger:
         x = (np.asarray(img.crop((left, top, left + 224, top + 224)), np.float32) - 127) / 128
         logits = self._cls.run(None, {"x": x.transpose(2, 0, 1)[None]})[0][0].astype(np.float64)
         e = np.exp(logits - logits.max())
-        return (e / e.sum()).astype(np.float32)
+        probs: np.ndarray = (e / e.sum()).astype(np.float32)
+        return probs
 
     def classify_views(self, rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:
         """Class probabilities of the centre crop + the whole photo + the largest objects.
@@ -191,7 +202,8 @@ class OnnxImageTagger:
             if x1 - x0 >= 16 and y1 - y0 >= 16:
                 total = total + 0.5 * self.classify(rgb[y0:y1, x0:x1])
                 weight += 0.5
-        return (total / weight).astype(np.float32)
+        mean: np.ndarray = (total / weight).astype(np.float32)
+        return mean
 
     def detect(self, rgb: np.ndarray, min_score: float = 0.3) -> list[Detection]:
         """NanoDet-m: class scores + generalized-focal-loss box distributions → boxes + NMS."""
@@ -238,14 +250,14 @@ class OnnxImageTagger:
                     Detection(
                         COCO80[int(label)],
                         round(float(all_scores[i]), 4),
-                        tuple(round(float(v), 1) for v in all_boxes[i]),
+                        _box(all_boxes[i]),
                     )
                 )
         return sorted(found, key=lambda d: -d.score)
 
     # ---------------------------------------------------------------- tags
     def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> PhotoTags:
-        from models.ocr import load_rgb
+        from models.ocr_layout import load_rgb
 
         rgb = load_rgb(image)
         with self._lock:
@@ -313,7 +325,9 @@ class OnnxImageTagger:
 
 
 def load_tagger(
-    runtime: str = "onnx-tagger", files: list[Path] | None = None, meta: dict | None = None
+    runtime: str = "onnx-tagger",
+    files: list[Path] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> OnnxImageTagger:
     """An :class:`~models.protocols.ImageTagger`; runtime "onnx-tagger" (alias "effnet-nanodet")."""
     if runtime not in ("onnx-tagger", "effnet-nanodet", "default"):

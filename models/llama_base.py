@@ -106,7 +106,7 @@ class _LlamaLog:
             return
         import llama_cpp
 
-        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
         def callback(level: int, text: bytes, user_data: Any) -> None:
             line = text.decode("utf-8", errors="replace")
             if level != 5:  # 5 = continuation of the previous message

@@ -74,7 +74,8 @@ class LlamaChatModel(LlamaBase):
         def piece(token: int) -> str:
             if token < 0:
                 return ""
-            return llm._model.token_get_text(token)
+            text: str = llm._model.token_get_text(token)
+            return text
 
         return Jinja2ChatFormatter(
             template=template,
@@ -88,7 +89,8 @@ class LlamaChatModel(LlamaBase):
             prompt = self._formatter(messages=dicts).prompt
         except Exception as exc:
             raise InferenceError(f"The chat template of {self.path} failed: {exc}") from exc
-        return self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        tokens: list[int] = self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        return tokens
 
     def prompt_tokens(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[int]:
         """Tokens of the prompt, dropping the oldest turns until prompt + answer fit."""

@@ -167,7 +167,7 @@ def _is_verified(path: Path, sha256: str) -> bool:
         mark = json.loads(_marker(path).read_text("utf-8"))
     except (OSError, ValueError):
         return False
-    return mark == {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return bool(mark == {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
 
 
 def _write_marker(path: Path, sha256: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from models.errors import ModelConfigError, ModelError, ModelNotInstalledError
 
@@ -133,7 +134,7 @@ class LlamaOffload:
     flash_attn: bool
     gpu_build: bool  # the installed llama.cpp has a GPU backend
 
-    def kwargs(self) -> dict[str, object]:
+    def kwargs(self) -> dict[str, Any]:
         return {
             "n_gpu_layers": self.n_gpu_layers,
             "op_offload": self.op_offload,

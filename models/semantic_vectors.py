@@ -79,9 +79,9 @@ def phrase_vectors(embedder: TextEmbedder, phrases: Sequence[str]) -> np.ndarray
     if missing:
         vectors = np.asarray(embedder.embed_passages(missing), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(norms > 0, norms, 1.0)
+        unit = vectors / np.where(norms > 0, norms, 1.0)
         with _CACHE_LOCK:
-            cache.update(zip(missing, vectors, strict=True))
+            cache.update(zip(missing, unit, strict=True))
     if not phrases:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([cache[p] for p in phrases])

@@ -10,7 +10,7 @@ import numpy as np
 
 from models.protocols import OcrLine
 
-COCO80 = (
+_COCO80_WORDS = (
     (
         "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant "
         "stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe "
@@ -24,7 +24,7 @@ COCO80 = (
     .replace("_", "\0")
     .split()
 )
-COCO80 = tuple(n.replace("\0", " ") for n in COCO80)
+COCO80 = tuple(n.replace("\0", " ") for n in _COCO80_WORDS)
 
 _COCO_TAGS: dict[str, tuple[str, ...]] = {
     "person": ("people",),

@@ -44,7 +44,8 @@ def _normalize(matrix: np.ndarray) -> Vector:
         matrix = matrix[None, :]
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32, copy=False)
+    unit: Vector = (matrix / norms).astype(np.float32, copy=False)
+    return unit
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:

@@ -47,8 +47,8 @@ def image_data_uri(path: str | Path) -> str:
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened).convert("RGB")
             im.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=90)
@@ -60,7 +60,7 @@ def image_data_uri(path: str | Path) -> str:
 def _handler_class() -> type:
     from llama_cpp.llama_chat_format import MTMDChatHandler
 
-    class Handler(MTMDChatHandler):  # type: ignore[misc, valid-type]
+    class Handler(MTMDChatHandler):
         """Flattens image+text parts to one string for templates that expect strings."""
 
         flatten = False

@@ -7,7 +7,7 @@ import logging
 import os
 import shutil
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def _tokenizer_json(checkpoint: Path, output: Path) -> Path:
     return target
 
 
-def _export(module: Any, args: tuple, path: Path, inputs: list[str], outputs: list[str],
+def _export(module: Any, args: tuple[Any, ...], path: Path, inputs: list[str], outputs: list[str],
             dynamic: dict[str, dict[int, str]]) -> Path:  # fmt: skip
     import torch
 
@@ -69,7 +69,7 @@ def quantize_int8(source: Path, target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_root_logger():  # the quantizer logs advice to the root logger
+def _quiet_root_logger() -> Iterator[None]:  # the quantizer logs advice to the root logger
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)
