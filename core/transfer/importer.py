@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,7 +230,7 @@ def _import_photo(library: Library, path: Path, report: ImportReport) -> None:
 
 def import_photos(
     library: Library,
-    paths: list[Path | str],
+    paths: Sequence[Path | str],
     *,
     progress: ProgressCallback = no_progress,
     should_cancel: CancelCheck = never_cancel,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from desktop.cli.support import open_library, present_errors, progress_bar
 
+if TYPE_CHECKING:
+    from core.modelstore.manager import ModelManager
+
 DEVICE_CHOICE = click.Choice(["auto", "gpu", "cpu"])
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -20,7 +24,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def _manager(ctx: click.Context):
+def _manager(ctx: click.Context) -> ModelManager:
     lib = open_library(ctx)
     device = ctx.find_root().obj.get("models_device")
     if device:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -189,15 +190,16 @@ def _run_eval(
         click.echo("  ".join([f"{name:>10}"] + [f"{row[h]:>10}" for h in header[1:]]))
 
 
-def _phase_progress(advance: Any) -> Any:
-    state = {"phase": "", "done": 0}
+def _phase_progress(advance: Callable[..., object]) -> Callable[[int, int, str], None]:
+    phase, shown = "", 0
 
     def progress(done: int, total: int, note: str = "") -> None:
-        if note != state["phase"]:  # a new phase (import → index → queries): restart the bar
-            advance(-state["done"], total=total, note=note)
-            state["phase"], state["done"] = note, 0
-        advance(max(0, done - state["done"]), total=total, note=note)
-        state["done"] = done
+        nonlocal phase, shown
+        if note != phase:  # a new phase (import → index → queries): restart the bar
+            advance(-shown, total=total, note=note)
+            phase, shown = note, 0
+        advance(max(0, done - shown), total=total, note=note)
+        shown = done
 
     return progress
 

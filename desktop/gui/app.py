@@ -38,7 +38,8 @@ def make_app(argv: list[str] | None = None, *, appearance: Mode | None = None) -
         saved = os.environ.get("SAEM_APPEARANCE") or QSettings("Saem", "Saem").value(
             "appearance", "system"
         )
-        appearance = saved if saved in ("system", "light", "dark") else "system"  # type: ignore[assignment]
+        modes: dict[object, Mode] = {"system": "system", "light": "light", "dark": "dark"}
+        appearance = modes.get(saved, "system")
     apply_theme(app, appearance)
     return app
 

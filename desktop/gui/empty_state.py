@@ -68,7 +68,8 @@ class EmptyState(QFrame):
         layout.addLayout(row)
         layout.addStretch(2)
         self.setAccessibleName(heading)
-        self.setFocusProxy(self.buttons[0] if self.buttons else None)
+        if self.buttons:
+            self.setFocusProxy(self.buttons[0])
         self.refresh_icon()
 
     def refresh_icon(self) -> None:

@@ -411,7 +411,11 @@ class MainWindow(WindowParts, QMainWindow):
                 (h.item_id for h in hits if h.kind == "note" and h.title.casefold() == title), None
             )
 
-        self.ops.query(find, lambda note_id: note_id and self.open_item("note", note_id))
+        def found(note_id: str | None) -> None:
+            if note_id:
+                self.open_item("note", note_id)
+
+        self.ops.query(find, found)
 
     def _note_saved(self, note_id: str) -> None:
         library = self.library

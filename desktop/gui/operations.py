@@ -18,6 +18,7 @@ not handled by the caller go to the window's one :class:`~desktop.gui.errors.Err
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -28,8 +29,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Any], None]
-ErrorCallback = Callable[[BaseException], None]
+Callback = Callable[[Any], object]
+ErrorCallback = Callable[[BaseException], object]
 
 
 class _Bridge(QObject):
@@ -42,8 +43,8 @@ class _Bridge(QObject):
         self.deliver.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object)
-    def _run(self, fn: object) -> None:
-        fn()  # type: ignore[operator]
+    def _run(self, fn: Callable[[], object]) -> None:
+        fn()
 
 
 class CancelToken:
@@ -140,7 +141,7 @@ class Operations(QObject):
 
         return (self.long if long else self.query)(work, done, failed)
 
-    def to_gui(self, fn: Callable[[], None]) -> None:
+    def to_gui(self, fn: Callable[[], object]) -> None:
         """Call ``fn`` on the GUI thread (e.g. from a progress callback)."""
         if not self._closed:
             self._bridge.deliver.emit(fn)
@@ -174,9 +175,9 @@ class Operations(QObject):
             try:
                 result = work()
             except Exception as exc:  # delivered to the GUI thread's error handler
-                self.to_gui(lambda error=exc: finish(False, error))
+                self.to_gui(functools.partial(finish, False, exc))
                 raise
-            self.to_gui(lambda value=result: finish(True, value))
+            self.to_gui(functools.partial(finish, True, result))
             return result
 
         return pool.submit(run)

@@ -14,7 +14,7 @@ db worker, so a list of 1,000,000 notes is usable after its first page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
@@ -28,7 +28,7 @@ _ROOT = QModelIndex()
 class RowsModel(QAbstractListModel):
     """Rows + role functions. ``key`` (optional) gives each row a stable id for ``row_of``."""
 
-    rows: ClassVar[list[Any]] = []  # class default: Qt may ask for rowCount in __init__
+    rows: list[Any] = []  # noqa: RUF012 - class default: Qt may ask for rowCount in __init__
 
     def __init__(
         self,

@@ -45,7 +45,7 @@ class ChatPanel(QWidget):
         super().__init__(parent)
         self.library = library
         self.ops = ops
-        self.assistant: Any = None  # created on first use (tests may set their own)
+        self.assistant: Assistant | None = None  # created on first use (tests may set their own)
         self.chat_id: str | None = None
         self.photo_id: str | None = None
         self._live: Bubble | None = None  # the answer while it streams

@@ -105,10 +105,11 @@ class ModelsDialog(QDialog):
             self.tree.addTopLevelItem(parent)
             by_task[task] = parent
         for m in models:
-            parent = by_task.get(m.task)
-            if parent is None:
-                parent = by_task[m.task] = QTreeWidgetItem([m.task])
-                self.tree.addTopLevelItem(parent)
+            known = by_task.get(m.task)
+            if known is None:
+                known = by_task[m.task] = QTreeWidgetItem([m.task])
+                self.tree.addTopLevelItem(known)
+            parent = known
             state = "active" if m.active else ("available" if m.available else "missing files")
             item = QTreeWidgetItem([m.name, m.runtime, m.where, state])
             item.setData(0, Qt.ItemDataRole.UserRole, m.id)

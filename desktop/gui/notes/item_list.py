@@ -223,7 +223,7 @@ class NoteDelegate(QStyledItemDelegate):
         if row == 0:
             return True
         model = index.model()
-        return model.index(row - 1, 0).data(GROUP_ROLE) != index.data(GROUP_ROLE)
+        return bool(model.index(row - 1, 0).data(GROUP_ROLE) != index.data(GROUP_ROLE))
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex

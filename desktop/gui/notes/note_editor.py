@@ -149,7 +149,7 @@ class NoteEditor(QWidget):
         self.edit.document().contentsChanged.connect(self._on_changed)
         self.edit.undo_requested.connect(self.undo)
         self.edit.redo_requested.connect(self.redo)
-        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.preview_button.toggle)
+        QShortcut(QKeySequence("Ctrl+E"), self).activated.connect(self.preview_button.toggle)
         self.setEnabled(False)
 
     def changeEvent(self, event: QEvent) -> None:

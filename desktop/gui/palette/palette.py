@@ -7,6 +7,7 @@ dropped when they arrive, so typing never waits and stale results never flash.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -147,7 +148,7 @@ class SearchPalette(QFrame):
                 "ask",
                 f"Ask: {query}",
                 "Tab sends the question to the assistant",
-                action=lambda q=query: self.ask.emit(q),
+                action=functools.partial(self.ask.emit, query),
             )
             self._show(gen, [*rows, *commands, ask])
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -454,7 +454,7 @@ class PhotoGrid(QAbstractScrollArea):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        moves = {
+        moves: dict[int, Callable[[], int]] = {
             Qt.Key.Key_Right: lambda: self._step(1),
             Qt.Key.Key_Left: lambda: self._step(-1),
             Qt.Key.Key_Down: lambda: self._step_vertical(1),

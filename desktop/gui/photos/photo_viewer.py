@@ -225,10 +225,12 @@ class PhotoViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
         self.refresh_theme()
-        QShortcut(QKeySequence.StandardKey.ZoomIn, self, activated=lambda: self.view.zoom(1.25))
-        QShortcut(QKeySequence("="), self.view, activated=lambda: self.view.zoom(1.25))
-        QShortcut(QKeySequence.StandardKey.ZoomOut, self, activated=lambda: self.view.zoom(0.8))
-        QShortcut(QKeySequence("0"), self.view, activated=self.view.fit)
+        zoom_in = QShortcut(QKeySequence.StandardKey.ZoomIn, self)
+        zoom_in.activated.connect(lambda: self.view.zoom(1.25))
+        QShortcut(QKeySequence("="), self.view).activated.connect(lambda: self.view.zoom(1.25))
+        zoom_out = QShortcut(QKeySequence.StandardKey.ZoomOut, self)
+        zoom_out.activated.connect(lambda: self.view.zoom(0.8))
+        QShortcut(QKeySequence("0"), self.view).activated.connect(self.view.fit)
         self.setTabOrder(self.view, self.tags)
 
     # -- loading -------------------------------------------------------------------------------
@@ -332,10 +334,12 @@ class PhotoViewer(QWidget):
         photo_id = self.photo_id
         tags = [t for t in self.tags.text().replace(",", " ").split() if t]
         photos = self.library.photos
-        self.ops.query(
-            lambda: photos.set_tags(photo_id, tags),
-            lambda _result: (self._show_chips(tags), self.tags_changed.emit(photo_id)),
-        )
+
+        def saved(_result: object) -> None:
+            self._show_chips(tags)
+            self.tags_changed.emit(photo_id)
+
+        self.ops.query(lambda: photos.set_tags(photo_id, tags), saved)
 
 
 def _place(lat: float | None, lon: float | None) -> str | None:
