@@ -159,7 +159,7 @@ class RelayWriter:
         entries = [self.sealer.seal(first + i, k, data) for i, (k, data) in enumerate(batches)]
         for kind, data in batches:
             if kind == "ack":
-                self._acks[self.sealer.tag] = P.decode("ack", data)  # type: ignore[assignment]
+                self._acks[self.sealer.tag] = P.decode("ack", data)
         for i in range(0, len(entries), 16):
             await room.append(entries[i : i + 16])
         await room.flush()
