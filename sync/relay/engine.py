@@ -61,6 +61,7 @@ log = logging.getLogger("saem.sync.relay")
 COMPACT_ABOVE = 2_000
 KNOWN_FOR_SECONDS = 30 * 86_400.0
 POLL_SECONDS = 0.05
+CONTENT_KINDS = ("updates", "snapshot", "blob")  # entries whose loss must be repaired
 JOINED_WAIT_SECONDS = 5.0  # the key came from a device that may have written already
 GROUP_ENTRIES = 64  # update entries of one writer applied in one transaction
 GROUP_BYTES = 4 * 1024 * 1024
@@ -299,7 +300,8 @@ class RelayEngine(RelayWriter):
                 self._refuse(exc, entry.device_id)
                 continue
             if entry.tag == self.sealer.tag:
-                self._own_max = max(self._own_max, entry.seq)
+                if entry.kind in CONTENT_KINDS:  # receipts and wants may be compacted away
+                    self._own_max = max(self._own_max, entry.seq)
                 if isinstance(value, P.Ack):
                     self._acks[entry.tag] = value
                 continue

@@ -17,6 +17,7 @@ class RelayState:
     cursors: dict[str, int] = field(default_factory=dict)  # writer tag -> highest seq applied
     next_seq: int = 1
     written_seq: int = 0  # highest seq sent and flushed to the server
+    content_seq: int = 0  # ... of those carrying content (updates, snapshot, blob)
     sent_upto: int = 0  # local log id whose updates are in the room
     started: bool = False  # the whole state was written once
     joined: bool = False  # the key came from another device: the room should have content

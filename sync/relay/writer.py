@@ -43,12 +43,12 @@ class RelayWriter:
 
     async def _write(self, room: RoomClient) -> None:
         self.store.refresh()
-        if self.state.started and self.state.written_seq > self._own_max:
+        if self.state.started and self.state.content_seq > self._own_max:
             log.warning(
                 "relay %s: entries up to #%d are missing from the room; writing the whole "
                 "state again",
                 self.base_url,
-                self.state.written_seq,
+                self.state.content_seq,
             )
             self.state.started = False
             self.report.rewrote_state = True
@@ -164,7 +164,10 @@ class RelayWriter:
             await room.append(entries[i : i + 16])
         await room.flush()
         self.state.written_seq = first + len(batches) - 1
-        self._own_max = max(self._own_max, self.state.written_seq)
+        content = [first + i for i, (k, _) in enumerate(batches) if k != "ack" and k != "want"]
+        if content:
+            self.state.content_seq = content[-1]
+            self._own_max = max(self._own_max, content[-1])
         self.state.entries_out += len(entries)
         self.report.entries_out += len(entries)
         if upto is not None:

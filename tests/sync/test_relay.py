@@ -215,3 +215,32 @@ def test_a_one_time_invite_code_joins_a_device_that_never_met_this_one(tmp_path,
 
     with pytest.raises(RelayKeyError):  # one-time: the invite room is empty now
         SyncService(Library(tmp_path / "c")).relay_join(code)
+
+
+def test_entries_the_server_lost_are_written_again(tmp_path, relay):
+    """A stock server can lose what it had not written to disk (kill -9): the device sees
+    its last entry missing at the next connect and writes its state again."""
+    from sync.relay.room import RoomClient
+
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    _join([sa, sb], relay.url)
+    note = a.notes.create("# Kept\n\nfirst\n")
+    sa.relay_sync()
+    a.notes.edit(note, "# Kept\n\nfirst\nsecond\n")
+    sa.relay_sync()
+    key = sa.relay_key()
+    assert key is not None
+
+    async def lose_everything() -> None:  # what a wiped or rolled-back server looks like
+        room = RoomClient(f"{relay.url}/{key.room}")
+        await room.connect(expect_content=True)
+        await room.delete(list(range(len(room.entries))))
+        await room.flush()
+        await room.close()
+
+    asyncio.run(lose_everything())
+    report = sa.relay_sync()[0]
+    assert report.rewrote_state and report.entries_out >= 1
+    sb.relay_sync()
+    assert b.notes.get(note).body == "# Kept\n\nfirst\nsecond\n"
