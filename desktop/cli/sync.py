@@ -81,7 +81,10 @@ def sync_devices(ctx: click.Context) -> None:
 @click.pass_context
 @present_errors
 def sync_status(ctx: click.Context) -> None:
-    """Per paired device: last seen, updates it has not confirmed yet, bytes in/out."""
+    """Per paired device: last seen, updates it has not confirmed yet, bytes in/out; relays;
+    which path synced last."""
+    from core.peers.relay import format_status
+
     service = _service(ctx)
     click.echo(f"This device: {service.device_id}")
     for s in service.status():
@@ -89,6 +92,12 @@ def sync_status(ctx: click.Context) -> None:
             f"{s.device_id[:15]}  {s.name or '-':12}  last seen {_when(s.last_seen)}"
             f"  pending {s.pending}  in {_size(s.bytes_in)}  out {_size(s.bytes_out)}"
         )
+    for relay in service.relay_status():
+        click.echo("relay " + format_status(relay))
+    last = service.last_synced()
+    if last:
+        path = "relay" if last.get("path") == "relay" else "direct"
+        click.echo(f"Last sync ({path}, {_when(last.get('at'))}): {last.get('what')}")
 
 
 @sync_group.command("log")

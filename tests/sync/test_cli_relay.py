@@ -43,6 +43,8 @@ def test_add_invite_join_now_status(tmp_path):
             assert lib.notes.get(note).title == "릴레이 노트"
         status = _saem(b, "relay", "status").output
         assert relay.url in status and "Last sync: relay" in status
+        overall = _saem(b, "status").output
+        assert f"relay {relay.url}" in overall and "Last sync (relay" in overall
         assert _saem(b, "relay", "remove", relay.url).exit_code == 0
         assert "No relay configured" in _saem(b, "relay", "status").output
     finally:
