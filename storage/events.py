@@ -8,6 +8,7 @@ CRDT documents. The ``settings`` keys below let the user opt in to syncing them.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ class EventRow:
     data: dict[str, Any]
 
 
-def _row(r: Any) -> EventRow:
+def _row(r: sqlite3.Row) -> EventRow:
     try:
         data = json.loads(r["data"] or "{}")
     except ValueError:

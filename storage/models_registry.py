@@ -8,6 +8,7 @@ in use per task is the ``active`` flag of a row, or (for a packaged default) the
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,7 @@ class ModelRow:
     added_at: float = 0.0
 
 
-def _row(r: Any) -> ModelRow:
+def _row(r: sqlite3.Row) -> ModelRow:
     return ModelRow(
         id=r["id"], task=r["task"], name=r["name"], runtime=r["runtime"],
         files=json.loads(r["files"]), size=int(r["size"]), sha256=r["sha256"],

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ class PeerRow:
     state: dict[str, Any] = field(default_factory=dict)
 
 
-def _row(r: Any) -> PeerRow:
+def _row(r: sqlite3.Row) -> PeerRow:
     try:
         state = json.loads(r["state"] or "{}")
     except ValueError:

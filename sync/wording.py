@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sync.session import SessionReport
 
 CLOSE_INVALID = 1007  # close codes of sync sessions (re-exported by sync.session)
 CLOSE_POLICY = 1008
@@ -40,7 +43,7 @@ def describe_close(exc: BaseException) -> str:
     return getattr(exc, "user_message", None) or f"an unexpected {type(exc).__name__}"
 
 
-def describe_transfer(r: Any) -> str:
+def describe_transfer(r: SessionReport) -> str:
     """What a peer session (a ``SessionReport``) moved, in words."""
     got = f"{count_of(r.updates_in, 'new update')} and {count_of(r.blobs_in, 'photo')}"
     sent = f"{count_of(r.docs_out, 'document')} and {count_of(r.updates_out, 'live update')}"

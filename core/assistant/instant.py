@@ -21,10 +21,13 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.assistant.receipts import extract_fields, layout_rows
-from core.assistant.retrieval import clean_query, query_terms
+from core.assistant.retrieval import Retriever, clean_query, query_terms
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 SEARCH_HITS = 6
 MIN_SCORE = 0.34  # share of the question's (weighted) key words for an answer to be shown
@@ -290,7 +293,7 @@ _FIELD_FOR = {"amount": "total", "date": "date", "place": "address", "store": "s
 class InstantAnswerer:
     """Finds instant answers in one library (cheap to build; shares the assistant's searcher)."""
 
-    def __init__(self, library: Any, retriever: Any) -> None:
+    def __init__(self, library: Library, retriever: Retriever) -> None:
         self.library = library
         self.retriever = retriever
 

@@ -24,6 +24,7 @@ from storage.chunks import ChunkRow
 
 if TYPE_CHECKING:
     from core.library import Library
+    from core.search.searcher import Searcher, SearchHit
 
 SEARCH_HITS = 10
 MIN_COVERAGE = 0.4  # share of question words in a chunk for "grounded"
@@ -88,7 +89,7 @@ class Source:
         return cls(**clean)
 
     @classmethod
-    def from_hit(cls, number: int, hit: Any) -> Source:
+    def from_hit(cls, number: int, hit: SearchHit) -> Source:
         return cls(number, hit.item_id, hit.kind, hit.title, "", hit.chunk_id, 0, 0,
                    hit.snippet, float(hit.score))  # fmt: skip
 
@@ -133,13 +134,13 @@ def _close_to_best(sources: list[Source], must: Collection[str] = ()) -> list[So
 
 
 class Retriever:
-    def __init__(self, library: Library, searcher: Any = None) -> None:
+    def __init__(self, library: Library, searcher: Searcher | None = None) -> None:
         self.library = library
         self.db = library.db
         self._searcher = searcher
 
     @property
-    def searcher(self) -> Any:
+    def searcher(self) -> Searcher:
         if self._searcher is None:
             from core.search.searcher import Searcher
 
@@ -200,7 +201,7 @@ class Retriever:
             return {}
 
     def _best_chunk(
-        self, hit: Any, chunk: ChunkRow | None, terms: list[str], at: int | None = None
+        self, hit: SearchHit, chunk: ChunkRow | None, terms: list[str], at: int | None = None
     ) -> ChunkRow | None:
         """The hit's chunk, or — when it is only a title/tags line or missing — the item's
         chunk that covers the question best; the chunk holding offset ``at`` when given."""
@@ -231,7 +232,7 @@ class Retriever:
                               best.end, best.text, 0.0, coverage(terms, best.text)))  # fmt: skip
         return out
 
-    def photo_search(self, terms: str, limit: int = 12) -> list[Any]:
+    def photo_search(self, terms: str, limit: int = 12) -> list[SearchHit]:
         q = clean_query(terms)
         if not q:
             return []

@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.assistant.chats import Chat, ChatsService, NewMessage
 from core.assistant.citations import Citation, parse_citations
@@ -58,7 +58,7 @@ from models.protocols import ChatMessage, ChatModel, VisionChatModel
 
 if TYPE_CHECKING:
     from core.library import Library
-    from core.search.searcher import Searcher
+    from core.search.searcher import Searcher, SearchHit
 
 TokenCallback = Callable[[str], None]
 InstantCallback = Callable[[InstantAnswer | None], None]
@@ -93,7 +93,7 @@ class Answer:
     grounded: bool  # retrieval found something relevant (else: "not in your notes")
     query: str  # what was searched (the rewritten question on follow-ups)
     notice: str = ""  # e.g. "No vision model is installed, so I cannot see this photo…"
-    photo_hits: list[Any] = field(default_factory=list)  # "find photos like this"
+    photo_hits: list[SearchHit] = field(default_factory=list)  # "find photos like this"
     saw_images: list[str] = field(default_factory=list)  # image files the model was given
     timing: Timing = field(default_factory=Timing)
     message_ord: int = 0  # ord of the assistant message in the chat

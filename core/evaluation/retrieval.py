@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import (
     BadInputError,
@@ -27,6 +27,10 @@ from core.errors import (
     UnknownNameError,
 )
 from models.protocols import TextEmbedder
+
+if TYPE_CHECKING:
+    from core.library import Library
+    from core.search.searcher import Searcher
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_METHODS = ("bm25", "dense", "hybrid")
@@ -184,7 +188,7 @@ def build_library(
     embedder: TextEmbedder | None,
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
-) -> tuple[Any, dict[str, str], float, float]:
+) -> tuple[Library, dict[str, str], float, float]:
     """Import + index the corpus into a library under ``workdir``; (library, item→doc, s, s)."""
     from core.indexing.indexer import Indexer
     from core.library import Library
@@ -229,7 +233,7 @@ def _quiet(done: int, total: int, note: str = "") -> None:
 
 
 def run_queries(
-    searcher: Any,
+    searcher: Searcher,
     data: BeirSet,
     item_to_doc: dict[str, str],
     method: str,

@@ -23,13 +23,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.content.chunking import chunk_markdown
 from core.errors import SaemError
 from core.photos.text import PhotoDerived, analyze, photo_chunks
 from models.errors import ModelError
-from models.protocols import ImageTagger, OcrEngine, TextEmbedder
+from models.protocols import ImageTagger, OcrEngine, TextEmbedder, Vector
 from storage import chunks as chunk_store
 from storage import items, jobs, notes, tags
 from storage import vectors as vector_store
@@ -87,7 +87,7 @@ class _Work:
     embed_texts: list[str] = field(default_factory=list)
     embed_chunk_ids: list[int] = field(default_factory=list)  # for embed jobs
     photo: PhotoDerived | None = None
-    vectors: Any = None
+    vectors: Vector | None = None
     error: str | None = None
 
 

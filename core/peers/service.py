@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,8 @@ from sync.node import split_address
 
 if TYPE_CHECKING:
     from core.library import Library
+    from sync.server import SyncServer
+    from sync.session import SessionReport
 
 log = logging.getLogger("saem.sync")
 
@@ -411,7 +413,7 @@ class SyncService(RelayMixin):
         port: int = 22070,
         local_port: int | None = None,
         discover: bool = True,
-        on_ready: Any = None,
+        on_ready: Callable[[SyncServer], None] | None = None,
     ) -> None:
         """Run as a long-lived peer until cancelled (Ctrl+C)."""
         import asyncio
@@ -435,7 +437,13 @@ class SyncService(RelayMixin):
 
         asyncio.run(run())
 
-    def sync_now(self, target: str, *, timeout: float = 300.0, progress: Any = None) -> Any:
+    def sync_now(
+        self,
+        target: str,
+        *,
+        timeout: float = 300.0,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> SessionReport:
         """One sync round with a paired device (name, ID prefix or host:port)."""
         import asyncio
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.related.vectors import ItemVectors
 from storage import events as store
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from core.related.pixie import LibraryGraph
 
 Ranked = list[tuple[str, float, str]]  # (item id, score, reason), best first
 
@@ -40,7 +44,7 @@ def fuse(
     gathered: Mapping[str, Ranked],
     banned: set[str],
     weights: Mapping[str, float],
-    graph: Any | None,
+    graph: LibraryGraph | None,
 ) -> dict[str, Candidate]:
     """Weighted sum of the sources' normalised scores and ranks, then the preference boost
     (``graph``: the :class:`core.related.pixie.LibraryGraph`, or None before it is built)."""
@@ -72,7 +76,7 @@ def fuse(
 
 
 def finish(
-    db: Any,
+    db: Database,
     fused: dict[str, Candidate],
     vectors: ItemVectors | None,
     limit: int,

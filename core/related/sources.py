@@ -4,7 +4,7 @@ content neighbours (item vectors), the Pixie walk, keyphrase searches and recenc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +13,11 @@ from core.related import keyphrases
 from core.related.blend import Ranked
 from core.related.vectors import ItemVectors
 from storage import events as store
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from core.related.pixie import LibraryGraph
+    from core.related.recommender import Recommender
 
 WALK_REASONS = {
     "session": "opened together",
@@ -45,7 +50,9 @@ def content(vecs: ItemVectors, item_id: str, k: int = 50) -> Ranked:
     return out
 
 
-def walk(graph: Any, item_id: str, session_items: Sequence[str] = (), k: int = 50) -> Ranked:
+def walk(
+    graph: LibraryGraph, item_id: str, session_items: Sequence[str] = (), k: int = 50
+) -> Ranked:
     """Pixie walk from the item and (weaker) the last few items opened before it.
     ``graph``: the :class:`core.related.pixie.LibraryGraph`."""
     seeds: dict[str, float] = {item_id: 1.0}
@@ -63,12 +70,12 @@ def walk(graph: Any, item_id: str, session_items: Sequence[str] = (), k: int = 5
     return out
 
 
-def recent(graph: Any, k: int = 50) -> Ranked:
+def recent(graph: LibraryGraph, k: int = 50) -> Ranked:
     """Recently changed items (the cold-start fallback)."""
     return [(i, 1.0 / (1 + r), "recent") for r, i in enumerate(graph.recent[:k])]
 
 
-def item_text(db: Any, item_id: str, kind: str, title: str) -> str:
+def item_text(db: Database, item_id: str, kind: str, title: str) -> str:
     """The text keyphrases are extracted from: title + body, or a photo's OCR text and caption."""
     parts = [title]
     body = store.note_body(db, item_id) if kind == "note" else None
@@ -83,7 +90,7 @@ def item_text(db: Any, item_id: str, kind: str, title: str) -> str:
 
 
 def keyword_search(
-    rec: Any, phrases: Sequence[keyphrases.Keyphrase], *, exclude: str, k: int
+    rec: Recommender, phrases: Sequence[keyphrases.Keyphrase], *, exclude: str, k: int
 ) -> Ranked:
     """Run each keyphrase as a search (the app's Searcher when present, else FTS5).
     ``rec``: the :class:`core.related.recommender.Recommender`
@@ -103,7 +110,7 @@ def keyword_search(
     return [(i, s, reasons.get(i, "shared keywords")) for i, s in ranked]
 
 
-def search_items(rec: Any, phrase: str, k: int) -> list[str]:
+def search_items(rec: Recommender, phrase: str, k: int) -> list[str]:
     clean = " ".join(w for w in phrase.replace(":", " ").replace('"', " ").split())
     if not clean:
         return []

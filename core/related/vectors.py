@@ -4,12 +4,17 @@ chunk vectors and its photo vector), read from the search's cache or from SQLite
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.protocols import TextEmbedder
 from storage import events as store
 from storage import vectors as vector_store
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from core.indexing.vector_index import VectorCache
 
 
 @dataclass
@@ -31,9 +36,9 @@ def single_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def pick_model(db: Any, embedder: Any | None) -> str | None:
+def pick_model(db: Database, embedder: TextEmbedder | str | None) -> str | None:
     """The vector model to read: the embedder's, else the one search serves, else the largest."""
-    if embedder is not None and embedder != "auto":
+    if embedder is not None and not isinstance(embedder, str):  # "auto": what is stored
         return str(embedder.model_id)
     serving = vector_store.serving_model(db)
     if serving:
@@ -44,7 +49,7 @@ def pick_model(db: Any, embedder: Any | None) -> str | None:
     return max(ids, key=lambda m: (vector_store.count_vectors(db, m), m))
 
 
-def vectors_fingerprint(db: Any, model_id: str | None) -> tuple[int, ...]:
+def vectors_fingerprint(db: Database, model_id: str | None) -> tuple[int, ...]:
     if not model_id:
         return (0, 0, 0, 0)
     return (
@@ -53,7 +58,9 @@ def vectors_fingerprint(db: Any, model_id: str | None) -> tuple[int, ...]:
     )
 
 
-def load_item_vectors(db: Any, model_id: str | None, cache: Any | None = None) -> ItemVectors:
+def load_item_vectors(
+    db: Database, model_id: str | None, cache: VectorCache | None = None
+) -> ItemVectors:
     """Aggregate chunk (and photo) vectors per live item.
 
     ``cache``: the search's :class:`core.indexing.vector_index.VectorCache`, to reuse its matrices
