@@ -69,6 +69,8 @@ def pct(values: list[float], q: float) -> float:
 
 def build_korquad(folder: Path, n: int, paragraphs: int) -> tuple[Library, list[QA]]:
     qas, docs = korquad(n)
+    if folder.is_dir():  # --workdir: the library of an earlier run with the same seed
+        return Library(folder), qas
     lib = Library(folder)
     chosen = library_docs(qas, docs, max(0, paragraphs - len(qas)))
     for doc in chosen:
@@ -149,15 +151,12 @@ def latency(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tokens:
         helper = Assistant(lib, chat_model=model, max_answer_tokens=tokens, max_sources=5,
                            max_source_tokens=1400, rewrite=False, grounding=grounding)  # fmt: skip
         ttfts, prompt_tokens, sources = [], [], []
-        first = None
         for qa in qas:
             model.llama.reset()  # every question from an empty KV cache
             ans = helper.ask(qa.question)
-            first = first or ans
             ttfts.append((ans.timing.first_token_ms or 0) / 1000)
             prompt_tokens.append(model.last_stats.prompt_tokens if model.last_stats else 0)
             sources.append(len(ans.sources))
-        follow = helper.ask("그 밖에 또 어떤 내용이 있나요?", first.chat_id)
     finally:
         retrieval.KEEP_COVERAGE, retrieval.KEEP_DENSE, retrieval.RELATIVE_COVERAGE = keep
     return {
@@ -166,7 +165,6 @@ def latency(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tokens:
         "prompt_tokens_median": statistics.median(prompt_tokens),
         "ttft_p50_s": statistics.median(ttfts),
         "ttft_max_s": max(ttfts),
-        "follow_up_ttft_s": (follow.timing.first_token_ms or 0) / 1000,
     }
 
 
@@ -191,6 +189,15 @@ def right(answer: str, expected: tuple[str, ...]) -> bool:
 
 
 def build_receipt_library(folder: Path, images: Path, n: int) -> tuple[Library, list, dict]:
+    if folder.is_dir() and (images / "qa.jsonl").is_file():  # --workdir: already OCR'd
+        from receipt_set import load
+
+        from storage import photos
+
+        lib = Library(folder)
+        by_title = {title: row.item_id for title, row in photos.all_photos(lib.db)}
+        ids = {f.name: by_title[f.stem] for f in images.glob("*.jpg") if f.stem in by_title}
+        return lib, load(images), ids
     qas = build_receipts(images, n)
     lib = Library(folder)
     ids = {}
@@ -305,6 +312,7 @@ def main() -> None:
         help="share of the LLM questions asked of models not in --baseline-models",
     )
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--workdir", type=Path, help="keep (and reuse) the built libraries here")
     parser.add_argument("--skip", default="", help="comma list: korquad,latency,receipts")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -312,7 +320,8 @@ def main() -> None:
     print(f"load average at start: {RESULTS['load_at_start']}", flush=True)
     from models.llm import default_chat_model
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.workdir or Path(scratch)
         lib, qas = build_korquad(Path(tmp) / "kq", args.korquad, args.paragraphs)
         RESULTS["instant_korquad"] = instant_korquad(lib, qas)
         print(json.dumps(RESULTS["instant_korquad"]), flush=True)
@@ -339,33 +348,27 @@ def main() -> None:
             n_kq, n_lat = max(1, int(args.llm_korquad * share)), args.latency_questions
             n_pc = max(1, int(args.photo_chat * share))
             n_ra = max(1, int(args.receipt_ask * share))
+
+            tok = args.max_tokens
+            stages: list[tuple[str, Any, tuple, dict]] = []
+            if "latency" not in skip:
+                stages.append(("latency", latency, (lib, model, qas[:n_lat]), {}))
+            if "korquad" not in skip:
+                stages.append(("korquad", llm_korquad, (lib, model, qas[:n_kq]), {}))
+            if rlib is not None:
+                stages.append(("photo_chat", receipt_photo_chat, (rlib, model, rqas, rids),
+                               {"limit": n_pc}))  # fmt: skip
+                stages.append(("receipt_ask", receipt_ask, (rlib, model, rqas), {"limit": n_ra}))
             try:
-                for grounding in modes:
-                    tag = "new" if grounding else "baseline"
-                    ctx = baseline_prompts() if not grounding else contextlib.nullcontext()
-                    with ctx:
-                        if "latency" not in skip:
-                            res[f"latency_{tag}"] = latency(
-                                lib, model, qas[:n_lat], grounding=grounding,
-                                tokens=args.max_tokens)  # fmt: skip
-                            print(tag, json.dumps(res[f"latency_{tag}"]), flush=True)
-                            save(args.out)
-                        if "korquad" not in skip:
-                            res[f"korquad_{tag}"] = llm_korquad(
-                                lib, model, qas[:n_kq], grounding=grounding,
-                                tokens=args.max_tokens)  # fmt: skip
-                            print(tag, json.dumps(res[f"korquad_{tag}"]), flush=True)
-                            save(args.out)
-                        if rlib is not None:
-                            res[f"photo_chat_{tag}"] = receipt_photo_chat(
-                                rlib, model, rqas, rids, grounding=grounding,
-                                tokens=args.max_tokens, limit=n_pc)  # fmt: skip
-                            res[f"receipt_ask_{tag}"] = receipt_ask(
-                                rlib, model, rqas, grounding=grounding, tokens=args.max_tokens,
-                                limit=n_ra)  # fmt: skip
-                            print(tag, json.dumps(res[f"photo_chat_{tag}"]),
-                                  json.dumps(res[f"receipt_ask_{tag}"]), flush=True)  # fmt: skip
-                            save(args.out)
+                for stage, call, pos, kw in stages:
+                    for grounding in modes:  # new and baseline back to back: always a pair
+                        tag = "new" if grounding else "baseline"
+                        prompts = contextlib.nullcontext() if grounding else baseline_prompts()
+                        with prompts:
+                            out = call(*pos, grounding=grounding, tokens=tok, **kw)
+                        res[f"{stage}_{tag}"] = out
+                        print(key, stage, tag, json.dumps(out), flush=True)
+                        save(args.out)
             finally:
                 model.close()
         lib.close()
