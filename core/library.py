@@ -21,6 +21,12 @@ from core.content.notes import NotesService
 from core.modelstore.manager import ModelManager
 from core.photos.service import PhotosService
 from storage import items, jobs, tags
+
+# The typed ids, for the GUI and the CLI (which do not import storage).
+from storage.ids import ChatId as ChatId
+from storage.ids import ItemId as ItemId
+from storage.ids import NoteId as NoteId
+from storage.ids import PhotoId as PhotoId
 from storage.items import ItemRow
 from storage.paths import default_library_path
 from storage.store import Store
@@ -177,6 +183,14 @@ class Library:
 
     def resolve(self, id_or_prefix: str, kind: Literal["note", "photo"] | None = None) -> ItemRow:
         return items.resolve_prefix(self.db, id_or_prefix, kind)
+
+    def resolve_note(self, id_or_prefix: str) -> NoteId:
+        """A note's id from its id or a unique prefix (typed errors for none, many, a photo)."""
+        return NoteId(self.resolve(id_or_prefix, "note").id)
+
+    def resolve_photo(self, id_or_prefix: str) -> PhotoId:
+        """A photo's id from its id or a unique prefix (typed errors for none, many, a note)."""
+        return PhotoId(self.resolve(id_or_prefix, "photo").id)
 
     def tag_counts(self) -> list[tuple[str, int]]:
         return tags.tag_counts(self.db)

@@ -161,7 +161,7 @@ class ChatsService:
             first = self._write(new, messages, title=title, photo_item_id=photo_item_id,
                                 create=True)  # fmt: skip
             return new, first
-        row = self.get_row(chat_id)
+        row = self.get_row(ChatId(chat_id))
         return ChatId(row.id), self._write(ChatId(row.id), messages, photo_item_id=photo_item_id)
 
     def _write(
@@ -207,13 +207,13 @@ class ChatsService:
                 chat_store.set_watermark(self.db, chat_store.last_update_id(self.db))
         return first
 
-    def rename(self, chat_id: str, title: str) -> None:
+    def rename(self, chat_id: ChatId, title: str) -> None:
         self._set_meta(chat_id, title=(title.strip()[:TITLE_CHARS] or "Chat"))
 
-    def delete(self, chat_id: str) -> None:
+    def delete(self, chat_id: ChatId) -> None:
         self._set_meta(chat_id, deleted=True)
 
-    def _set_meta(self, chat_id: str, **fields: Any) -> None:
+    def _set_meta(self, chat_id: ChatId, **fields: Any) -> None:
         row = self.get_row(chat_id)
         doc_id = chat_doc_id(row.id)
         with self.docs.committing(doc_id), self.db.transaction():
@@ -267,7 +267,7 @@ class ChatsService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def get_row(self, chat_id: str) -> ChatRow:
+    def get_row(self, chat_id: ChatId) -> ChatRow:
         self.refresh()
         row = chat_store.find_chat(self.db, chat_id)
         if row is None:
@@ -276,7 +276,7 @@ class ChatsService:
             raise NotFoundError(f"The chat {chat_id} was deleted.")
         return row
 
-    def get(self, chat_id: str) -> Chat:
+    def get(self, chat_id: ChatId) -> Chat:
         row = self.get_row(chat_id)
         doc = self.docs.get(chat_doc_id(row.id))
         _, array = _arrays(doc)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.assistant.receipts import extract_fields, layout_rows
 from core.assistant.retrieval import Retriever, clean_query, query_terms
+from storage.ids import PhotoId
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -340,10 +341,10 @@ class InstantAnswerer:
         """A photo's OCR rows as laid out (label … value), its extracted fields first."""
         if not photo_id:
             return []
-        lines = self.library.photos.ocr_lines(photo_id)
+        lines = self.library.photos.ocr_lines(PhotoId(photo_id))
         rows = layout_rows(lines)
         if not title:
-            title = self.library.photos.get(photo_id).title
+            title = self.library.photos.get(PhotoId(photo_id)).title
         fields = extract_fields(rows)
         out = [Unit(rows[fields.rows[name]].text, photo_id, "photo", title, 0, 0, rank, name)
                for name, _ in fields.items() if name in fields.rows]  # fmt: skip

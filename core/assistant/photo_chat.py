@@ -26,6 +26,7 @@ from core.errors import UnreadableFileError
 from core.photos.places import place_name_or_none as _place_name
 from storage import chats as chat_store
 from storage import items, tags
+from storage.ids import PhotoId
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -122,7 +123,7 @@ class PhotoFacts:
 
 def photo_facts(library: Library, photo_id: str) -> PhotoFacts:
     """Facts of a photo by id or id prefix (``BadInputError`` for a note id)."""
-    pid = library.resolve(photo_id.strip(), "photo").id
+    pid = library.resolve_photo(photo_id.strip())
     photo = library.photos.get(pid)
     meta = photo.meta
     ocr = []
@@ -162,9 +163,9 @@ def photo_source_text(library: Library, photo_id: str) -> str:
     """A photo as a source of ``saem ask``: its OCR text as laid out, the fields read from it
     (labelled in both languages so that either language's question words find them), when and
     where it was taken, its tags and caption."""
-    photo = library.photos.get(photo_id)
+    photo = library.photos.get(PhotoId(photo_id))
     meta = photo.meta
-    rows = layout_rows(library.photos.ocr_lines(photo_id))[:MAX_OCR_LINES]
+    rows = layout_rows(library.photos.ocr_lines(PhotoId(photo_id)))[:MAX_OCR_LINES]
     lines = []
     if meta.taken_at:
         lines.append("Taken/찍은 때: " + meta.taken_at.replace("T", " ")[:16])

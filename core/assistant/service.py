@@ -55,6 +55,7 @@ from core.errors import (
 )
 from models.errors import ModelError
 from models.protocols import ChatMessage, ChatModel, VisionChatModel
+from storage.ids import ChatId
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -183,7 +184,7 @@ class Assistant:
     ) -> Answer:
         started = time.perf_counter()
         question = check_question(question)
-        chat = self.chats.get(chat_id) if chat_id else None
+        chat = self.chats.get(ChatId(chat_id)) if chat_id else None
         lang = detect_language(question)
         if wants_photo_search(question):
             return self._photo_search(question, question, chat, lang, on_token, [])
@@ -284,7 +285,7 @@ class Assistant:
     ) -> Answer:
         started = time.perf_counter()
         question = check_question(question)
-        chat = self.chats.get(chat_id) if chat_id else None
+        chat = self.chats.get(ChatId(chat_id)) if chat_id else None
         facts = photo_facts(self.library, photo_id)
         lang = detect_language(question)
         if wants_photo_search(question):

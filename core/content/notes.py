@@ -89,7 +89,7 @@ class NotesService:
             )
         return notes.list_summaries(self.db, order, limit=limit, offset=offset)
 
-    def get(self, note_id: str) -> Note:
+    def get(self, note_id: NoteId) -> Note:
         item = items.get_item(self.db, note_id, "note")
         row = notes.get_note(self.db, note_id)
         return Note(
@@ -178,7 +178,7 @@ class NotesService:
         self._titles = None  # a title may have changed: rebuild on next use
         return True
 
-    def delete(self, note_id: str) -> None:
+    def delete(self, note_id: NoteId) -> None:
         items.get_item(self.db, note_id, "note")  # exists and is a note
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(note_id, {"deleted": True})

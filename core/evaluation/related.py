@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.events import EventLog
 from core.related.recommender import SOURCES, Recommender
+from storage.ids import NoteId
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -109,7 +110,7 @@ def build_demo_world(library: Library) -> World:
     index: dict[str, int] = {n.id: t for t, n in enumerate(notes)}
     world = World(topics=[], titles=[n.title for n in notes])
     for t, item in enumerate(notes):
-        note = library.notes.get(item.id)
+        note = library.notes.get(NoteId(item.id))
         photos = [ln.dst_item_id for ln in note.links if ln.dst_item_id and ln.kind == "embed"]
         world.topics.append([item.id, *dict.fromkeys(p for p in photos if p not in index)])
         targets = [index[ln.dst_item_id] for ln in note.links if ln.dst_item_id in index]

@@ -54,7 +54,7 @@ class PhotosService:
     def thumb_path(self, sha256: str) -> Path:
         return self.paths.thumbs / sha256[:2] / f"{sha256}.jpg"
 
-    def get(self, photo_id: str) -> Photo:
+    def get(self, photo_id: PhotoId) -> Photo:
         item = items.get_item(self.db, photo_id, "photo")
         row = photos.get_photo(self.db, photo_id)
         return Photo(
@@ -67,13 +67,13 @@ class PhotosService:
             item.created_at,
         )
 
-    def ocr_lines(self, photo_id: str) -> list[OcrLineRow]:
+    def ocr_lines(self, photo_id: PhotoId) -> list[OcrLineRow]:
         """The OCR lines of a photo (boxes in the upright image's pixels), reading order."""
         from storage.chunks import ocr_lines_of
 
         return ocr_lines_of(self.db, photo_id)
 
-    def waiting_for_analysis(self, photo_id: str) -> bool:
+    def waiting_for_analysis(self, photo_id: PhotoId) -> bool:
         """Whether the photo's analysis (OCR, tags) is still queued or interrupted."""
         return photo_id in jobs.runnable_item_ids(self.db, [INDEX_JOB])
 
@@ -167,7 +167,7 @@ class PhotosService:
             jobs.enqueue(self.db, INDEX_JOB, photo_id)
         return photo_id, True
 
-    def set_tags(self, photo_id: str, tag_list: list[str]) -> None:
+    def set_tags(self, photo_id: PhotoId, tag_list: list[str]) -> None:
         self.get(photo_id)
         clean = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in tag_list if t.strip()))
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
@@ -177,7 +177,7 @@ class PhotosService:
             log_update(self.db, LIBRARY_DOC_ID, update)
             jobs.enqueue(self.db, INDEX_JOB, photo_id)
 
-    def set_caption(self, photo_id: str, caption: str) -> None:
+    def set_caption(self, photo_id: PhotoId, caption: str) -> None:
         self.get(photo_id)
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(photo_id, {"caption": caption})
@@ -186,7 +186,7 @@ class PhotosService:
             log_update(self.db, LIBRARY_DOC_ID, update)
             jobs.enqueue(self.db, INDEX_JOB, photo_id)
 
-    def delete(self, photo_id: str) -> None:
+    def delete(self, photo_id: PhotoId) -> None:
         self.get(photo_id)
         with self.docs.committing(LIBRARY_DOC_ID), self.db.transaction():
             update = self.docs.library().put_item(photo_id, {"deleted": True})

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from core.library import ChatId
 from desktop.cli.support import EXIT_CANCELLED, open_library, present_errors
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def chats_list(ctx: click.Context, limit: int, as_json: bool) -> None:
 @present_errors
 def chats_show(ctx: click.Context, chat_id: str) -> None:
     """A whole chat with the sources of each answer."""
-    chat = _chats(ctx).get(chat_id)
+    chat = _chats(ctx).get(ChatId(chat_id))
     click.echo(f"# {chat.title}  ({chat.id})")
     for m in chat.messages:
         who = {"user": "You", "assistant": "Saem"}.get(m.role, m.role)
@@ -259,8 +260,8 @@ def chats_search(ctx: click.Context, query: str, limit: int) -> None:
 def chats_delete(ctx: click.Context, chat_id: str) -> None:
     """Delete a chat (on every synced device)."""
     service = _chats(ctx)
-    row = service.get_row(chat_id)
-    service.delete(row.id)
+    row = service.get_row(ChatId(chat_id))
+    service.delete(ChatId(row.id))
     click.echo(f"Deleted chat {row.id[:8]} ({row.title}).")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from core.errors import BadInputError
+from core.library import NoteId, PhotoId
 from desktop.cli.support import open_library, present_errors
 
 
@@ -71,7 +72,7 @@ def notes_list(ctx: click.Context, limit: int, as_json: bool) -> None:
 def notes_show(ctx: click.Context, note_id: str, as_json: bool) -> None:
     """Print a note (id or unique id prefix)."""
     lib = open_library(ctx)
-    note = lib.notes.get(lib.resolve(note_id, "note").id)
+    note = lib.notes.get(lib.resolve_note(note_id))
     if as_json:
         click.echo(
             json.dumps(
@@ -118,7 +119,7 @@ def notes_new(ctx: click.Context, title: str | None, body: str | None, file: str
 def notes_edit(ctx: click.Context, note_id: str, body: str | None, file: str | None) -> None:
     """Edit a note in $EDITOR (or replace it with --body/--file); saved as minimal edits."""
     lib = open_library(ctx)
-    note = lib.notes.get(lib.resolve(note_id, "note").id)
+    note = lib.notes.get(lib.resolve_note(note_id))
     text = _read_text_arg(body, file)
     if text is None:
         text = click.edit(note.body, extension=".md")
@@ -137,7 +138,7 @@ def notes_delete(ctx: click.Context, note_id: str) -> None:
     """Delete a note (the deletion syncs to your other devices)."""
     lib = open_library(ctx)
     item = lib.resolve(note_id, "note")
-    lib.notes.delete(item.id)
+    lib.notes.delete(NoteId(item.id))
     click.echo(f"Deleted {item.title!r}.", err=True)
 
 
@@ -156,7 +157,7 @@ def photos_list(ctx: click.Context, limit: int, as_json: bool) -> None:
     lib = open_library(ctx)
 
     def row(item_id: str, title: str) -> tuple[dict[str, Any], str]:  # JSON and text line
-        m = lib.photos.get(item_id).meta
+        m = lib.photos.get(PhotoId(item_id)).meta
         data = {"id": item_id, "title": title, "sha256": m.sha256,
                 "taken_at": m.taken_at, "width": m.width, "height": m.height}  # fmt: skip
         return data, f"{item_id[:8]}  {m.taken_at or '-':19}  {m.width}×{m.height}  {title}"
@@ -173,7 +174,7 @@ def photos_list(ctx: click.Context, limit: int, as_json: bool) -> None:
 def photos_show(ctx: click.Context, photo_id: str, as_json: bool) -> None:
     """Show a photo's metadata, tags, where its file is and the text Saem read in it (OCR)."""
     lib = open_library(ctx)
-    photo = lib.photos.get(lib.resolve(photo_id, "photo").id)
+    photo = lib.photos.get(lib.resolve_photo(photo_id))
     lines = lib.photos.ocr_lines(photo.id)
     m = photo.meta
     data = {

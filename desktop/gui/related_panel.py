@@ -23,6 +23,7 @@ from PySide6.QtGui import QFocusEvent, QFontMetrics, QImage, QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWidget
 
 from core.errors import USER_ERRORS, NotFoundError
+from core.library import PhotoId
 from desktop.gui.operations import Operations
 from desktop.gui.palette.rows import ICON, KIND_LABELS, PaletteDelegate, PaletteModel, PaletteRow
 from desktop.gui.theme.tokens import TYPE_SMALL
@@ -301,7 +302,7 @@ class RelatedPanel(QWidget):
 
     def _thumbnail(self, photo_id: str) -> QImage | None:
         try:
-            path = self.library.photos.get(photo_id).thumb_path
+            path = self.library.photos.get(PhotoId(photo_id)).thumb_path
         except USER_ERRORS:  # deleted meanwhile: the row just has no picture
             return None
         loaded = QImage(str(path))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.library import PhotoId
 from desktop.gui.chat.bubbles import Bubble, SourceCard, Transcript, cited_html
 from desktop.gui.chat.instant_card import InstantCard
 from desktop.gui.operations import CancelToken, Operations
@@ -304,7 +305,7 @@ class ChatPanel(QWidget):
         def work() -> dict[str, QImage]:
             out = {}
             for item_id in ids:
-                image = QImage(str(photos.get(item_id).thumb_path))
+                image = QImage(str(photos.get(PhotoId(item_id)).thumb_path))
                 if not image.isNull():
                     out[item_id] = image.scaledToHeight(96)
             return out

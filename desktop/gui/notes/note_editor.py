@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from core.content.markdown import parse_note
 from core.content.textmerge import Edit, apply, rebase, span_edit, utf16_offset
 from core.errors import NotFoundError
+from core.library import NoteId
 from desktop.gui.notes.markdown_highlight import MarkdownHighlighter
 from desktop.gui.notes.undo import ChangeHistory
 from desktop.gui.operations import Operations
@@ -164,7 +165,7 @@ class NoteEditor(QWidget):
         if self.note_id and self.note_id != note_id:
             self.flush()
         lib = self.library
-        self.ops.query(lambda: lib.notes.get(note_id), self._show_note)
+        self.ops.query(lambda: lib.notes.get(NoteId(note_id)), self._show_note)
 
     def _show_note(self, note: Any) -> None:
         self.note_id = note.id
@@ -239,14 +240,14 @@ class NoteEditor(QWidget):
         self._sending = local
 
         def work() -> tuple[str, str, Any]:
-            current = notes.get(note_id)
+            current = notes.get(NoteId(note_id))
             if current.body != base:  # a peer changed it: merge into the editor first
                 return "remote", current.body, current
             # Notes made here are titled by their first heading; imported notes keep their
             # file name as title (as in Obsidian).
             title = None if current.source_path else parse_note(local).title
-            notes.edit(note_id, local, title=title)
-            return "saved", local, notes.get(note_id)
+            notes.edit(NoteId(note_id), local, title=title)
+            return "saved", local, notes.get(NoteId(note_id))
 
         def done(result: tuple[str, str, Any]) -> None:
             self._saving = False
@@ -282,7 +283,7 @@ class NoteEditor(QWidget):
         sending = self._sending if self._saving else base
 
         def work() -> None:
-            current = notes.get(note_id)
+            current = notes.get(NoteId(note_id))
             if current.body == local:
                 return
             if current.body in (sending, base):
@@ -290,7 +291,7 @@ class NoteEditor(QWidget):
             else:
                 merged = apply(local, rebase(base, local, current.body))
             title = None if current.source_path else parse_note(merged).title
-            notes.edit(note_id, merged, title=title)
+            notes.edit(NoteId(note_id), merged, title=title)
 
         self.ops.query(work)
 
@@ -315,7 +316,7 @@ class NoteEditor(QWidget):
             else:
                 self.ops.report_error(exc)
 
-        self.ops.query(lambda: notes.get(note_id), done, failed)
+        self.ops.query(lambda: notes.get(NoteId(note_id)), done, failed)
 
     def close_deleted(self) -> None:
         """The open note no longer exists: keep its text on screen, read-only."""

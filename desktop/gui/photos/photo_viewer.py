@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.library import PhotoId
 from desktop.gui.operations import Operations
 from desktop.gui.theme import icons
 from desktop.gui.theme.paint import color
@@ -239,8 +240,8 @@ class PhotoViewer(QWidget):
         library = self.library
 
         def work() -> dict[str, Any]:
-            photo = library.photos.get(photo_id)
-            lines = library.photos.ocr_lines(photo_id)
+            photo = library.photos.get(PhotoId(photo_id))
+            lines = library.photos.ocr_lines(PhotoId(photo_id))
             reader = QImageReader(str(photo.blob_path))
             reader.setAutoTransform(True)
             image = reader.read()
@@ -339,7 +340,7 @@ class PhotoViewer(QWidget):
             self._show_chips(tags)
             self.tags_changed.emit(photo_id)
 
-        self.ops.query(lambda: photos.set_tags(photo_id, tags), saved)
+        self.ops.query(lambda: photos.set_tags(PhotoId(photo_id), tags), saved)
 
 
 def _place(lat: float | None, lon: float | None) -> str | None:
