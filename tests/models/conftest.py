@@ -11,5 +11,4 @@ from tests.fixtures.tiny_models import tiny_llama_gguf
 
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("gguf")
     return tiny_llama_gguf(tmp_path_factory.mktemp("tiny") / "tiny-llama-q8_0.gguf")

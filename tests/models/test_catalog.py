@@ -23,8 +23,6 @@ from models.errors import (
 )
 from tests.fixtures.tiny_models import tiny_llama_gguf
 
-pytest.importorskip("gguf")
-
 
 @dataclass
 class Served:

@@ -10,9 +10,6 @@ import pytest
 from models.clip import load_clip, preprocess
 from models.errors import ModelFileCorruptError, WrongModelKindError
 from models.protocols import ImageTextEmbedder
-
-pytest.importorskip("onnx")
-
 from tests.fixtures.tiny_models import CLIP_COLORS, tiny_clip_onnx
 
 
@@ -54,7 +51,8 @@ def test_colour_images_match_colour_words(clip, tmp_path: Path) -> None:
 
 
 def test_real_photo_goes_through_preprocessing(clip) -> None:
-    skimage_data = pytest.importorskip("skimage.data")
+    from skimage import data as skimage_data
+
     photo = skimage_data.astronaut()  # 512x512 RGB
     vec = clip.embed_images([photo])
     assert vec.shape == (1, clip.dim) and np.isfinite(vec).all()

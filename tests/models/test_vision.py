@@ -11,8 +11,6 @@ from models.protocols import ChatMessage, VisionChatModel
 from models.vision import image_data_uri, load_vision_model
 from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
 
-pytest.importorskip("gguf")
-
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
@@ -23,8 +21,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from PIL import Image
+    from skimage import data as skimage_data
 
-    skimage_data = pytest.importorskip("skimage.data")
     path = tmp_path_factory.mktemp("img") / "coffee.jpg"
     Image.fromarray(skimage_data.coffee()).save(path)
     return path

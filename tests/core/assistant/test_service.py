@@ -35,7 +35,6 @@ from storage.chunks import OcrLineRow, replace_ocr_lines
 from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
 from tests.search_support import HashEmbedder
 
-gguf = pytest.importorskip("gguf")
 CTX = 2048
 
 FILLER = " It is kept in a cool cellar and served at room temperature with bread." * 3

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from core.indexing.indexer import Indexer
@@ -177,7 +176,6 @@ def test_vectors_are_normalized_float32(library: Library) -> None:
 
 
 def test_photo_analysis_writes_ocr_lines_and_text_chunks(library: Library, tmp_path: Path) -> None:
-    pytest.importorskip("core.photos.analysis")
     from models.protocols import OcrLine
 
     class FixedOcr:

@@ -72,7 +72,6 @@ def test_exact_index_rejects_a_second_dimension() -> None:
 
 
 def test_hnsw_graph_with_another_dimension_is_rebuilt(library: Library) -> None:
-    pytest.importorskip("usearch")
     cache = vector_index.VectorCache(library.db, hnsw_threshold=20)
     _put(library, _unit(np.random.default_rng(5), 30, 32))
     assert isinstance(cache.index("m"), vector_index.HnswIndex)

@@ -43,7 +43,6 @@ def test_pages_cover_every_vector_once_up_to_the_mark(library: Library) -> None:
 def test_graph_built_in_pages_finds_the_nearest(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("usearch")
     matrix = _fill(library, 300)
     monkeypatch.setattr(vector_index, "BUILD_PAGE", 64)
     index = vector_index.VectorCache(library.db, hnsw_threshold=100).index("m", "chunk")

@@ -18,8 +18,6 @@ from models.errors import (
 from models.protocols import ChatMessage, ChatModel
 from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
 
-pytest.importorskip("gguf")
-
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -211,7 +209,6 @@ def test_bad_files_change_nothing(library: Library, files, tmp_path: Path) -> No
 
 
 def test_add_clip_pair_and_embed(library: Library, tmp_path: Path) -> None:
-    pytest.importorskip("onnx")
     import numpy as np
 
     from tests.fixtures.tiny_models import tiny_clip_onnx

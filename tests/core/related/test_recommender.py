@@ -262,7 +262,6 @@ def test_fast_first_fill_then_warm(lib):
 
 
 def test_hnsw_search_index_falls_back_to_sqlite_vectors(lib):
-    pytest.importorskip("usearch")
     from core.indexing.vector_index import HnswIndex
 
     class HnswCache:  # what VectorCache returns above its exact-search size

@@ -132,7 +132,6 @@ def test_kind_tag_and_time_filters(library: Library, indexed: dict) -> None:
 
 
 def test_near_filter_uses_place_lookup(library: Library, indexed: dict) -> None:
-    pytest.importorskip("core.photos.places")
     s = Searcher(library, HashEmbedder())
     assert _ids(s.search("near:Seoul")) == [indexed["summer"]]
     with pytest.raises(UnknownNameError):
@@ -220,7 +219,6 @@ def test_make_snippet_windows_and_highlights() -> None:
 
 
 def test_hnsw_index_is_updated_incrementally(library: Library, indexed: dict) -> None:
-    pytest.importorskip("usearch")
     from core.indexing.vector_index import HnswIndex
 
     s = Searcher(library, HashEmbedder(), hnsw_threshold=1)
@@ -241,7 +239,6 @@ def test_hnsw_index_is_updated_incrementally(library: Library, indexed: dict) ->
 
 
 def test_hnsw_index_is_persisted_and_reloaded(library: Library, indexed: dict) -> None:
-    pytest.importorskip("usearch")
     from core.indexing.vector_index import HnswIndex
 
     first = Searcher(library, HashEmbedder(), hnsw_threshold=1)

@@ -16,8 +16,6 @@ from desktop.cli.main import cli
 from storage.chunks import OcrLineRow, replace_ocr_lines
 from tests.core.assistant.test_service import CHEESE, DOGS, _receipt
 
-pytest.importorskip("gguf")
-
 
 @pytest.fixture(scope="module")
 def lib_path(tmp_path_factory: pytest.TempPathFactory) -> Path:

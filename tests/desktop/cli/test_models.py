@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from desktop.cli.main import cli
 from tests.fixtures.tiny_models import tiny_llama_gguf, tiny_mmproj_gguf
-
-pytest.importorskip("gguf")
 
 
 def run(lib: Path, *args: str) -> tuple[int, str]:

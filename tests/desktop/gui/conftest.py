@@ -10,9 +10,6 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest.importorskip("PySide6")
-pytest.importorskip("pytestqt")
-
 
 @pytest.fixture(autouse=True)
 def no_leaked_windows(qapp: object) -> Iterator[None]:
