@@ -12,6 +12,7 @@ from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signa
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from core.library import NoteId
 from desktop.gui.errors import ErrorPresenter
 from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE
 from desktop.gui.operations import Operations
@@ -426,7 +427,7 @@ class MainWindow(WindowParts, QMainWindow):
             else:
                 self.notes_model.update_title(note_id, note.title)
 
-        self.ops.query(lambda: library.notes.get(note_id), update)
+        self.ops.query(lambda: library.notes.get(NoteId(note_id)), update)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -513,7 +514,7 @@ class MainWindow(WindowParts, QMainWindow):
         split = self.settings.value("window/splitter")
         if isinstance(split, QByteArray):
             self.splitter.restoreState(split)
-        section = int(self.settings.value("window/section", 0) or 0)
+        section = int(str(self.settings.value("window/section", 0) or 0))
         self.sidebar.setCurrentRow(section if 0 <= section < len(SECTIONS) else 0)
 
     def save_state(self) -> None:

@@ -139,7 +139,7 @@ class RelatedPanel(QWidget):
         self.activity = ActivityLog(library, ops)
         self.item: tuple[str, str] | None = None  # (kind, id) of the open item
         self.recommendations: list[Any] = []
-        self._recommender: Any = None
+        self._recommender: Recommender | None = None
         self._generation = 0
         self._opened_at = 0.0
         self._open_logged = False

@@ -3,9 +3,9 @@ empty state), and the detail stack. A mixin so ``main_window.py`` keeps to behav
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -33,6 +33,7 @@ from desktop.gui.notes.item_list import (
     tag_rows_model,
 )
 from desktop.gui.notes.note_editor import NoteEditor
+from desktop.gui.operations import Operations
 from desktop.gui.pages import Page
 from desktop.gui.photos.photo_grid import PhotoGrid
 from desktop.gui.photos.photo_viewer import PhotoViewer
@@ -41,6 +42,9 @@ from desktop.gui.rows_model import RowsModel
 from desktop.gui.theme import icons
 from desktop.gui.theme.tokens import SPACE_L, SPACE_S
 from desktop.gui.welcome import Welcome
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 SECTIONS = ["Notes", "Photos", "Chats", "Tags", "Devices"]
 SECTION_ICONS = ["file-text", "image", "messages-square", "hash", "monitor-smartphone"]
@@ -61,9 +65,9 @@ def _list_view(parent: QWidget, name: str, model: Any, delegate: Any = None) -> 
 class WindowParts:
     """Mixed into ``MainWindow``; the attributes below are its public widgets."""
 
-    library: Any
-    ops: Any
-    settings: Any
+    library: Library
+    ops: Operations
+    settings: QSettings
 
     # -- sidebar -------------------------------------------------------------------------------
 

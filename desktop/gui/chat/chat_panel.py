@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.library import PhotoId
+from core.library import ChatId, PhotoId
 from desktop.gui.chat.bubbles import Bubble, SourceCard, Transcript, cited_html
 from desktop.gui.chat.instant_card import InstantCard
 from desktop.gui.operations import CancelToken, Operations
@@ -34,7 +34,8 @@ from desktop.gui.theme import icons
 from desktop.gui.theme.tokens import SPACE_L, SPACE_M, SPACE_S
 
 if TYPE_CHECKING:
-    from core.assistant.service import Assistant
+    from core.assistant.chats import Chat, ChatsService
+    from core.assistant.service import Answer, Assistant
     from core.library import Library
 
 
@@ -171,7 +172,7 @@ class ChatPanel(QWidget):
 
     def open_chat(self, chat_id: str) -> None:
         if chat_id and chat_id != self.chat_id:
-            self.ops.query(lambda: self._service().get(chat_id), self._show_chat)
+            self.ops.query(lambda: self._service().get(ChatId(chat_id)), self._show_chat)
 
     def ask(self) -> None:
         question = self.question.text().strip()
@@ -213,7 +214,7 @@ class ChatPanel(QWidget):
             self._live.set_html(html.escape(self._live_text).replace("\n", "<br>") + " ▌")
             self.transcript.scroll_to_end()
 
-    def _done(self, answer: Any) -> None:
+    def _done(self, answer: Answer) -> None:
         live = self._live
         self._finish()
         self.chat_id = answer.chat_id
@@ -242,7 +243,7 @@ class ChatPanel(QWidget):
         self.ask_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def _show_chat(self, chat: Any) -> None:
+    def _show_chat(self, chat: Chat) -> None:
         self.chat_id = chat.id
         self.photo_id = chat.photos()[-1] if chat.photos() else None
         self.photo_label.setVisible(bool(self.photo_id))
@@ -317,7 +318,7 @@ class ChatPanel(QWidget):
 
         self.ops.query(work, loaded)
 
-    def _title_of(self, answer: Any) -> str:
+    def _title_of(self, answer: Answer) -> str:
         query = str(getattr(answer, "query", "") or "")
         return (query[:60] + "…") if len(query) > 60 else (query or "Chat")
 
@@ -326,7 +327,7 @@ class ChatPanel(QWidget):
             self.assistant = self.library.assistant
         return self.assistant
 
-    def _service(self) -> Any:
+    def _service(self) -> ChatsService:
         return self._assistant().chats if self.assistant is not None else self.library.chats
 
 

@@ -24,6 +24,7 @@ from desktop.gui.operations import Operations
 
 if TYPE_CHECKING:
     from core.library import Library
+    from core.modelstore.builtins import ModelInfo
 
 ENABLES = {
     "text-embedding": "search by meaning and related notes",
@@ -36,7 +37,7 @@ ENABLES = {
 DEVICES = ("auto", "cpu", "gpu")
 
 
-def missing_tasks(models: list[Any]) -> list[str]:
+def missing_tasks(models: list[ModelInfo]) -> list[str]:
     """Tasks with no usable active model, as sentences."""
     usable = {m.task for m in models if m.active and m.available}
     return [
@@ -94,7 +95,7 @@ class ModelsDialog(QDialog):
             return
         self.ops.query(lambda: (manager.list(), manager.device()), self._show)
 
-    def _show(self, loaded: tuple[list[Any], str]) -> None:
+    def _show(self, loaded: tuple[list[ModelInfo], str]) -> None:
         models, device = loaded
         self.device.setCurrentText(device)
         self.tree.clear()

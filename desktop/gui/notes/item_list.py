@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.gui.rows_model import ROW_ROLE, PagedRowsModel, RowsModel
+
+if TYPE_CHECKING:
+    from core.library import Library
 from desktop.gui.theme import icons
 from desktop.gui.theme.paint import color, row_background, scaled_font
 from desktop.gui.theme.tokens import (
@@ -352,7 +355,9 @@ class CountDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-def note_source(library: Any, order_of: Callable[[], str]) -> Callable[[int, int], list[Any]]:
+def note_source(
+    library: Library, order_of: Callable[[], str]
+) -> Callable[[int, int], list[NoteListRow]]:
     """The paged fetch of the note list (reads the order when each page is asked for)."""
 
     def fetch(offset: int, limit: int) -> list[NoteListRow]:

@@ -11,7 +11,7 @@ edit so undo/redo keeps working (:mod:`desktop.gui.notes.undo`).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
@@ -36,6 +36,7 @@ from desktop.gui.notes.undo import ChangeHistory
 from desktop.gui.operations import Operations
 
 if TYPE_CHECKING:
+    from core.content.notes import Note
     from core.library import Library
 
 SAVE_DELAY_MS = 400
@@ -167,7 +168,7 @@ class NoteEditor(QWidget):
         lib = self.library
         self.ops.query(lambda: lib.notes.get(NoteId(note_id)), self._show_note)
 
-    def _show_note(self, note: Any) -> None:
+    def _show_note(self, note: Note) -> None:
         self.note_id = note.id
         self.edit.setReadOnly(False)
         self._base = note.body
@@ -239,7 +240,7 @@ class NoteEditor(QWidget):
         note_id, base, local, notes = self.note_id, self._base, self.text, self.library.notes
         self._sending = local
 
-        def work() -> tuple[str, str, Any]:
+        def work() -> tuple[str, str, Note]:
             current = notes.get(NoteId(note_id))
             if current.body != base:  # a peer changed it: merge into the editor first
                 return "remote", current.body, current
@@ -249,7 +250,7 @@ class NoteEditor(QWidget):
             notes.edit(NoteId(note_id), local, title=title)
             return "saved", local, notes.get(NoteId(note_id))
 
-        def done(result: tuple[str, str, Any]) -> None:
+        def done(result: tuple[str, str, Note]) -> None:
             self._saving = False
             kind, body, note = result
             if note.id != self.note_id:
@@ -303,7 +304,7 @@ class NoteEditor(QWidget):
             return
         note_id, notes = self.note_id, self.library.notes
 
-        def done(note: Any) -> None:
+        def done(note: Note) -> None:
             if note.id == self.note_id and not self._saving and note.body != self._base:
                 self.merge_remote(note.body)
                 self._show_meta(note.title, note.tags)

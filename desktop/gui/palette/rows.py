@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPainterPath, QPixmap, QTextDocument, QTextOption
@@ -16,6 +16,9 @@ from desktop.gui.rows_model import RowsModel
 from desktop.gui.theme import icons
 from desktop.gui.theme.paint import color, row_background, scaled_font
 from desktop.gui.theme.tokens import RADIUS_S, SPACE_S, TYPE_CAPTION, TYPE_SMALL, TYPE_TITLE, colors
+
+if TYPE_CHECKING:
+    from core.search.searcher import SearchHit
 
 ICON = 40
 ROW_HEIGHT = 56
@@ -55,7 +58,7 @@ class Command:
     action: Callable[[], None]
 
 
-def hit_to_row(hit: Any) -> PaletteRow:
+def hit_to_row(hit: SearchHit) -> PaletteRow:
     """A ``core.search.searcher.SearchHit`` (or ``QuickHit``) as a palette row (image loaded here:
     this runs on the worker thread, QImage is safe off the GUI thread)."""
     reasons = list(getattr(hit, "reasons", []) or [])
