@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from desktop.cli.support import open_library, present_errors, progress_bar
 
+if TYPE_CHECKING:
+    from core.transfer.importer import ImportReport
 
-def _print_report(report: object) -> None:
-    for path, reason in getattr(report, "skipped", []):
+
+def _print_report(report: ImportReport) -> None:
+    for path, reason in report.skipped:
         click.echo(f"skipped: {path}: {reason}", err=True)
-    click.echo(report.summary)  # type: ignore[attr-defined]
+    click.echo(report.summary)
 
 
 @click.command("import")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -17,7 +17,8 @@ from core.errors import USER_ERRORS, user_message
 if TYPE_CHECKING:
     from core.library import Library
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 EXIT_ERROR = 1
 EXIT_CANCELLED = 130
@@ -36,11 +37,11 @@ def open_library(ctx: click.Context, *, create: bool = True) -> Library:
     return library
 
 
-def present_errors(func: F) -> F:
+def present_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Show typed errors as one line on stderr with a non-zero exit code."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
@@ -65,7 +66,7 @@ def present_errors(func: F) -> F:
             )
             sys.exit(EXIT_ERROR)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @contextmanager

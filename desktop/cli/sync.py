@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
@@ -22,11 +22,18 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "never"
 
 
-def _size(n: int) -> str:
+class _Serving(Protocol):
+    """What `saem sync serve` prints of the started server (``sync.server.SyncServer``)."""
+
+    port: int
+    local_port: int | None
+
+
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        n /= 1024
     return f"{n} B"
 
 
@@ -135,11 +142,11 @@ def sync_serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     service = _service(ctx)
 
-    def ready(server: object) -> None:
-        click.echo(f"Serving {service.device_id} on {host}:{server.port}", err=True)  # type: ignore[attr-defined]
+    def ready(server: _Serving) -> None:
+        click.echo(f"Serving {service.device_id} on {host}:{server.port}", err=True)
         if local_port is not None:
             click.echo(
-                f"Local Yjs rooms: ws://127.0.0.1:{server.local_port}/note:<id>"  # type: ignore[attr-defined]
+                f"Local Yjs rooms: ws://127.0.0.1:{server.local_port}/note:<id>"
                 f"?token={service.local_token()}",
                 err=True,
             )
