@@ -54,7 +54,7 @@ from models.ocr_layout import (  # noqa: F401 - re-exported
     layout,
     load_rgb,
 )
-from models.protocols import OcrLine, OcrWord
+from models.protocols import OcrEngine, OcrLine, OcrWord
 
 log = logging.getLogger("saem.models.ocr")
 
@@ -121,11 +121,11 @@ class _BaseEngine(abc.ABC):
 class RapidOcrEngine(_BaseEngine):
     """PP-OCRv6 small (det + rec) with the PP-OCR direction classifier, bundled in rapidocr."""
 
-    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+    def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
         super().__init__()
         meta = meta or {}
         self.min_score = float(meta.get("min_score", 0.5))
-        self._files = {"det": None, "rec": None, "cls": None, "keys": None}
+        self._files: dict[str, Path | None] = {"det": None, "rec": None, "cls": None, "keys": None}
         for f in files or []:
             p = Path(f)
             key = (
@@ -176,7 +176,15 @@ class RapidOcrEngine(_BaseEngine):
         capture: dict[str, Any] = {}
 
         class _Capturing(RapidOCR):  # keeps the regions whose text came back empty
-            def build_final_output(self, ori_img, det_res, cls_res, rec_res, crops, op_record):
+            def build_final_output(
+                self,
+                ori_img: np.ndarray,
+                det_res: Any,
+                cls_res: Any,
+                rec_res: Any,
+                crops: Any,
+                op_record: Any,
+            ) -> Any:
                 from rapidocr.utils.process_img import map_boxes_to_original
 
                 capture.clear()
@@ -255,7 +263,7 @@ class RapidOcrEngine(_BaseEngine):
 class TesseractEngine(_BaseEngine):
     """Tesseract 5 LSTM through pytesseract; ``kor+eng`` reads printed Korean and English."""
 
-    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+    def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
         super().__init__()
         meta = meta or {}
         self.lang = str(meta.get("lang", "kor+eng"))
@@ -293,12 +301,12 @@ class TesseractEngine(_BaseEngine):
             self._checked = True
         return pytesseract
 
-    def data(self, rgb: np.ndarray, psm: int = 3) -> dict[str, list]:
+    def data(self, rgb: np.ndarray, psm: int = 3) -> dict[str, list[Any]]:
         pytesseract = self._check()
         from PIL import Image
 
         try:
-            return pytesseract.image_to_data(
+            words: dict[str, list[Any]] = pytesseract.image_to_data(
                 Image.fromarray(rgb),
                 lang=self.lang,
                 config=self._config(psm),
@@ -306,10 +314,11 @@ class TesseractEngine(_BaseEngine):
             )
         except (pytesseract.TesseractError, OSError, RuntimeError) as exc:
             raise InferenceError(f"Tesseract failed on this image ({exc}).") from exc
+        return words
 
-    def lines_from_data(self, data: dict[str, list], key_fn: Any = None) -> list[_Item]:
+    def lines_from_data(self, data: dict[str, list[Any]], key_fn: Any = None) -> list[_Item]:
         """Tesseract words → line fragments; Korean words are re-joined where the gap is tight."""
-        lines: dict[tuple, list[OcrWord]] = {}
+        lines: dict[tuple[Any, ...], list[OcrWord]] = {}
         for i, text in enumerate(data["text"]):
             conf = float(data["conf"][i])
             if conf < 0 or not str(text).strip():
@@ -383,7 +392,7 @@ class TesseractEngine(_BaseEngine):
         for it in self.lines_from_data(self.data(page, psm=6), key_fn=slot_of):
             s = slots[slot_of(it.box)]
 
-            def back(b: Box, s: tuple = s) -> Box:
+            def back(b: Box, s: tuple[float, ...] = s) -> Box:
                 return (
                     s[2] + (b[0] - pad) * s[4],
                     s[3] + (b[1] - s[0]) * s[5],
@@ -399,7 +408,7 @@ class TesseractEngine(_BaseEngine):
 class AutoOcrEngine(_BaseEngine):
     """rapidocr everywhere, Tesseract ``kor+eng`` where rapidocr could not read (Hangul)."""
 
-    def __init__(self, files: list[Path] | None = None, meta: dict | None = None) -> None:
+    def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
         super().__init__()
         meta = meta or {}
         self.rapid = RapidOcrEngine(
@@ -454,10 +463,16 @@ def merge(primary: list[_Item], extra: list[_Item]) -> list[_Item]:
     return kept
 
 
-RUNTIMES = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine, "auto": AutoOcrEngine}
+RUNTIMES: dict[str, type[RapidOcrEngine | TesseractEngine | AutoOcrEngine]] = {
+    "rapidocr": RapidOcrEngine,
+    "tesseract": TesseractEngine,
+    "auto": AutoOcrEngine,
+}
 
 
-def load_ocr(runtime: str, files: list[Path] | None = None, meta: dict | None = None) -> Any:
+def load_ocr(
+    runtime: str, files: list[Path] | None = None, meta: dict[str, Any] | None = None
+) -> OcrEngine:
     """An :class:`~models.protocols.OcrEngine` for ``runtime`` (loads lazily on first read)."""
     cls = RUNTIMES.get(runtime)
     if cls is None:
@@ -467,6 +482,6 @@ def load_ocr(runtime: str, files: list[Path] | None = None, meta: dict | None = 
     return cls([Path(f) for f in files or []], dict(meta or {}))
 
 
-def default_ocr() -> Any:
+def default_ocr() -> OcrEngine:
     """The packaged default: rapidocr with Tesseract ``kor+eng`` for Korean regions."""
     return load_ocr("auto", [], {})

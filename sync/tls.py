@@ -153,8 +153,12 @@ def tls_connection_factory(
     tls: ssl.SSLContext,
     on_failure: Callable[[str | None, str], None],
     tasks: set[asyncio.Task[None]],
-) -> Callable[..., ServerConnection]:
-    def create(*args: Any, **kwargs: Any) -> ServerConnection:
-        return TlsServerConnection(*args, tls=tls, on_failure=on_failure, tasks=tasks, **kwargs)
+) -> type[ServerConnection]:
+    """The connection class ``serve`` instantiates per accepted socket, bound to these
+    arguments (``serve`` takes a class for ``create_connection``)."""
 
-    return create
+    class BoundTlsServerConnection(TlsServerConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, tls=tls, on_failure=on_failure, tasks=tasks, **kwargs)
+
+    return BoundTlsServerConnection
