@@ -87,6 +87,9 @@ _LABELS = {
     "store": re.compile(r"store|shop|merchant|상호|가게|매장", re.I),
 }
 _LABEL_ROW = re.compile(r"^\s*([^:：\n]{1,20})[:：]\s*(\S.*)$")
+_COUNTER = re.compile(
+    r"몇\s*([가-힣A-Za-z]{1,3}?)(?:인가|인지|입니까|을|를|이|가|은|는|에|의|도|째|\?|\s|$)"
+)
 _SENTENCE = re.compile(r"[^.!?。\n]*(?:[.!?。](?=\s|$)|\n|$)")
 _NOT_NAMES = frozenset(
     [
@@ -243,6 +246,11 @@ def find_span(text: str, qtype: str, question: str) -> tuple[int, int] | None:
             return labelled
         return inner[-1] if qtype == "amount" else inner[0]
     spans = _candidates(qtype, text)
+    unit = _COUNTER.search(question)
+    if unit is not None and qtype in ("count", "date"):
+        # "몇 명" / "몇 뷰" / "몇 년": only a number with that counter answers it
+        counted = re.compile(r"\d[\d,.]*\s*(?:만|천|백|억)?\s*" + re.escape(unit.group(1)))
+        spans = [m.span() for m in counted.finditer(text)]
     q = question.lower()
     fresh = [(a, b) for a, b in spans if text[a:b].strip().lower() not in q]
     if not fresh:
@@ -251,14 +259,20 @@ def find_span(text: str, qtype: str, question: str) -> tuple[int, int] | None:
         # a receipt row "Total … 79.50": the last amount is the value
         return fresh[-1]
     terms = [t for t in query_terms(question) if len(t) >= 2]
-    positions = [text.lower().find(t) for t in terms if t in text.lower()]
-    if positions:
-        anchor = max(positions)
-        after = [s for s in fresh if s[0] >= anchor]
-        if after and qtype in ("date", "count", "amount"):
-            return after[0]
-        return min(fresh, key=lambda s: min(abs(s[0] - p) for p in positions))
-    return fresh[0]
+    low = text.lower()
+    positions = [m.start() for t in terms for m in re.finditer(re.escape(t), low)]
+    if not positions:
+        return fresh[0]
+
+    def rank(span: tuple[int, int]) -> tuple[int, float]:
+        # most question words just around it, then the nearest one (a value right after its
+        # word beats one just before it)
+        window = low[max(0, span[0] - 24) : span[1] + 12]
+        near = sum(1 for t in terms if t in window)
+        dist = min(span[0] - p if span[0] >= p else (p - span[1]) * 1.5 for p in positions)
+        return -near, dist
+
+    return min(fresh, key=rank)
 
 
 def score_units(question: str, units: Sequence[Unit], qtype: str) -> list[tuple[float, Unit]]:

@@ -118,6 +118,10 @@ def test_spans_by_type_skip_what_the_question_says() -> None:
     span = find_span(notice, "place", "Where is the event?")
     assert span is not None and notice[span[0] : span[1]] == "City Library, 3rd Floor"
     assert find_span("no numbers at all", "amount", "how much?") is None
+    # "몇 명": only a number with that counter; the nearest one after the question's words
+    text = "2019년 집회에 학생 40명이 모였고, 그중 제적당한 학생은 8명이었다."
+    span = find_span(text, "count", "제적당한 학생은 몇 명인가?")
+    assert span is not None and text[span[0] : span[1]] == "8명"
 
 
 def test_units_keep_their_character_spans() -> None:
