@@ -63,12 +63,13 @@ class RelayScenario(Scenario):
         self.notes, self.photos = notes, photos
         self.bounce: threading.Timer | None = None
         self.server_kills = 0
+        self.last_commits = 0  # commits of the last worker that finished
         with Library(self.a) as lib:
             self.key = SyncService(lib).relay_add(self.relay.url)
         self._new_replica()
         self._write_from_a(notes, photos)
 
-    def _write_from_a(self, notes: int, photos: int) -> None:
+    def _write_from_a(self, notes: int, photos: int, *, settle: bool = True) -> None:
         """A's new content, written into the room in several relay rounds (many entries)."""
         with Library(self.a) as lib:
             sa = SyncService(lib)
@@ -76,7 +77,7 @@ class RelayScenario(Scenario):
                 with lib.db.transaction():
                     for i in range(start, min(notes, start + 15)):
                         body = "가나다라 마바사 hello world " * 12
-                        lib.notes.create(f"# A {self.round}.{i}\n\n{body}\n#t{i % 7}\n")
+                        lib.notes.create(f"# A {self.round}.{self.local}.{i}\n\n{body}\n")
                 sa.relay_sync()
             for i in range(photos):  # several 256 KiB chunks each
                 seed = self.round * 100 + i
@@ -85,7 +86,8 @@ class RelayScenario(Scenario):
                 Image.fromarray(noise).save(path, quality=95)
                 lib.photos.add(path)
             sa.relay_sync()
-        self.relay.settle()
+        if settle:
+            self.relay.settle()
 
     def _new_replica(self) -> None:
         self.library = self.root / f"b{self.round}"
@@ -120,7 +122,9 @@ class RelayScenario(Scenario):
         if self.rng.random() < 0.35:
             self.bounce = threading.Timer(self.rng.uniform(0.02, 0.5), self._bounce_server)
             self.bounce.start()
-        most = self.most("commit", 14)
+        # aim within the commits the last complete worker made (a resumed worker has less
+        # left to do than a fresh one; A writes a little before each worker, see check)
+        most = max(2, int(self.last_commits * 1.05) + 1) if self.last_commits else 14
         if self.rng.random() < 0.3:
             return kill_plans(self.rng, on="begin", most=1, delay=0.0, transactions=most)
         return KillPlan("commit", self.rng.randint(1, most), self.rng.uniform(0.0, 0.02))
@@ -160,6 +164,9 @@ class RelayScenario(Scenario):
             ) + int(bool(run.of("relay-down")))
         self.local += 1
         report.libraries_checked += 1
+        if run.finished:
+            self.last_commits = run.commits
+        self._write_from_a(5, 0, settle=False)  # A keeps writing while B is away
 
     def _cursor_covered(self, b: Library) -> int:
         """Every update entry of A at or below B's cursor for A is in B's documents."""

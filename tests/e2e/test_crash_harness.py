@@ -27,7 +27,7 @@ SCENARIOS: dict[str, type[Scenario]] = {
     "relay": RelayScenario,
 }
 DEFAULT_KILLS = {"import": 50, "index": 50, "edit": 50, "sync": 30, "relay": 12}
-SLOW_KILLS = {"import": 300, "index": 300, "edit": 280, "sync": 120, "relay": 40}
+SLOW_KILLS = {"import": 300, "index": 300, "edit": 280, "sync": 120, "relay": 25}
 REPORTS: list[CrashReport] = []  # read by the terminal summary in conftest.py
 
 
