@@ -66,6 +66,16 @@ class RelayMixin:
             self, kind: str, reason: str, device_id: str | None, address: str | None
         ) -> None: ...
 
+        def pair(
+            self, device_id: str, name: str = "", address: str | None = None
+        ) -> peers.PeerRow: ...
+
+        def doc_ids(self) -> list[str]: ...
+
+        def last_change_id(self) -> int: ...
+
+        def apply_batch(self, updates: Sequence[tuple[str, bytes]], origin: str) -> int: ...
+
     # -- the key ------------------------------------------------------------------------------
 
     @property
@@ -246,7 +256,7 @@ class RelayMixin:
     ) -> int:
         """Apply through the peer-sync path and move the cursor in the same transaction."""
         with self.db.transaction():
-            novel = self.apply_batch(updates, origin)  # type: ignore[attr-defined]
+            novel = self.apply_batch(updates, origin)
             relay_store.set_room_state(self.db, state.room, dataclasses.asdict(state))
         return int(novel)
 
@@ -259,7 +269,7 @@ class RelayMixin:
             " UNION SELECT doc_id FROM crdt_snapshots ORDER BY 1"
         )
         ids = {r[0] for r in rows}
-        return [d for d in self.doc_ids() if d in ids]  # type: ignore[attr-defined]
+        return [d for d in self.doc_ids() if d in ids]
 
     def paired_devices(self) -> list[str]:
         return [p.device_id for p in peers.list_peers(self.db)]
@@ -311,7 +321,7 @@ class RelayMixin:
         if mine is not None and mine != key:
             self._key_path.unlink()  # joining means: this library now uses that key
         self.adopt_relay_key(key, offer.urls, "The invite")
-        return self.pair(offer.device_id, name=inviter_name or offer.name)  # type: ignore[attr-defined,no-any-return]
+        return self.pair(offer.device_id, name=inviter_name or offer.name)
 
     def _collect_invite_joins(self, url: str) -> None:
         pending = relay_store.get_json(self.db, relay_store.INVITES_KEY, [])
@@ -332,7 +342,7 @@ class RelayMixin:
                 left.append(item)
                 continue
             for device_id, name in joined:
-                self.pair(device_id, name=name)  # type: ignore[attr-defined]
+                self.pair(device_id, name=name)
                 log.info("relay: paired %s through a one-time invite", device_id[:7])
             if not joined:
                 left.append(item)
