@@ -11,7 +11,7 @@
   the results list repainted with that keystroke's results; p50/p95;
 * idle RSS of the opened window after 2 s idle (no model loaded) vs the empty-window baseline.
 
-Runs offscreen (QT_QPA_PLATFORM=offscreen). Goals: ≤ 1 s to usable, ≤ 50 ms palette p95,
+Runs offscreen (QT_QPA_PLATFORM=offscreen). Goals: ≤ 1 s to usable, ≤ 30 ms palette p95,
 ≤ 250 MB idle RSS.
 """
 
@@ -358,11 +358,11 @@ def grid_scroll(library_path: Path, n: int = 20_000) -> tuple[float, list[float]
 
     app = make_app([])
     with Library(library_path) as library:
-        rows = library.photos.grid_rows()
+        tiles = library.photos.grid_tiles()
     many = [
-        (f"{pid}-{k}", title, taken, thumb)
-        for k in range(n // len(rows) + 1)
-        for pid, title, taken, thumb in rows
+        (f"{t.photo_id}-{k}", t.title, t.taken_at, t.thumb_path, t.aspect)
+        for k in range(n // len(tiles) + 1)
+        for t in tiles
     ][:n]
     entries: list[GridEntry] = group_by_day(many)
     grid = PhotoGrid()

@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
-Vector = NDArray[np.float32]
+    Vector: TypeAlias = NDArray[np.float32]
+
+
+def __getattr__(name: str) -> Any:
+    """``Vector`` is made on first use (PEP 562): importing the protocols — which ``core``
+    does at start-up, e.g. the desktop window — does not import numpy (≈0.3–0.9 s)."""
+    if name == "Vector":
+        import numpy as np
+        from numpy.typing import NDArray
+
+        return NDArray[np.float32]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @runtime_checkable

@@ -315,7 +315,9 @@ class MainWindow(WindowParts, QMainWindow):
 
     def show_section(self, index: int) -> None:
         self.sidebar.setCurrentRow(index)
-        self.middle.currentWidget().setFocus()
+        page = self.middle.currentWidget()
+        if page is not None:
+            page.setFocus()
 
     def _section_changed(self, index: int) -> None:
         if index < 0:
@@ -328,21 +330,19 @@ class MainWindow(WindowParts, QMainWindow):
 
     def focus_next_pane(self) -> None:
         """F6: sidebar → list → detail → title bar, like a browser's pane cycling."""
-        panes = [
+        candidates = [
             self.sidebar,
             self.middle.currentWidget(),
             self.detail.currentWidget(),
             self.title_bar.search_field,
         ]
+        panes: list[QWidget] = [p for p in candidates if p is not None]
         focused = QApplication.focusWidget()
-        current = next(
-            (
-                i
-                for i, p in enumerate(panes)
-                if focused is not None and (p is focused or p.isAncestorOf(focused))
-            ),
-            -1,
-        )
+        current = -1
+        if focused is not None:
+            current = next(
+                (i for i, p in enumerate(panes) if p is focused or p.isAncestorOf(focused)), -1
+            )
         panes[(current + 1) % len(panes)].setFocus(Qt.FocusReason.TabFocusReason)
 
     def _note_selected(self, index: QModelIndex, _previous: QModelIndex) -> None:
@@ -461,7 +461,9 @@ class MainWindow(WindowParts, QMainWindow):
         if import_kind is not None:
             self.open_import(import_kind)
         else:
-            self.middle.currentWidget().setFocus()
+            page = self.middle.currentWidget()
+        if page is not None:
+            page.setFocus()
 
     def open_import(self, kind: str) -> None:
         from desktop.gui.dialogs.dialogs import ImportDialog
@@ -500,6 +502,7 @@ class MainWindow(WindowParts, QMainWindow):
         for empty in self.empty_states():
             empty.refresh_icon()
         self.viewer.refresh_theme()
+        self.chat.refresh_icons()
         self.update()
 
     # -- state ---------------------------------------------------------------------------------

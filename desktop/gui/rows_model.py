@@ -28,8 +28,6 @@ _ROOT = QModelIndex()
 class RowsModel(QAbstractListModel):
     """Rows + role functions. ``key`` (optional) gives each row a stable id for ``row_of``."""
 
-    rows: list[Any] = []  # noqa: RUF012 - class default: Qt may ask for rowCount in __init__
-
     def __init__(
         self,
         roles: RoleFunctions,
@@ -39,7 +37,7 @@ class RowsModel(QAbstractListModel):
         flags: Callable[[Any], Qt.ItemFlag | None] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.rows = []
+        self.rows: list[Any] = []
         self._roles: dict[int, Callable[[Any], Any]] = {int(r): f for r, f in roles.items()}
         self._key = key
         self._flags = flags
@@ -91,7 +89,8 @@ class RowsModel(QAbstractListModel):
     # -- Qt ------------------------------------------------------------------------------------
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.rows)
+        # getattr: Qt may ask for rowCount while __init__ runs, before ``rows`` exists
+        return 0 if parent.isValid() else len(getattr(self, "rows", ()))
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPixmap
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -97,6 +97,44 @@ class Bubble(QFrame):
         return re.sub(r"<[^>]+>", "", doc.replace("<br>", "\n")).replace("&amp;", "&")
 
 
+_LINKS = re.compile(r"!?\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_HEADINGS = re.compile(r"(?:^|\s)#{1,6}\s+")
+
+
+def plain_text(text: str) -> str:
+    """A passage without Markdown marks, on one line."""
+    flat = " ".join(text.replace("…", " ").split())
+    flat = _LINKS.sub(lambda m: m.group(2) or m.group(1), flat)
+    flat = _HEADINGS.sub(" ", _EMPHASIS.sub("", flat))
+    return " ".join(flat.split())
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text, cut with "…" at whatever width the layout gives it."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = text
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(self.fontMetrics().height())
+
+    def text(self) -> str:
+        return self.full_text
+
+    def paintEvent(self, event: Any) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(
+            self.full_text, Qt.TextElideMode.ElideRight, self.width()
+        )
+        painter.drawText(
+            self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown
+        )
+        painter.end()
+
+
 class SourceCard(QFrame):
     """A source of an answer: open it with a click, Enter or Space."""
 
@@ -118,10 +156,9 @@ class SourceCard(QFrame):
         self.thumb.setPixmap(icons.pixmap(KIND_ICONS.get(self.kind, "file-text"), 22, "muted"))
         heading = QLabel(f"<b>[{number}]</b> {html.escape(title)}", self)
         heading.setTextFormat(Qt.TextFormat.RichText)
-        passage = " ".join(str(source.get("text") or source.get("heading") or "").split())
-        snippet = QLabel(html.escape(passage[:110] + ("…" if len(passage) > 110 else "")), self)
+        passage = plain_text(str(source.get("text") or source.get("heading") or ""))
+        snippet = ElidedLabel(passage, self)
         snippet.setProperty("role", "caption")
-        snippet.setWordWrap(True)
         text = QVBoxLayout()
         text.setSpacing(2)
         text.addWidget(heading)
@@ -189,10 +226,11 @@ class Transcript(QScrollArea):
     def clear(self) -> None:
         while self.column.count() > 1:
             item = self.column.takeAt(0)
-            layout = item.layout()
+            layout = item.layout() if item is not None else None
             if layout is not None:
                 while layout.count():
-                    child = layout.takeAt(0).widget()
+                    taken = layout.takeAt(0)
+                    child = taken.widget() if taken is not None else None
                     if child is not None:
                         child.deleteLater()
         self.bubbles = []

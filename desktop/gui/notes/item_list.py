@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop.gui.rows_model import ROW_ROLE, PagedRowsModel, RowsModel
@@ -39,7 +39,7 @@ GROUP_ROLE = Qt.ItemDataRole.UserRole + 2
 SORTS = {"updated": "Last changed", "created": "Created", "title": "Title"}
 
 _MARKUP = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|>\s*|\d+[.)]\s+)")
-_WIKILINK = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
+_WIKILINK = re.compile(r"!?\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)")
 _CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
@@ -221,12 +221,35 @@ def tag_rows_model(parent: QObject | None = None) -> RowsModel:
 class NoteDelegate(QStyledItemDelegate):
     """Title, date and first line per note; a group header above the first note of a group."""
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._font_cache: dict[str, tuple[QFont, QFont, QFont, QFont, QFontMetrics]] = {}
+
     def _has_header(self, index: QModelIndex | QPersistentModelIndex) -> bool:
         row = index.row()
         if row == 0:
             return True
+        rows = getattr(index.model(), "rows", None)
+        if rows is not None and row < len(rows):  # the rows model: no Qt round trips
+            return bool(rows[row - 1].group != rows[row].group)
         model = index.model()
         return bool(model.index(row - 1, 0).data(GROUP_ROLE) != index.data(GROUP_ROLE))
+
+    def _fonts(self, base: QFont) -> tuple[QFont, QFont, QFont, QFont, QFontMetrics]:
+        """(header, date, title, preview) fonts, made once per base font (not per row)."""
+        key = base.key()
+        cached = self._font_cache.get(key)
+        if cached is None:
+            title = scaled_font(base, TYPE_TITLE, QFont.Weight.DemiBold)
+            cached = (
+                scaled_font(base, TYPE_CAPTION, QFont.Weight.Bold),
+                scaled_font(base, TYPE_SMALL),
+                title,
+                scaled_font(base, TYPE_SMALL + 1),
+                QFontMetrics(title),
+            )
+            self._font_cache[key] = cached
+        return cached
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -242,12 +265,12 @@ class NoteDelegate(QStyledItemDelegate):
         row: NoteListRow = index.data(ROW_ROLE)
         rect = QRect(option.rect)
         painter.save()
-        base = option.font
+        header_font, date_font, title_font, preview_font, title_metrics = self._fonts(option.font)
         if self._has_header(index):
             header = QRect(
                 rect.left() + SPACE_M, rect.top(), rect.width() - 2 * SPACE_M, ROW_GROUP_HEADER
             )
-            painter.setFont(scaled_font(base, TYPE_CAPTION, QFont.Weight.Bold))
+            painter.setFont(header_font)
             painter.setPen(color("muted"))
             painter.drawText(
                 header,
@@ -259,7 +282,7 @@ class NoteDelegate(QStyledItemDelegate):
         row_background(painter, option, cell)
         inner = cell.adjusted(SPACE_S + 2, SPACE_S - 1, -(SPACE_S + 2), -SPACE_S)
         stamp = short_date(row.created_at if self._order(index) == "created" else row.updated_at)
-        painter.setFont(scaled_font(base, TYPE_SMALL))
+        painter.setFont(date_font)
         metrics = painter.fontMetrics()
         date_w = metrics.horizontalAdvance(stamp) + SPACE_S
         painter.setPen(color("muted"))
@@ -267,16 +290,16 @@ class NoteDelegate(QStyledItemDelegate):
         painter.drawText(
             top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, stamp
         )
-        painter.setFont(scaled_font(base, TYPE_TITLE, QFont.Weight.DemiBold))
+        painter.setFont(title_font)
         painter.setPen(color("text"))
         title_rect = top_line.adjusted(0, 0, -date_w, 0)
-        title = painter.fontMetrics().elidedText(
+        title = title_metrics.elidedText(
             row.title or "Untitled", Qt.TextElideMode.ElideRight, title_rect.width()
         )
         painter.drawText(
             title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
         )
-        painter.setFont(scaled_font(base, TYPE_SMALL + 1))
+        painter.setFont(preview_font)
         painter.setPen(color("muted"))
         second = QRect(inner.left(), top_line.bottom() + 3, inner.width(), 18)
         preview = painter.fontMetrics().elidedText(

@@ -11,10 +11,9 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGraphicsDropShadowEffect,
     QLabel,
     QLineEdit,
     QListView,
@@ -31,6 +30,7 @@ from desktop.gui.palette.rows import (
     PaletteRow,
     hit_to_row,
 )
+from desktop.gui.theme.paint import color
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -68,18 +68,15 @@ class SearchPalette(QFrame):
         self.setObjectName("Palette")  # styled by desktop.gui.theme (QFrame#Palette)
         self.setAccessibleName("Search palette")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        shadow = QGraphicsDropShadowEffect(self)  # lifts the overlay off the window
-        shadow.setBlurRadius(32)
-        shadow.setOffset(0, 8)
-        shadow.setColor(QColor(0, 0, 0, 70))
-        self.setGraphicsEffect(shadow)
+        # No QGraphicsDropShadowEffect: it re-renders and blurs the whole overlay on every
+        # keystroke's repaint (measured: palette p95 74 → 206 ms); the border lifts it instead.
         self.input = QLineEdit(self)
         self.input.setAccessibleName("Search notes, photos, photo text, chats and commands")
         self.input.setPlaceholderText("Search, or type a command…   Tab: ask the assistant")
         self.input.setClearButtonEnabled(True)
         self.input.setMinimumHeight(40)
         self.input.installEventFilter(self)
-        self.list = QListView(self)
+        self.list = _OpaqueList(self)
         self.list.setAccessibleName("Results")
         self.list.setUniformItemSizes(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -275,6 +272,22 @@ class SearchPalette(QFrame):
                 return False
             return True
         return super().eventFilter(watched, event)
+
+
+class _OpaqueList(QListView):
+    """Paints its own background, so Qt knows a repaint of the results covers every pixel and
+    does not repaint the window under the overlay on each keystroke (it did: the note list
+    below was painted again for every palette repaint)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        painter.fillRect(event.rect(), color("raised"))
+        painter.end()
+        super().paintEvent(event)
 
 
 def _make_engine(library: Library) -> Searcher:

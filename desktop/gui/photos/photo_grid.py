@@ -455,16 +455,16 @@ class PhotoGrid(QAbstractScrollArea):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         moves: dict[int, Callable[[], int]] = {
-            Qt.Key.Key_Right: lambda: self._step(1),
-            Qt.Key.Key_Left: lambda: self._step(-1),
-            Qt.Key.Key_Down: lambda: self._step_vertical(1),
-            Qt.Key.Key_Up: lambda: self._step_vertical(-1),
-            Qt.Key.Key_Home: self._first_photo,
-            Qt.Key.Key_End: lambda: max(
+            int(Qt.Key.Key_Right): lambda: self._step(1),
+            int(Qt.Key.Key_Left): lambda: self._step(-1),
+            int(Qt.Key.Key_Down): lambda: self._step_vertical(1),
+            int(Qt.Key.Key_Up): lambda: self._step_vertical(-1),
+            int(Qt.Key.Key_Home): self._first_photo,
+            int(Qt.Key.Key_End): lambda: max(
                 (i for i, e in enumerate(self.grid_model.entries) if e.photo_id), default=-1
             ),
-            Qt.Key.Key_PageDown: lambda: self._page(1),
-            Qt.Key.Key_PageUp: lambda: self._page(-1),
+            int(Qt.Key.Key_PageDown): lambda: self._page(1),
+            int(Qt.Key.Key_PageUp): lambda: self._page(-1),
         }
         if key in moves:
             self.set_current(moves[key]())

@@ -297,8 +297,9 @@ class PhotoViewer(QWidget):
     def _show_chips(self, tags: list[str]) -> None:
         while self._chip_row.count():
             item = self._chip_row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for tag in tags:
             chip = QLabel(f"#{_escape(tag)}", self.chips)
             chip.setProperty("variant", "chip")

@@ -15,7 +15,6 @@ from desktop.gui.theme.tokens import (
     SPACE_S,
     SPACE_XL,
     SPACE_XS,
-    TYPE_BODY,
     TYPE_CAPTION,
     TYPE_DISPLAY,
     TYPE_HEADING,
@@ -29,9 +28,7 @@ def stylesheet(c: Colors, arrow: str = "") -> str:
     """The app's style sheet; ``arrow`` is the path of the tinted combo-box arrow SVG."""
     arrow_rule = f"image: url({arrow}); width: 14px; height: 14px;" if arrow else ""
     return f"""
-* {{ font-size: {TYPE_BODY}px; }}
 QMainWindow, QDialog {{ background: {c.window}; color: {c.text}; }}
-QWidget {{ color: {c.text}; }}
 QToolTip {{ background: {c.raised}; color: {c.text}; border: 1px solid {c.border_strong};
     border-radius: {RADIUS_S}px; padding: {SPACE_XS}px {SPACE_S}px; }}
 
