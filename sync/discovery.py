@@ -15,7 +15,11 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
+    from zeroconf.asyncio import AsyncServiceBrowser
 
 log = logging.getLogger("saem.sync")
 
@@ -33,7 +37,7 @@ def service_name(device_id: str) -> str:
     return f"saem-{device_id[:15]}.{SERVICE_TYPE}"
 
 
-def make_info(device_id: str, port: int, addresses: list[str]) -> Any:
+def make_info(device_id: str, port: int, addresses: list[str]) -> ServiceInfo:
     from zeroconf import ServiceInfo
 
     return ServiceInfo(
@@ -46,7 +50,7 @@ def make_info(device_id: str, port: int, addresses: list[str]) -> Any:
     )
 
 
-def parse_info(info: Any) -> Found | None:
+def parse_info(info: Any) -> Found | None:  # a ServiceInfo (or a test double)
     """A discovered service → (device ID, address, port); None when incomplete."""
     if info is None or not info.port:
         return None
@@ -88,9 +92,9 @@ class Discovery:
         self.addresses = addresses or local_addresses()
         self.found: dict[str, Found] = {}
         self._factory = zeroconf_factory
-        self._azc: Any = None
-        self._browser: Any = None
-        self._info: Any = None
+        self._azc: Any = None  # AsyncZeroconf, or the test double from zeroconf_factory
+        self._browser: AsyncServiceBrowser | None = None
+        self._info: ServiceInfo | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
     async def start(self) -> None:
@@ -103,7 +107,9 @@ class Discovery:
             self._azc.zeroconf, SERVICE_TYPE, handlers=[self._on_change]
         )
 
-    def _on_change(self, zeroconf: Any, service_type: str, name: str, state_change: Any) -> None:
+    def _on_change(
+        self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+    ) -> None:
         from zeroconf import ServiceStateChange
 
         if state_change is ServiceStateChange.Removed:
@@ -115,14 +121,14 @@ class Discovery:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _resolve(self, zeroconf: Any, service_type: str, name: str) -> None:
+    async def _resolve(self, zeroconf: Zeroconf, service_type: str, name: str) -> None:
         from zeroconf.asyncio import AsyncServiceInfo
 
         info = AsyncServiceInfo(service_type, name)
         if await info.async_request(zeroconf, 3000):
             self.add(info)
 
-    def add(self, info: Any) -> Found | None:
+    def add(self, info: ServiceInfo) -> Found | None:
         found = parse_info(info)
         if found and found.device_id != self.device_id:
             self.found[found.device_id] = found

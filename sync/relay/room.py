@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from pycrdt import Array, Doc
+from pycrdt import Array, Doc, TransactionEvent
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
@@ -65,11 +65,11 @@ class RoomClient:
 
     # -- observers (copy only) ---------------------------------------------------------------
 
-    def _on_transaction(self, event: Any) -> None:
+    def _on_transaction(self, event: TransactionEvent) -> None:
         if self._capturing:
             self._captured.append(event.update)
 
-    def _on_entries(self, event: Any) -> None:
+    def _on_entries(self, event: Any) -> None:  # an ArrayEvent (its delta is untyped)
         if self._capturing:
             return  # our own appends/deletes
         for part in event.delta:
