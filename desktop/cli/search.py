@@ -110,7 +110,7 @@ def search_command(
     for note in results.notes:
         click.echo(f"note: {note}", err=True)
     if not results.hits:
-        click.echo("No results.")
+        click.echo("No matches.")
         return
     for rank, hit in enumerate(results.hits, start=1):
         snippet = _highlight(hit.snippet, hit.highlights)

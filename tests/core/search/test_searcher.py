@@ -275,3 +275,21 @@ def test_very_common_words_are_left_out_in_large_libraries(library: Library) -> 
     finally:
         search_module.PRUNE_MIN_CHUNKS = old
     assert len(_ids(s.search("meeting zebra", method="bm25"))) == len(common) + 1
+
+
+def test_meaning_only_hits_below_the_floor_are_not_shown(library: Library, indexed: dict) -> None:
+    """A floor above every nonsense score: nothing for nonsense, keywords still find."""
+    from core.search.fusion import FusionConfig
+
+    embedder = HashEmbedder()
+    config = FusionConfig(meaning_floor={"test-hash": 0.5}, photo_floor={"test-hash": 0.5})
+    searcher = Searcher(library, embedder, config=config)
+    unfloored = Searcher(library, embedder)
+    assert unfloored.search("xqzv blorft wump").hits  # the nearest vectors, however far
+    assert searcher.search("xqzv blorft wump").hits == []
+    assert searcher.search("xqzv blorft wump", method="dense").hits == []
+    hits = searcher.search("protein intake").hits
+    assert hits and hits[0].item_id == indexed["protein"]
+    # a keyword hit keeps its meaning score even below the floor
+    sources = searcher.query_sources("marrow")
+    assert indexed["marrow"] in sources["keyword"]

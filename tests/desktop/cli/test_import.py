@@ -35,5 +35,5 @@ def test_import_a_markdown_file_and_a_photo_then_search(tmp_path: Path) -> None:
     assert "1 notes added" in result.stdout and "1 photos added" in result.stdout
     found = _saem(lib, "search", "경복궁")
     assert found.returncode == 0, found.stderr
-    assert "No results" not in found.stdout
+    assert "No matches" not in found.stdout
     assert "[note " in found.stdout and "keyword" in found.stdout

@@ -61,7 +61,7 @@ def test_search_bad_input_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_search_empty_library_says_no_results(tmp_path: Path) -> None:
     result = _run(["--library", str(tmp_path / "lib"), "search", "anything"])
-    assert result.exit_code == 0 and "No results" in result.output
+    assert result.exit_code == 0 and "No matches" in result.output
 
 
 def test_eval_missing_files_message(tmp_path: Path) -> None:
