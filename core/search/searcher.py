@@ -12,6 +12,7 @@ with a snippet, highlight offsets and the reasons each item matched.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,7 +186,13 @@ class Searcher:
         if method in ("hybrid", "trigram", "rrf"):
             tri = trigram_terms(words)
             if tri:
-                sources["trigram"] = self._fts("chunks_tri", " OR ".join(tri), CANDIDATES)
+                # Korean words are meant as substrings (커피 in 아이스커피를); an English word is
+                # not ("boy" inside "cowboy"): Latin-only queries keep a trigram hit only where a
+                # query word starts a word of the chunk (inflections like "rocks" still count).
+                latin = [] if any(is_hangul(w) for w in words) else words
+                sources["trigram"] = self._fts(
+                    "chunks_tri", " OR ".join(tri), CANDIDATES, word_starts=latin
+                )
         if method in ("hybrid", "bm25", "trigram", "rrf") and not any(
             s.scores for s in sources.values()
         ):
@@ -225,7 +232,9 @@ class Searcher:
             return kept
         return [min(zip(words, counts, strict=True), key=lambda wc: wc[1])[0]]
 
-    def _fts(self, table: str, expr: str, limit: int) -> _Source:
+    def _fts(
+        self, table: str, expr: str, limit: int, word_starts: list[str] | None = None
+    ) -> _Source:
         src = _Source()
         if not expr:
             return src
@@ -236,6 +245,12 @@ class Searcher:
         except StorageError as exc:
             log.warning("FTS query failed for %r: %s", expr, exc)
             return src
+        if word_starts:
+            starts = re.compile(
+                r"\b(?:" + "|".join(re.escape(w) for w in word_starts) + ")", re.IGNORECASE
+            )
+            texts = chunk_store.get_chunks(self.db, [r[0] for r in rows])
+            rows = [r for r in rows if r[0] in texts and starts.search(texts[r[0]].text)]
         for chunk_id, item_id, score in rows:
             src.add(item_id, chunk_id, score)
         return src

@@ -293,3 +293,15 @@ def test_meaning_only_hits_below_the_floor_are_not_shown(library: Library, index
     # a keyword hit keeps its meaning score even below the floor
     sources = searcher.query_sources("marrow")
     assert indexed["marrow"] in sources["keyword"]
+
+
+def test_english_words_do_not_match_inside_other_words(library: Library) -> None:
+    """'boy' is not found inside 'cowboy'; a word start still matches its inflections."""
+    cowboy = library.notes.create("# Rodeo\n\nA cowboy rides a horse at the rodeo.")
+    boys = library.notes.create("# Park\n\nTwo boys play football in the park.")
+    rocking = library.notes.create("# Porch\n\nAn old rocking chair on the porch.")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    searcher = Searcher(library, dense=False)
+    found = _ids(searcher.search("boy", method="trigram"))
+    assert boys in found and cowboy not in found
+    assert rocking in _ids(searcher.search("rock", method="trigram"))
