@@ -344,13 +344,9 @@ class Searcher:
             for item, score in raw.get("photo", {}).items():
                 fused[item] = max(fused.get(item, -1.0), score)
         else:
-            weights = weights_for(
-                self.config,
-                q.words,
-                q.text,
-                "dense" in raw or "photo" in raw,
-                self._embedder.model_id if self._embedder is not None else "",
-            )
+            model = self._embedder.model_id if self._embedder is not None else ""
+            config = self.config.for_model(model)
+            weights = weights_for(config, q.words, q.text, "dense" in raw or "photo" in raw, model)
             if method == "rrf":  # the naive baseline: unweighted RRF of keywords and meaning
                 fused = fuse(
                     {k: raw[k] for k in ("keyword", "dense") if k in raw},
@@ -358,8 +354,7 @@ class Searcher:
                     "rrf",
                 )
             else:
-                model = self._embedder.model_id if self._embedder is not None else ""
-                fused = fuse(raw, weights, method_for(self.config, model))
+                fused = fuse(raw, weights, method_for(config, model))
         return sorted(
             ((k, v) for k, v in fused.items() if v > 0 or method == "dense"),
             key=lambda kv: (-kv[1], kv[0]),

@@ -1,0 +1,76 @@
+"""Per-query source scores on the dev sets, for fitting the fusion (benchmarks/fit_fusion.py).
+
+Builds the real library for a BEIR folder (import + index with the chosen embedder, as
+``saem eval`` does), then stores for every judged query each source's raw item scores
+(keyword BM25, trigram BM25, dense cosine) with the relevance judgements, as JSON:
+
+    .venv/bin/python benchmarks/fusion_data.py ../shared/eval/scifact --embedder e5 \
+        --split test --split train --out /tmp/scifact-e5.json
+
+Query ids are kept, so the fit can split them into a fitting half and a held-out half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.evaluation.retrieval import build_library, load_beir
+from core.indexing.indexer import packaged_embedder
+from core.search.searcher import Searcher
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--embedder", default="e5")
+    parser.add_argument("--split", action="append", default=None)
+    parser.add_argument("--max-queries", type=int, default=None, help="an even sample per split")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    splits = args.split or ["test"]
+    sets = {s: load_beir(args.dataset, s) for s in splits}
+    data = sets[splits[0]]
+    embedder = packaged_embedder(args.embedder)
+    out: dict[str, object] = {"dataset": str(args.dataset), "embedder": embedder.model_id}
+    with tempfile.TemporaryDirectory(prefix="saem-fusion-") as tmp:
+        started = time.monotonic()
+        library, item_to_doc, imported, indexed = build_library(data, Path(tmp), embedder)
+        print(f"import {imported:.0f} s, index {indexed:.0f} s", flush=True)
+        searcher = Searcher(library, embedder)
+        queries = []
+        for split, beir in sets.items():
+            ids = sorted(beir.qrels)
+            if args.max_queries and len(ids) > args.max_queries:
+                step = len(ids) / args.max_queries
+                ids = [ids[int(i * step)] for i in range(args.max_queries)]
+            for qid in ids:
+                sources = searcher.query_sources(beir.queries[qid])
+                queries.append(
+                    {
+                        "id": qid,
+                        "split": split,
+                        "text": beir.queries[qid],
+                        "qrels": beir.qrels[qid],
+                        "sources": {
+                            name: {item_to_doc[i]: s for i, s in scores.items() if i in item_to_doc}
+                            for name, scores in sources.items()
+                        },
+                    }
+                )
+        library.close()
+        out["queries"] = queries
+        out["index_seconds"] = indexed
+        out["seconds"] = time.monotonic() - started
+    args.out.write_text(json.dumps(out, ensure_ascii=False), "utf-8")
+    print(f"{len(queries)} queries → {args.out} in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
