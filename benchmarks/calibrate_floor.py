@@ -62,7 +62,12 @@ def photo_floor(embedder: object, percentile: float, cache: Path | None) -> dict
     own[np.arange(len(queries)), [k for _, k in queries]] = True
     un, rel = sims[~own], sims[own]
     floor = float(np.percentile(un, percentile))
+    rank = (sims > rel[:, None]).sum(axis=1)  # photos scoring above the right one
     return {
+        "photo_R@10_before_after": [
+            round(float(np.mean(rank < 10)), 4),
+            round(float(np.mean((rank < 10) & (rel >= floor))), 4),
+        ],
         "photo_unrelated_p50_p99": [round(float(np.percentile(un, p)), 4) for p in (50, 99)],
         "photo_relevant_p5_p50": [round(float(np.percentile(rel, p)), 4) for p in (5, 50)],
         "photo_relevant_below_floor": round(float(np.mean(rel < floor)), 4),
