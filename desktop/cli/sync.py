@@ -118,7 +118,7 @@ def sync_log(ctx: click.Context, limit: int) -> None:
         click.echo("No refused connections recorded.")
     for r in rows:
         who = r.device_id[:15] if r.device_id else "-"
-        click.echo(f"{_when(r.ts)}  {r.kind:12}  {who:15}  {r.address or '-':21}  {r.reason}")
+        click.echo(f"{_when(r.ts)}  {r.kind:14}  {who:15}  {r.address or '-':21}  {r.reason}")
 
 
 @sync_group.command("serve")

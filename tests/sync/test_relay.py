@@ -244,3 +244,28 @@ def test_entries_the_server_lost_are_written_again(tmp_path, relay):
     assert report.rewrote_state and report.entries_out >= 1
     sb.relay_sync()
     assert b.notes.get(note).body == "# Kept\n\nfirst\nsecond\n"
+
+
+def test_sync_serve_runs_the_relay_next_to_direct_peers(tmp_path, relay, serve_processes):
+    """`saem sync serve` keeps a live relay session: a device that only reaches the relay
+    gets A's notes, and its edits land in the serving library."""
+    from core.library import Library
+    from tests.sync.conftest import ServeProcess, wait_until
+
+    a, b = paired_libraries(tmp_path, ["a", "b"])
+    sa, sb = SyncService(a), SyncService(b)
+    _join([sa, sb], relay.url)
+    note = a.notes.create("# Served\n\nby a\n")
+    a.close()
+    server = ServeProcess(tmp_path / "a").start()
+    serve_processes.append(server)
+    wait_until(lambda: sb.relay_sync()[0].updates_applied > 0, timeout=60, every=0.5)
+    assert b.notes.get(note).title == "Served"
+    b.notes.edit(note, "# Served\n\nby a\nand by b through the relay\n")
+    sb.relay_sync()
+
+    def arrived() -> bool:
+        with Library(tmp_path / "a") as lib:
+            return "through the relay" in lib.notes.get(note).body
+
+    wait_until(arrived, timeout=60, every=0.5)
