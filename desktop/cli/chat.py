@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,7 +22,8 @@ from desktop.cli.support import EXIT_CANCELLED, open_library, present_errors
 
 if TYPE_CHECKING:
     from core.assistant.chats import ChatsService
-    from core.assistant.service import Assistant
+    from core.assistant.instant import InstantAnswer
+    from core.assistant.service import Answer, Assistant, InstantCallback, TokenCallback
     from core.library import Library
 
 
@@ -38,7 +40,7 @@ def _stale_hint(lib: Library) -> None:
                    "them; run `saem index`.", err=True)  # fmt: skip
 
 
-def _echo_instant(instant: Any) -> None:
+def _echo_instant(instant: InstantAnswer | None) -> None:
     if instant is None:
         return
     text = instant.text
@@ -55,13 +57,18 @@ def _echo_instant(instant: Any) -> None:
     sys.stdout.flush()
 
 
-def _run(ctx: click.Context, call: Any, as_json: bool, stream: bool) -> None:
+def _run(
+    ctx: click.Context,
+    call: Callable[[TokenCallback, InstantCallback], Answer],
+    as_json: bool,
+    stream: bool,
+) -> None:
     def token(piece: str) -> None:
         if stream and not as_json:
             click.echo(piece, nl=False)
             sys.stdout.flush()
 
-    def instant(found: Any) -> None:
+    def instant(found: InstantAnswer | None) -> None:
         if not as_json:
             _echo_instant(found)
 
@@ -162,7 +169,7 @@ def ask(ctx: click.Context, question: str, chat_id: str | None, max_tokens: int,
          as_json, not no_stream)  # fmt: skip
 
 
-def _instant_only(found: Any, as_json: bool) -> None:
+def _instant_only(found: InstantAnswer | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"instant": found.to_json() if found else None},
                               ensure_ascii=False))  # fmt: skip
@@ -188,7 +195,7 @@ def photo_chat(ctx: click.Context, photo: str, question: str, chat_id: str | Non
         _instant_only(helper.instant(question, photo_id=photo), as_json)
         return
 
-    def call(tok: Any, inst: Any) -> Any:
+    def call(tok: TokenCallback, inst: InstantCallback) -> Answer:
         return helper.photo_chat(photo, question, chat_id, on_token=tok, on_instant=inst)
 
     _run(ctx, call, as_json, not no_stream)
