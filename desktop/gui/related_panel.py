@@ -46,7 +46,7 @@ class ActivityLog:
     def __init__(self, library: Library, ops: Operations) -> None:
         self.library = library
         self.ops = ops
-        self._events: Any = None
+        self._events: EventLog | None = None
 
     def record(
         self,

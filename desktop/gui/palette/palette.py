@@ -34,7 +34,8 @@ from desktop.gui.theme.paint import color
 
 if TYPE_CHECKING:
     from core.library import Library
-    from core.search.searcher import Searcher
+    from core.search.quick_find import QuickFinder, QuickHit
+    from core.search.searcher import Searcher, SearchHit
 
 __all__ = ["Command", "PaletteRow", "SearchPalette"]
 
@@ -57,8 +58,8 @@ class SearchPalette(QFrame):
         self.ops = ops
         self.commands: list[Command] = []
         self._generation = 0
-        self._engine: Any = None
-        self._quick: Any = None
+        self._engine: Searcher | None = None
+        self._quick: QuickFinder | None = None
         # [generation, index hits, title hits] of the results on screen
         self._found: list[Any] = [0, None, None]
         self._deep_timer = QTimer(self)
@@ -149,7 +150,7 @@ class SearchPalette(QFrame):
             )
             self._show(gen, [*rows, *commands, ask])
 
-        def titles() -> tuple[int, list[Any] | None]:
+        def titles() -> tuple[int, list[PaletteRow] | None]:
             if generation != self._generation:
                 return generation, None
             return generation, [hit_to_row(h) for h in self._titles(query)]
@@ -160,7 +161,7 @@ class SearchPalette(QFrame):
             title_hits = [h for h in self._found[2] or [] if h.item_id not in seen]
             finish(gen, (index_hits + title_hits)[:LIMIT])
 
-        def arrived(result: tuple[int, list[Any] | None], slot: int) -> None:
+        def arrived(result: tuple[int, list[PaletteRow] | None], slot: int) -> None:
             gen, hits = result
             if hits is None or gen != self._generation:
                 return
@@ -171,28 +172,28 @@ class SearchPalette(QFrame):
             if slot == 1:
                 self.index_results_shown.emit(gen)
 
-        def titles_done(result: tuple[int, list[Any] | None]) -> None:
+        def titles_done(result: tuple[int, list[PaletteRow] | None]) -> None:
             arrived(result, 2)
 
-        def indexed() -> tuple[int, list[Any] | None]:
+        def indexed() -> tuple[int, list[PaletteRow] | None]:
             if generation != self._generation:
                 return generation, None  # a newer keystroke already queued its own search
             return generation, [hit_to_row(h) for h in self._index_hits(query, deep=deep)]
 
-        def indexed_done(result: tuple[int, list[Any] | None]) -> None:
+        def indexed_done(result: tuple[int, list[PaletteRow] | None]) -> None:
             arrived(result, 1)
 
         if not deep:
             self.ops.fast(titles, titles_done)
         self.ops.query(indexed, indexed_done)
 
-    def _titles(self, query: str, *, refresh: bool = False) -> list[Any]:
+    def _titles(self, query: str, *, refresh: bool = False) -> list[QuickHit]:
         """Title matches from memory (no database wait on the keystroke path)."""
         if self._quick is None:
             self._quick = self.library.quick_find
         return list(self._quick.search(query, limit=LIMIT, refresh=refresh).hits)
 
-    def _index_hits(self, query: str, *, deep: bool) -> list[Any]:
+    def _index_hits(self, query: str, *, deep: bool) -> list[SearchHit] | list[QuickHit]:
         """Runs on the db worker: the Searcher's hits (plus titles when there is no index)."""
         if self._quick is not None:
             self._quick.refresh()  # here, not on the keystroke path: new titles appear

@@ -17,6 +17,7 @@ from desktop.gui.theme.paint import color, row_background, scaled_font
 from desktop.gui.theme.tokens import RADIUS_S, SPACE_S, TYPE_CAPTION, TYPE_SMALL, TYPE_TITLE
 
 if TYPE_CHECKING:
+    from core.search.quick_find import QuickHit
     from core.search.searcher import SearchHit
 
 ICON = 40
@@ -57,7 +58,7 @@ class Command:
     action: Callable[[], None]
 
 
-def hit_to_row(hit: SearchHit) -> PaletteRow:
+def hit_to_row(hit: SearchHit | QuickHit) -> PaletteRow:
     """A ``core.search.searcher.SearchHit`` (or ``QuickHit``) as a palette row (image loaded here:
     this runs on the worker thread, QImage is safe off the GUI thread)."""
     reasons = list(getattr(hit, "reasons", []) or [])
