@@ -33,6 +33,7 @@ from desktop.gui.window_parts import (
 )
 
 if TYPE_CHECKING:
+    from core.content.notes import Note
     from core.library import Library
 
 __all__ = ["CHATS", "DEVICES", "NOTES", "PHOTOS", "SECTIONS", "TAGS", "MainWindow"]
@@ -421,7 +422,7 @@ class MainWindow(WindowParts, QMainWindow):
     def _note_saved(self, note_id: str) -> None:
         library = self.library
 
-        def update(note: Any) -> None:
+        def update(note: Note) -> None:
             if self.notes_model.row_of(note_id) < 0:
                 self.reload_lists()
             else:

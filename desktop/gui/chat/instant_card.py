@@ -6,10 +6,13 @@ model's answer streams below it."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from core.assistant.instant import InstantAnswer
 
 
 class InstantCard(QFrame):
@@ -27,10 +30,10 @@ class InstantCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.label)
-        self.answer: Any = None
+        self.answer: InstantAnswer | None = None
         self.setVisible(False)
 
-    def show_answer(self, answer: Any) -> None:
+    def show_answer(self, answer: InstantAnswer | None) -> None:
         """Show an ``InstantAnswer`` (hidden when None: nothing in the library answers)."""
         self.answer = answer
         if answer is None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,6 +27,7 @@ from desktop.gui.operations import CancelToken, Operations
 
 if TYPE_CHECKING:
     from core.library import Library
+    from core.transfer.importer import ImportReport
 
 __all__ = ["DevicesDialog", "ImportDialog", "ModelsDialog", "sync_now"]
 
@@ -41,7 +42,7 @@ class ImportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.library, self.ops, self.kind = library, ops, kind
-        self.report: Any = None
+        self.report: ImportReport | None = None
         self._token: CancelToken | None = None
         self.setWindowTitle(_TITLES[kind])
         self.setAccessibleName(_TITLES[kind])
@@ -100,7 +101,7 @@ class ImportDialog(QDialog):
         def progress(done: int, total: int, note: str = "") -> None:
             ops.to_gui(lambda: self._progress(done, total, note))
 
-        def work() -> Any:
+        def work() -> ImportReport:
             if self.kind == "folder":
                 return importer.import_markdown_folder(
                     library, paths[0], progress=progress, should_cancel=token
@@ -114,7 +115,7 @@ class ImportDialog(QDialog):
         self.progress.setValue(done)
         self.status.setText(f"{done:,} of {total:,} · {note}" if note else f"{done:,} of {total:,}")
 
-    def _done(self, report: Any) -> None:
+    def _done(self, report: ImportReport) -> None:
         self._token = None
         self.report = report
         self.progress.setRange(0, 1)
