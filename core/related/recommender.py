@@ -182,7 +182,7 @@ class Recommender:
         vecs = self.vectors
         doc_vector = None
         embedder = self._keyphrase_embedder()
-        if embedder is not None and getattr(embedder, "model_id", None) == vecs.model_id:
+        if embedder is not None and embedder.model_id == vecs.model_id:
             row = vecs.index.get(item_id)
             doc_vector = vecs.matrix[row] if row is not None else None
         phrases = keyphrases.extract(text, embedder=embedder, doc_vector=doc_vector, top=3)

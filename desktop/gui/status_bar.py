@@ -112,8 +112,7 @@ def _sync_kind(service: Any) -> str:
 
 
 def _device(library: Library) -> str:
-    manager = getattr(library, "models", None)
-    return str(manager.device()) if manager is not None else ""
+    return library.models.device()
 
 
 SYNC_ICONS = {
@@ -125,9 +124,7 @@ SYNC_ICONS = {
 
 
 def _models_state(library: Library) -> str:
-    manager = getattr(library, "models", None)
-    if manager is None:
-        return "Models: none"
+    manager = library.models
     active = [m for m in manager.list() if m.active]
     names = ", ".join(sorted({m.name for m in active})[:3])
     device = manager.device()

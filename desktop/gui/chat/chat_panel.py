@@ -249,7 +249,7 @@ class ChatPanel(QWidget):
         self.photo_label.setVisible(bool(self.photo_id))
         if self.photo_id:
             self.photo_label.setText("About a photo")
-        self.header.setText(getattr(chat, "title", "") or "Chat")
+        self.header.setText(chat.title or "Chat")
         self.transcript.clear()
         self.instant.show_answer(None)
         self.hint.setVisible(not chat.messages)
@@ -319,7 +319,7 @@ class ChatPanel(QWidget):
         self.ops.query(work, loaded)
 
     def _title_of(self, answer: Answer) -> str:
-        query = str(getattr(answer, "query", "") or "")
+        query = answer.query or ""
         return (query[:60] + "…") if len(query) > 60 else (query or "Chat")
 
     def _assistant(self) -> Assistant:

@@ -89,10 +89,7 @@ class ModelsDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        manager = getattr(self.library, "models", None)
-        if manager is None:
-            self.message.setText("Model management is not installed in this build.")
-            return
+        manager = self.library.models
         self.ops.query(lambda: (manager.list(), manager.device()), self._show)
 
     def _show(self, loaded: tuple[list[ModelInfo], str]) -> None:
