@@ -107,6 +107,7 @@ def plain_text(text: str) -> str:
     flat = " ".join(text.replace("…", " ").split())
     flat = _LINKS.sub(lambda m: m.group(2) or m.group(1), flat)
     flat = _HEADINGS.sub(" ", _EMPHASIS.sub("", flat))
+    flat = re.sub(r"^\S*\]\]|!?\[\[\S*$", "", flat.strip())  # a link cut by the passage's ends
     return " ".join(flat.split())
 
 
