@@ -78,6 +78,7 @@ def photo_floor(embedder: object, percentile: float, cache: Path | None) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", action="store_true", help="calibrate the photo floor")
+    parser.add_argument("--titles", action="store_true", help="documents = their titles only")
     parser.add_argument("--tag-cache", type=Path, default=None)
     parser.add_argument("--embedder", default="e5")
     parser.add_argument("--queries", type=int, default=150)
@@ -98,7 +99,10 @@ def main() -> None:
         wanted = {d for q in qids for d in data.qrels[q]}
         others = [d for d in data.corpus if d not in wanted]
         docs = sorted(wanted) + rng.sample(others, min(args.docs, len(others)))
-        texts = [f"{data.corpus[d][0]}\n{data.corpus[d][1]}".strip() for d in docs]
+        if args.titles:  # short chunks (photo tags, titles) spread differently: titles alone
+            texts = [data.corpus[d][0] or data.corpus[d][1][:60] for d in docs]
+        else:
+            texts = [f"{data.corpus[d][0]}\n{data.corpus[d][1]}".strip() for d in docs]
         dvec = embedder.embed_passages(texts)
         qvec = embedder.embed_queries([data.queries[q] for q in qids])
         sims = qvec @ dvec.T

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from core.errors import UnknownNameError
 from core.indexing.vector_index import VectorCache
-from core.search.fusion import FusionConfig, floor_for, fuse, method_for, weights_for
+from core.search.floor import apply_floor
+from core.search.fusion import FusionConfig, fuse, method_for, weights_for
 from core.search.near import NEAR_KM, bounding_box, distance_km, place_center
 from core.search.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
 from core.search.snippets import make_snippet
@@ -304,19 +305,8 @@ class Searcher:
             sources["photo"] = src
 
     def _apply_floor(self, sources: dict[str, _Source]) -> None:
-        """Drop meaning-only hits below the embedder's calibrated floor (keyword hits keep
-        their meaning score, whatever it is): nonsense and out-of-library queries then find
-        nothing instead of the least distant chunks."""
         model = self._embedder.model_id if self._embedder is not None else ""
-        matched = {i for s in ("keyword", "trigram") if s in sources for i in sources[s].scores}
-        for name in ("dense", "photo"):
-            src = sources.get(name)
-            if src is None:
-                continue
-            floor = floor_for(self.config, model, name)
-            for item in [i for i, v in src.scores.items() if v < floor and i not in matched]:
-                del src.scores[item]
-                src.best.pop(item, None)
+        apply_floor(self.db, self.config, model, sources)
 
     # -- ranking ------------------------------------------------------------------------------
 
