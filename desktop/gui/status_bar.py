@@ -169,8 +169,10 @@ class StatusArea(QStatusBar):
         row = QHBoxLayout(left)
         row.setContentsMargins(SPACE_S, 0, 0, 0)
         row.setSpacing(SPACE_S)
+        self.index_icon.setFixedSize(16, 16)
         for widget in (self.index_icon, self.index_label, self.progress, self.cancel_button):
             row.addWidget(widget)
+        row.addStretch(1)
         self.sync_button = QToolButton(self)
         self.sync_button.setProperty("variant", "ghost")
         self.sync_button.setAccessibleName("Sync status")
