@@ -5,9 +5,12 @@ texts match case-insensitively (one-to-one, greedy by IoU). Ground-truth "###" w
 "don't care": they count in neither recall nor precision, and predictions on them are dropped.
 "lenient" also strips leading/trailing punctuation ("areas." = "areas").
 
-    .venv/bin/python benchmarks/bench_ocr.py [--limit N] [--runtimes rapidocr,auto,tesseract]
+    .venv/bin/python benchmarks/bench_ocr.py [--limit N] [--runtimes rapidocr,auto-today,auto]
+    .venv/bin/python benchmarks/bench_ocr.py --korean-scene 150     # korean_scene tables only
 
-Then the same runtimes on rendered Korean lines (ICDAR has no Korean), by character accuracy.
+Then the same runtimes on rendered Korean lines (ICDAR has no Korean), by character accuracy,
+and on ../shared/eval/korean_scene: detection recall per detector configuration and
+recognition ("auto-today" = the pipeline before the Korean work, the same-run baseline).
 """
 
 from __future__ import annotations
@@ -22,6 +25,22 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "eval" / "icdar2015"
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
+# "auto" as it was before the Korean-in-photos work: no coarse detection pass, hanzi/kana
+# readings kept when PP-OCR is sure of them — the same-run baseline of every table
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "auto-today": ("auto", {"rapidocr": {"coarse_side": 0, "hanzi_suspect": False}}),
+    "auto": ("auto", {}),
+    "rapidocr": ("rapidocr", {}),
+    "tesseract": ("tesseract", {}),
+}
+
+
+def engine_for(name: str):
+    from models.ocr import load_ocr
+
+    runtime, meta = VARIANTS.get(name, (name, {}))
+    return load_ocr(runtime, [], meta)
+
 
 Box = tuple[float, float, float, float]
 
@@ -133,14 +152,12 @@ def char_accuracy(got: str, want: str) -> float:
 def korean(runtimes: list[str]) -> None:
     import tempfile
 
-    from models.ocr import load_ocr
-
     with tempfile.TemporaryDirectory() as tmp:
         samples = korean_set(Path(tmp))
         print(f"\nRendered Korean/mixed lines ({len(samples)}, Nanum fonts, blur + noise)")
         print("| runtime | s/line | exact lines | char accuracy |\n|---|---|---|---|")
         for runtime in runtimes:
-            engine = load_ocr(runtime)
+            engine = engine_for(runtime)
             exact, acc, elapsed = 0, 0.0, 0.0
             for path, want in samples:
                 start = time.perf_counter()
@@ -158,13 +175,19 @@ def korean(runtimes: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None, help="photos (default all 250)")
-    parser.add_argument("--runtimes", default="rapidocr,auto")
+    parser.add_argument("--runtimes", default="rapidocr,auto-today,auto")
     parser.add_argument("--korean-only", action="store_true", help="skip ICDAR")
+    parser.add_argument(
+        "--korean-scene", type=int, default=None, metavar="N", help="only korean_scene, N photos"
+    )
+    parser.add_argument("--no-tesseract-layout", action="store_true")
     args = parser.parse_args()
-    if args.korean_only:
-        korean(["rapidocr", "tesseract", "auto"])
+    if args.korean_scene is not None:
+        scene(args.korean_scene or None, not args.no_tesseract_layout)
         return
-    from models.ocr import load_ocr
+    if args.korean_only:
+        korean(["rapidocr", "tesseract", "auto-today", "auto"])
+        return
 
     images = sorted((DATA / "images").glob("*.jpg"), key=lambda p: int(p.stem.split("_")[1]))
     images = images[: args.limit] if args.limit else images
@@ -175,7 +198,7 @@ def main() -> None:
     )
     base = None
     for runtime in args.runtimes.split(","):
-        engine = load_ocr(runtime)
+        engine = engine_for(runtime)
         engine.read(images[0])  # load the models outside the timing
         totals = {False: [0, 0, 0], True: [0, 0, 0]}
         elapsed = 0.0
@@ -201,7 +224,15 @@ def main() -> None:
             f"{rl:.3f} | {pl:.3f} |",
             flush=True,
         )
-    korean(["rapidocr", "tesseract", "auto"])
+    korean(["rapidocr", "tesseract", "auto-today", "auto"])
+    scene(args.limit, not args.no_tesseract_layout)
+
+
+def scene(limit: int | None, with_tesseract: bool) -> None:
+    from ocr_korean_scene import detection_table, recognition_table
+
+    detection_table(limit, with_tesseract)
+    recognition_table(limit, {name: VARIANTS[name][1] for name in ("auto-today", "auto")})
 
 
 if __name__ == "__main__":

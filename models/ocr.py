@@ -57,6 +57,57 @@ from models.ocr_layout import (  # noqa: F401 - re-exported
 from models.protocols import OcrEngine, OcrLine, OcrWord
 
 log = logging.getLogger("saem.models.ocr")
+COARSE_SIDE, COARSE_UNCLIP = 640, 1.8
+TEXT_HEIGHT = 0  # px of letter height in Tesseract crops (0: scale by box height)
+
+
+def _area(b: Box) -> float:
+    return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+
+
+def _ink_height(crop: np.ndarray) -> float:
+    """How tall the letters in a line crop are: the rows holding the minority (ink) colour.
+
+    A detected box holds the line plus a margin (a plate, the detector's unclip), so its height
+    says little about the letter size Tesseract sees; clamped to 35–100 % of the crop."""
+    grey = crop.astype(np.float32).mean(axis=2) if crop.ndim == 3 else crop.astype(np.float32)
+    lo, hi = np.percentile(grey, (5, 95))
+    rows = grey.shape[0]
+    if hi - lo < 16:
+        return float(rows)
+    dark = grey < (lo + hi) / 2
+    border = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
+    ink = ~dark if border.mean() > 0.5 else dark
+    share = ink.mean(axis=1)
+    inked = np.flatnonzero(share > 0.08)
+    height = float(inked[-1] - inked[0] + 1) if inked.size else float(rows)
+    return min(float(rows), max(0.35 * rows, height))
+
+
+def _read_boxes(items: list[_Item]) -> list[Box]:
+    """Where text was actually read: word boxes when the engine gives them, else line boxes."""
+    return [w.box for it in items for w in it.words] + [it.box for it in items if not it.words]
+
+
+def _unread_parts(box: Box, read: list[Box]) -> list[Box]:
+    """The stretches of a (coarse) line box that no read fragment on its row covers, when they
+    are at least 0.8 line heights wide: PP-OCR reads "TOTAL 16,000" and silently drops "합계"."""
+    h = box[3] - box[1]
+    spans = sorted(
+        (max(box[0], r[0]), min(box[2], r[2]))
+        for r in read
+        if min(box[3], r[3]) - max(box[1], r[1]) > 0.4 * min(h, r[3] - r[1])
+        and r[2] > box[0]
+        and r[0] < box[2]
+    )
+    parts, x = [], box[0]
+    for a, b in spans:
+        if a - x >= 0.8 * h:
+            parts.append((x, box[1], a, box[3]))
+        x = max(x, b)
+    if box[2] - x >= 0.8 * h:
+        parts.append((x, box[1], box[2], box[3]))
+    return parts
 
 
 class _BaseEngine(abc.ABC):
@@ -125,6 +176,11 @@ class RapidOcrEngine(_BaseEngine):
         super().__init__()
         meta = meta or {}
         self.min_score = float(meta.get("min_score", 0.5))
+        # second, coarse detection pass (0 = off); measured on korean_scene: see bench_ocr.py
+        self.coarse_side = int(meta.get("coarse_side", COARSE_SIDE))
+        self.coarse_unclip = float(meta.get("coarse_unclip", COARSE_UNCLIP))
+        # any kana/hanzi reading may be misread Hangul: Tesseract reads it again
+        self.hanzi_suspect = bool(meta.get("hanzi_suspect", True))
         self._files: dict[str, Path | None] = {"det": None, "rec": None, "cls": None, "keys": None}
         for f in files or []:
             p = Path(f)
@@ -211,6 +267,7 @@ class RapidOcrEngine(_BaseEngine):
 
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         engine = self._load()
+        rgb_orig = rgb
         h, w = rgb.shape[:2]
         # small images: short side up to 736 px (as PP-OCR's "min" rule) but never past
         # DET_MAX_SIDE, so a 1000×160 strip is not blown up to 4600×736
@@ -249,12 +306,53 @@ class RapidOcrEngine(_BaseEngine):
             if not t.strip()
             or s < self.min_score
             or _too_short(t, _quad_box(b))
-            or (CJK.search(t) and s < 0.9)  # PP-OCRv6 reads Hangul as kana/hanzi garbage
+            # PP-OCRv6 reads Hangul as kana/hanzi garbage, often with confidence > 0.9
+            or (CJK.search(t) and (self.hanzi_suspect or s < 0.9))
         ]
         flipped = sum(
             1 for label, conf in self._capture.get("cls", []) if "180" in str(label) and conf > 0.9
         )
+        for it in items:  # stretches of a read line with no word in them (dropped Hangul)
+            if it.words and all(_overlap_small(it.box, u) < 0.9 for u in unread):
+                unread += _unread_parts(it.box, [w.box for w in it.words])
+        if self.coarse_side and max(h, w) > 1.25 * self.coarse_side:
+            unread = self._coarse_regions(engine, rgb_orig, items, unread)
         return items, unread, flipped
+
+    def _coarse_regions(
+        self, engine: Any, rgb: np.ndarray, items: list[_Item], unread: list[Box]
+    ) -> list[Box]:
+        """A second detection pass on the photo shrunk to ``coarse_side``: large text (titles,
+        signs, Hangul over a photo) that the full-size pass splits into pieces or misses.
+
+        A coarse region that the fine pass already READ (Latin/digits) is dropped; otherwise it
+        replaces the fine pass's unread pieces inside it, so a Korean line is read whole.
+        """
+        det = engine.text_det
+        if det is None:
+            return unread
+        saved = (det.limit_side_len, det.limit_type, det.postprocess_op.unclip_ratio)
+        det.limit_side_len, det.limit_type = self.coarse_side, "max"
+        det.postprocess_op.unclip_ratio = self.coarse_unclip
+        try:
+            out = det(rgb[:, :, ::-1].copy())
+        except Exception as exc:
+            raise InferenceError(f"rapidocr failed on this image ({exc}).") from exc
+        finally:
+            det.limit_side_len, det.limit_type, det.postprocess_op.unclip_ratio = saved
+        if out.boxes is None:
+            return unread
+        read = _read_boxes(
+            [it for it in items if all(_overlap_small(it.box, u) < 0.9 for u in unread)]
+        )
+        regions = list(unread)
+        for quad in out.boxes:
+            for c in _unread_parts(_quad_box(quad), read):
+                rivals = [u for u in regions if _overlap_small(u, c) > 0.5]
+                if any(_area(u) >= _area(c) for u in rivals):
+                    continue  # a fine region already holds this line whole
+                regions = [u for u in regions if u not in rivals] + [c]
+        return regions
 
     def close(self) -> None:
         self._engine = None
@@ -271,6 +369,10 @@ class TesseractEngine(_BaseEngine):
         dirs = {Path(f).parent for f in files or [] if str(f).endswith(".traineddata")}
         self._tessdata = next(iter(dirs), None)
         self.model_id = f"tesseract-{self.lang}"
+        self.crop_height = int(meta.get("crop_height", 48))
+        # scale each crop so its letters (not its box) are this tall; 0 = by box height
+        self.text_height = int(meta.get("text_height", TEXT_HEIGHT))
+        self.prepare_crops = bool(meta.get("prepare_crops", False))
         self._checked = False
 
     def _config(self, psm: int) -> str:
@@ -355,9 +457,23 @@ class TesseractEngine(_BaseEngine):
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         return self.lines_from_data(self.data(rgb)), [], 0
 
+    def _prepare(self, crop: np.ndarray) -> np.ndarray:
+        """Grey, dark text on light: a plate with light text (white on blue) is inverted, since
+        Tesseract's LSTM was trained on dark-on-light lines and the crop sits on a white page."""
+        if not self.prepare_crops:
+            return crop
+        grey = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+        if np.median(border) < np.median(grey[grey.shape[0] // 4 : -grey.shape[0] // 4 or None]):
+            grey = 255.0 - grey  # the edge is darker than the middle: light text
+        lo, hi = np.percentile(grey, (2, 98))
+        if hi - lo > 8:
+            grey = (grey - lo) * (255.0 / (hi - lo))
+        return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
     def read_regions(self, rgb: np.ndarray, regions: list[Box]) -> list[_Item]:
         """Read several text regions with ONE Tesseract call: crops stacked on a white page."""
-        target_h, gap, pad = 48, 24, 16
+        gap, pad = 24, 16
         crops, slots, y = [], [], gap
         h, w = rgb.shape[:2]
         for box in regions:
@@ -369,19 +485,24 @@ class TesseractEngine(_BaseEngine):
             )
             if x1 - x0 < 4 or y1 - y0 < 6:
                 continue
-            scale = target_h / (y1 - y0)
+            crop = rgb[y0:y1, x0:x1]
+            if self.text_height:  # scale the letters, not the box, to a set height
+                scale = self.text_height / _ink_height(crop)
+            else:
+                scale = self.crop_height / (y1 - y0)
+            ch = max(8, min(400, round((y1 - y0) * scale)))
             cw = min(2000, max(1, round((x1 - x0) * scale)))
-            crops.append((rgb[y0:y1, x0:x1], cw, y))
-            slots.append((y, y + target_h, x0, y0, (x1 - x0) / cw, (y1 - y0) / target_h))
-            y += target_h + gap
+            crops.append((self._prepare(crop), cw, ch, y))
+            slots.append((y, y + ch, x0, y0, (x1 - x0) / cw, (y1 - y0) / ch))
+            y += ch + gap
         if not crops:
             return []
         from PIL import Image
 
         page = np.full((y, max(c[1] for c in crops) + 2 * pad, 3), 255, dtype=np.uint8)
-        for crop, cw, top in crops:
-            page[top : top + target_h, pad : pad + cw] = np.asarray(
-                Image.fromarray(crop).resize((cw, target_h), Image.Resampling.BILINEAR)
+        for crop, cw, ch, top in crops:
+            page[top : top + ch, pad : pad + cw] = np.asarray(
+                Image.fromarray(crop).resize((cw, ch), Image.Resampling.BILINEAR)
             )
 
         def slot_of(box: Box) -> int:
@@ -438,13 +559,13 @@ class AutoOcrEngine(_BaseEngine):
             except ModelError as exc:
                 self.tesseract_problem = exc.user_message
                 log.warning("OCR: Korean text is not read: %s", exc.user_message)
-        return merge(items, extra), unread, flipped
+        return merge(items, extra, self.rapid.hanzi_suspect), unread, flipped
 
     def close(self) -> None:
         self.rapid.close()
 
 
-def merge(primary: list[_Item], extra: list[_Item]) -> list[_Item]:
+def merge(primary: list[_Item], extra: list[_Item], hanzi_suspect: bool = True) -> list[_Item]:
     """Keep the better reading of each region: higher confidence, Hangul readings preferred."""
     kept = list(primary)
     for it in extra:
@@ -454,7 +575,7 @@ def merge(primary: list[_Item], extra: list[_Item]) -> list[_Item]:
         def beats(p: _Item, it: _Item = it, hangul: bool = hangul) -> bool:
             # a Hangul reading wins over a Latin one (PP-OCRv6 keeps only the digits/Latin of
             # a Korean line) and over an unsure kana/hanzi one (its misreading of Hangul)
-            sure_cjk = bool(CJK.search(p.text)) and p.confidence >= 0.9
+            sure_cjk = bool(CJK.search(p.text)) and p.confidence >= 0.9 and not hanzi_suspect
             hangul_wins = hangul and not has_hangul(p.text) and not sure_cjk
             return (hangul_wins and it.confidence >= 0.5) or (it.confidence > p.confidence + 0.05)
 
