@@ -81,7 +81,7 @@ def _ink_height(crop: np.ndarray) -> float:
     share = ink.mean(axis=1)
     inked = np.flatnonzero(share > 0.08)
     height = float(inked[-1] - inked[0] + 1) if inked.size else float(rows)
-    return min(float(rows), max(0.35 * rows, height))
+    return float(min(float(rows), max(0.35 * rows, height)))
 
 
 def _read_boxes(items: list[_Item]) -> list[Box]:
