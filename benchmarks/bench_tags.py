@@ -2,6 +2,7 @@
 
 1. Tag precision: a tag counts as right when one of the photo's 5 captions mentions it (or a
    synonym: "people" ← man/woman/girl/…, "dog" ← dog/puppy, …). Also people recall.
+   By confidence floor: the precision the library's floor for shown tags is chosen by.
 2. Caption → photo Recall@1/5/10 over the 500 photos (each of the 2,500 captions is a query)
    with ConSE semantic vectors in the USE-m3 text space: the MODELS.md baseline (classifier
    top-10 only) against the full vector (+ detector objects, people counts, colours).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import pickle
 import re
 import sys
@@ -28,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 if TYPE_CHECKING:
     from models.protocols import TextEmbedder
-DATA = REPO.parent / "shared" / "eval" / "flickr8k"
+# ../shared/eval next to the checkout (a worktree: $SAEM_EVAL_DIR, e.g. /work/shared/eval)
+DATA = Path(os.environ.get("SAEM_EVAL_DIR", REPO.parent / "shared" / "eval")) / "flickr8k"
 
 SYNONYMS = {
     "people": "man men woman women boy boys girl girls child children kid kids person people "
@@ -126,6 +129,49 @@ def tag_precision(tags: dict, caps: dict[str, list[str]]) -> None:
     print(f"  people recall: {found}/{len(with_people)} = {found / len(with_people):.3f}")
 
 
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def _right(tag: str, words: set[str]) -> bool:
+    return bool(words & set(SYNONYMS.get(tag, tag).split()))
+
+
+def precision_by_threshold(tags: dict, caps: dict[str, list[str]]) -> None:
+    """Which tag confidence the library should show (core.photos.text.AUTO_TAG_MIN_SCORE):
+    precision, tags shown and photos with a tag at each floor; the tagger's own floor (0.3)
+    is the same-run baseline. Detector labels ("coco:…") are never shown; their precision
+    (the COCO name or its user tags in a caption) is printed for comparison."""
+    from core.photos.text import AUTO_TAG_MIN_SCORE
+    from models.tag_labels import _COCO_TAGS
+
+    words_of = {n: set(re.findall(r"[a-z]+", " ".join(caps[n]).lower())) for n in tags}
+    print(f"\nTag precision by confidence floor over {len(tags)} photos:")
+    print("| floor | tags shown | precision | photos with a tag | distinct tags |")
+    print("|---|---|---|---|---|")
+    for floor in THRESHOLDS:
+        shown = [(n, t.tag) for n, r in tags.items() for t in r.tags if t.score >= floor]
+        right = sum(_right(tag, words_of[n]) for n, tag in shown)
+        photos = len({n for n, _ in shown})
+        mark = " (library)" if abs(floor - AUTO_TAG_MIN_SCORE) < 1e-9 else ""
+        mark += " (tagger floor, baseline)" if floor == THRESHOLDS[0] else ""
+        print(
+            f"| {floor:.1f}{mark} | {len(shown)} | {right / max(1, len(shown)):.3f} | "
+            f"{photos}/{len(tags)} | {len({t for _, t in shown})} |"
+        )
+    raw = [
+        (n, label.removeprefix("coco:"))
+        for n, r in tags.items()
+        for label, _ in r.raw_labels
+        if label.startswith("coco:")
+    ]
+    right = sum(
+        bool(words_of[n] & ({label} | {w for t in _COCO_TAGS.get(label, ()) for w in
+                                       SYNONYMS.get(t, t).split()}))
+        for n, label in raw
+    )  # fmt: skip
+    print(f"  detector labels (never shown): {right}/{len(raw)} = {right / max(1, len(raw)):.3f}")
+
+
 def baseline_vector(probs: np.ndarray, class_names, embedder) -> np.ndarray:
     """MODELS.md: centre crop, top-10 classes × embed("a photo of a <class>"), normalized."""
     from models.semantic_vectors import phrase_vectors
@@ -168,6 +214,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None, help="photos (default all 500)")
     parser.add_argument("--cache", type=Path, default=None, help="reuse tags between runs")
+    parser.add_argument(
+        "--precision-only", action="store_true", help="tag precision only (no caption search)"
+    )
     args = parser.parse_args()
     caps = read_captions(args.limit)
     tags, centre, seconds = tag_photos(list(caps), args.cache)
@@ -176,6 +225,9 @@ def main() -> None:
         "views; the timing includes the baseline's extra centre-crop pass)"
     )
     tag_precision(tags, caps)
+    precision_by_threshold(tags, caps)
+    if args.precision_only:
+        return
     from models.semantic_vectors import DEFAULT_WEIGHTS, warm_up
 
     embedder = text_embedder()

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from core.library import Library
 
 log = logging.getLogger(__name__)
-LABEL_MIN_SCORE = 0.15
+# Machine tags below this confidence are not shown or indexed: chosen with
+# benchmarks/bench_tags.py on Flickr8k (see the README's photo-tags figures)
+AUTO_TAG_MIN_SCORE = 0.5
 MONTHS = [
     "January",
     "February",
@@ -55,7 +57,6 @@ class PhotoDerived:
     taken_at: str | None = None
     people: int = 0
     colors: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)  # raw classifier labels ("golden retriever")
     semantic_vector: np.ndarray | None = None
     analyzed: bool = False
 
@@ -106,10 +107,13 @@ def analyze(
         for ln in result.ocr_lines
         if ln.text.strip()
     ]
-    derived.auto_tags = list(dict.fromkeys(t.tag.lower() for t in result.tags if t.tag))
+    # only the plain user-facing tags the tagger is sure of; the raw detector/classifier
+    # labels ("coco:toilet" on an espresso cup) are never shown nor indexed as words
+    derived.auto_tags = list(
+        dict.fromkeys(t.tag.lower() for t in result.tags if t.tag and t.score >= AUTO_TAG_MIN_SCORE)
+    )
     derived.people = result.people
     derived.colors = list(result.colors)
-    derived.labels = [label for label, score in result.raw_labels if score >= LABEL_MIN_SCORE][:5]
     derived.place = result.place or derived.place
     derived.semantic_vector = result.semantic_vector
     return derived
@@ -122,7 +126,7 @@ def photo_chunks(title: str, derived: PhotoDerived) -> list[NewChunk]:
     if derived.caption.strip():
         out += [NewChunk("caption", c.text, c.start, c.end) for c in chunk_plain(derived.caption)]
     words = [f"#{t}" for t in dict.fromkeys(derived.user_tags + derived.auto_tags)]
-    words += list(dict.fromkeys(derived.labels + derived.colors))
+    words += list(dict.fromkeys(derived.colors))
     if derived.people:
         words.append("person" if derived.people == 1 else f"{derived.people} people")
     if derived.place:
