@@ -158,6 +158,14 @@ def precision_by_threshold(tags: dict, caps: dict[str, list[str]]) -> None:
             f"| {floor:.1f}{mark} | {len(shown)} | {right / max(1, len(shown)):.3f} | "
             f"{photos}/{len(tags)} | {len({t for _, t in shown})} |"
         )
+    shown = [(n, t.tag) for n, r in tags.items() for t in r.tags if t.score >= AUTO_TAG_MIN_SCORE]
+    per_tag: dict[str, list[bool]] = defaultdict(list)
+    for n, tag in shown:
+        per_tag[tag].append(_right(tag, words_of[n]))
+    listed = ", ".join(
+        f"{tag} {sum(v)}/{len(v)}" for tag, v in sorted(per_tag.items(), key=lambda kv: -len(kv[1]))
+    )
+    print(f"  at the library floor {AUTO_TAG_MIN_SCORE}: {listed}")
     raw = [
         (n, label.removeprefix("coco:"))
         for n, r in tags.items()

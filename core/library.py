@@ -11,6 +11,7 @@ nothing above `core` constructs a service itself.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from core.content.documents import DocumentCache
 from core.content.notes import NotesService
-from core.modelstore.manager import ModelManager
+from core.modelstore.manager import ModelManager, trim_heap
 from core.photos.service import PhotosService
 from storage import items, jobs, tags
 
@@ -163,6 +164,19 @@ class Library:
             return self._events
 
     # -- lifecycle ----------------------------------------------------------------------------
+
+    def release_idle(self, max_idle_s: float) -> list[str]:
+        """Give back the memory of what nothing used for ``max_idle_s`` seconds: loaded models
+        (``models.release_idle``) and the place table of photo GPS lookups. Each loads again on
+        its next use. The app calls this from its status poll; returns what was released."""
+        from core.photos import places
+
+        released = self.models.release_idle(max_idle_s)
+        if places.release_idle(max_idle_s):
+            released.append("places")
+            gc.collect()
+            trim_heap()
+        return released
 
     def close(self) -> None:
         self.models.close()

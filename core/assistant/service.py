@@ -19,11 +19,12 @@ answer is complete. A cancelled or failed answer raises (``CancelledError`` /
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.assistant.chats import Chat, ChatsService, NewMessage
 from core.assistant.citations import Citation, parse_citations
@@ -66,6 +67,17 @@ InstantCallback = Callable[[InstantAnswer | None], None]
 CancelCheck = Callable[[], bool]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
+
+
+def _keeping_models(method: Callable[..., Answer]) -> Callable[..., Answer]:
+    """No model is released as idle while an answer is being written."""
+
+    @functools.wraps(method)
+    def run(self: Assistant, *args: Any, **kwargs: Any) -> Answer:
+        with self.library.models.busy():
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 @dataclass
@@ -137,12 +149,14 @@ class Assistant:
     # -- models -------------------------------------------------------------------------------
 
     def chat_model(self) -> ChatModel:
-        if self._chat_model is None:
-            try:
-                self._chat_model = self.library.models.chat()
-            except ModelError as exc:
-                raise AssistantModelError(f"No chat model can be used: {exc.user_message}") from exc
-        return self._chat_model
+        """The chat model given to the assistant, else the library's (taken from the model
+        manager on each use, never kept: an idle one can then be released)."""
+        if self._chat_model is not None:
+            return self._chat_model
+        try:
+            return self.library.models.chat()
+        except ModelError as exc:
+            raise AssistantModelError(f"No chat model can be used: {exc.user_message}") from exc
 
     def vision_model(self) -> VisionChatModel | None:
         """The vision chat model when one is installed, else None (never guesses)."""
@@ -159,9 +173,7 @@ class Assistant:
             ) from exc
         if not model.supports_images():
             return None
-        self._vision_model = model
-        self._chat_model = None  # the manager keeps one LLM in memory; chat reloads on demand
-        return model
+        return model  # the manager keeps one LLM in memory; chat reloads on demand
 
     # -- ask your notes -----------------------------------------------------------------------
 
@@ -173,6 +185,7 @@ class Assistant:
             photo_id = self.library.resolve(photo_id.strip(), "photo").id
         return self.instants.answer(question, photo_id=photo_id)
 
+    @_keeping_models
     def ask(
         self,
         question: str,
@@ -273,6 +286,7 @@ class Assistant:
 
     # -- photo chat ---------------------------------------------------------------------------
 
+    @_keeping_models
     def photo_chat(
         self,
         photo_id: str,

@@ -19,11 +19,12 @@ to the old ones, and only when every chunk has one does the new model start serv
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.content.chunking import chunk_markdown
 from core.errors import SaemError
@@ -128,30 +129,60 @@ class Indexer:
     ) -> None:
         self.library = library
         self.db = library.db
+        # models given here are the caller's; the library's own come from its model manager,
+        # leased for one run() and not kept after it (so idle ones can be released)
         self._embedder = embedder
         self._ocr = ocr
         self._tagger = tagger
         self.auto_models = auto_models
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self._photo_models_loaded = not auto_models
+        self._run_models: contextlib.ExitStack | None = None
+        self._held: dict[str, Any] = {}
 
     # -- models -------------------------------------------------------------------------------
 
     @property
     def embedder(self) -> TextEmbedder:
-        if self._embedder is None:
-            self._embedder = resolve_embedder(self.library)
-        return self._embedder
+        if self._embedder is not None:
+            return self._embedder
+        if "text-embedding" not in self._held:
+            try:
+                return self._managed("text-embedding")
+            except (SaemError, ModelError, NotFoundError, KeyError, LookupError) as exc:
+                log.info("model manager has no text embedder (%s); using the default", exc)
+            from models.text_embedders import default_text_embedder
+
+            self._held["text-embedding"] = default_text_embedder()
+        return self._held["text-embedding"]
+
+    def _managed(self, task: str) -> Any:
+        """The library's model for ``task``: leased until the current run ends (outside a
+        run, simply the manager's)."""
+        if task in self._held:
+            return self._held[task]
+        manager = self.library.models
+        if self._run_models is None:
+            return manager.get(task)
+        model = self._run_models.enter_context(manager.lease(task))
+        self._held[task] = model
+        return model
+
+    def _optional(self, task: str) -> Any:
+        """A photo model if one is installed; photos still index without it."""
+        if not self.auto_models:
+            return None
+        try:
+            return self._managed(task)
+        except (SaemError, ModelError, ImportError, OSError) as exc:
+            log.info("photo analysis without %s: %s", task, exc)
+            self._held[task] = None  # not tried again in this run
+            return None
 
     def _photo_models(self) -> tuple[OcrEngine | None, ImageTagger | None]:
-        if not self._photo_models_loaded:
-            self._photo_models_loaded = True
-            if self._ocr is None:
-                self._ocr = _default_ocr()
-            if self._tagger is None:
-                self._tagger = _default_tagger()
-        return self._ocr, self._tagger
+        ocr = self._ocr if self._ocr is not None else self._optional("ocr")
+        tagger = self._tagger if self._tagger is not None else self._optional("image-tags")
+        return ocr, tagger
 
     # -- status -------------------------------------------------------------------------------
 
@@ -229,6 +260,20 @@ class Indexer:
         limit: int | None = None,
     ) -> IndexReport:
         """Process runnable jobs until the queue is empty, ``limit`` jobs ran, or cancelled."""
+        with contextlib.ExitStack() as models:
+            self._run_models = models
+            try:
+                return self._run(progress, should_cancel, limit)
+            finally:
+                self._run_models = None
+                self._held.clear()
+
+    def _run(
+        self,
+        progress: Progress | None,
+        should_cancel: Callable[[], bool] | None,
+        limit: int | None,
+    ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
         self._prepare_model()
@@ -436,29 +481,6 @@ class Indexer:
                 )
         vector_store.put_vectors(self.db, model, dim, rows)
         report.vectors += len(rows)
-
-
-def _default_ocr() -> OcrEngine | None:
-    """The packaged OCR if its runtime and files are there; photos still index without it."""
-    from models.ocr import default_ocr
-
-    try:
-        engine: OcrEngine = default_ocr()
-    except (ModelError, OSError) as exc:
-        log.info("photo analysis without OCR: %s", exc)
-        return None
-    return engine
-
-
-def _default_tagger() -> ImageTagger | None:
-    """The packaged image tagger if its runtime and files are there."""
-    from models.image_tags import default_tagger
-
-    try:
-        return default_tagger()
-    except (ModelError, OSError) as exc:
-        log.info("photo analysis without image tags: %s", exc)
-        return None
 
 
 def resolve_embedder(library: Library) -> TextEmbedder:

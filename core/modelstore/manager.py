@@ -10,17 +10,27 @@
   (chat or vision-chat) is in memory. ``close()`` frees every native handle. The typed
   getters (``text_embedder()``, ``ocr()``, ``image_tagger()``, ``clip()``, ``chat()``,
   ``vision_chat()``) return it as its kind's protocol and refuse a model of another kind.
+* ``lease(task)`` is ``get`` for a block of work: the model stays loaded until the block ends.
+  ``release_idle(max_idle_s)`` unloads every model no block is using that was last used
+  longer ago than that (the app calls it from its status poll, so a window left open gives
+  the OCR, taggers, embedder and LLM memory back). A released model loads again on next use.
+  Services therefore do not keep a model between calls: they take it from the manager
+  (``get``/``lease``) each time, which costs a dict lookup while it is loaded.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -75,6 +85,9 @@ class ModelManager:
         self.paths = paths
         self._loaded: dict[str, LoadedModel] = {}  # task -> loaded model
         self._loaded_id: dict[str, str] = {}  # task -> model id
+        self._used: dict[str, float] = {}  # task -> time.monotonic() of its last use
+        self._leases: dict[str, int] = {}  # task -> blocks of work using it now
+        self._busy = 0  # blocks of work (e.g. an answer being written) that keep every model
         self._lock = threading.RLock()
         self.device_override: str | None = None
         self._default_chat: str | None = None  # picked once per process (RAM, cores)
@@ -384,6 +397,7 @@ class ModelManager:
                     + (" or `saem models fetch`." if task in ("clip", "vision-chat") else ".")
                 )
             if self._loaded_id.get(task) == key:
+                self._used[task] = time.monotonic()
                 return self._loaded[task]
             self._unload_task(task)
             if task in LLM_TASKS:
@@ -397,6 +411,7 @@ class ModelManager:
                 model = load(row.task, row.runtime, row.files, meta)
             self._loaded[task] = model
             self._loaded_id[task] = key
+            self._used[task] = time.monotonic()
             return model
 
     def text_embedder(self) -> TextEmbedder:
@@ -441,6 +456,97 @@ class ModelManager:
             f"{task} model; choose another with `saem models use`."
         )
 
+    @contextlib.contextmanager
+    def lease(self, task: str) -> Iterator[Any]:
+        """The model for ``task`` (as :meth:`get`), kept loaded while the block runs."""
+        with self._lock:
+            model = self.get(task)
+            self._leases[task] = self._leases.get(task, 0) + 1
+        try:
+            yield model
+        finally:
+            with self._lock:
+                self._leases[task] -= 1
+                self._used[task] = time.monotonic()
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Nothing is released while the block runs (a whole answer: retrieval, rewrite,
+        generation); the models it used count as used when it ends."""
+        with self._lock:
+            self._busy += 1
+            started = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy -= 1
+                now = time.monotonic()
+                for task in self._loaded:
+                    if self._used.get(task, 0.0) >= started:  # taken during the block
+                        self._used[task] = now
+
+    @contextlib.contextmanager
+    def lease_embedder(self, model_id: str) -> Iterator[Any | None]:
+        """The text embedder whose vectors carry ``model_id`` (the active one, or a packaged
+        one during a model switch), kept loaded while the block runs; None if none is."""
+        with self._lock:
+            key = self._embedder_key(model_id)
+            if key is None:
+                model = None
+            else:
+                model = self._loaded[key]
+                self._leases[key] = self._leases.get(key, 0) + 1
+        try:
+            yield model
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._leases[key] -= 1
+                    self._used[key] = time.monotonic()
+
+    def _embedder_key(self, model_id: str) -> str | None:
+        """Load (if needed) the embedder for ``model_id``; the key it is loaded under."""
+        task = "text-embedding"
+        try:
+            if getattr(self.get(task), "model_id", None) == model_id:
+                return task
+        except ModelError:
+            pass
+        for b in BUILTINS:
+            if b.task != task or not model_id.startswith(b.runtime) or not b.available():
+                continue
+            key = f"{task}:{b.key}"  # a second embedder next to the active one (a switch)
+            if key not in self._loaded:
+                from models import providers
+
+                providers.set_device(self.device())
+                self._loaded[key] = self._load_builtin(b)
+                self._loaded_id[key] = b.id
+            self._used[key] = time.monotonic()
+            if getattr(self._loaded[key], "model_id", None) == model_id:
+                return key
+        return None
+
+    def release_idle(self, max_idle_s: float) -> list[str]:
+        """Unload the models not used for ``max_idle_s`` seconds and not leased now; returns
+        the tasks unloaded. Freed memory goes back to the system (``malloc_trim``)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._busy:
+                return []
+            idle = [
+                task
+                for task in self._loaded
+                if not self._leases.get(task) and now - self._used.get(task, 0.0) >= max_idle_s
+            ]
+            for task in idle:
+                self._unload_task(task)
+        if idle:
+            gc.collect()
+            trim_heap()
+        return idle
+
     def _packaged_path(
         self, key: str, progress: ProgressCallback | None = None, reverify: bool = False
     ) -> Path:
@@ -474,6 +580,7 @@ class ModelManager:
         with self._lock:
             model = self._loaded.pop(task, None)
             self._loaded_id.pop(task, None)
+            self._used.pop(task, None)
             if model is not None:
                 model.close()
 
@@ -505,8 +612,9 @@ class ModelManager:
         return dict(self._loaded_id)
 
     def unload(self) -> None:
-        for task in list(self._loaded):
-            self._unload_task(task)
+        with self._lock:
+            for task in list(self._loaded):
+                self._unload_task(task)
 
     def close(self) -> None:
         self.unload()
@@ -554,3 +662,15 @@ class ModelManager:
         from models.convert import convert_checkpoint
 
         return convert_checkpoint(checkpoint, output, kind=kind, int8=int8, progress=progress)
+
+
+def trim_heap() -> None:
+    """Give freed heap pages back to the OS (glibc keeps them otherwise); no-op elsewhere."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return  # not glibc (macOS, musl): nothing to do
+    trim(0)

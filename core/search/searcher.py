@@ -256,34 +256,33 @@ class Searcher:
             src.add(item_id, chunk_id, score)
         return src
 
-    def _query_embedder(self, results: SearchResults) -> TextEmbedder | None:
+    def _dense(self, q: Query, sources: dict[str, _Source], results: SearchResults) -> None:
         serving = vector_store.serving_model(self.db)
         if serving is None:
-            return None
+            return
         if self._embedder is not None and self._embedder.model_id == serving:
-            return self._embedder
+            self._dense_with(self._embedder, q, sources, results)
+            return
+        # the library's embedder for the stored vectors, held only for this query (the model
+        # manager may release it when the app is idle)
         try:
-            from models.text_embedders import embedder_for_model_id
-
-            found = embedder_for_model_id(serving)
-            if found is None and self._embedder is None:
-                from core.indexing.indexer import resolve_embedder
-
-                candidate = resolve_embedder(self.library)
-                found = candidate if candidate.model_id == serving else None
+            with self.library.models.lease_embedder(serving) as embedder:
+                if embedder is None:
+                    results.notes.append(
+                        f"meaning search unavailable: the model {serving} is not loaded"
+                    )
+                    return
+                self._dense_with(embedder, q, sources, results)
         except ModelError as exc:
             results.notes.append(f"meaning search unavailable: {exc.user_message}")
-            return None
-        if found is None:
-            results.notes.append(f"meaning search unavailable: the model {serving} is not loaded")
-            return None
-        self._embedder = found
-        return found
 
-    def _dense(self, q: Query, sources: dict[str, _Source], results: SearchResults) -> None:
-        embedder = self._query_embedder(results)
-        if embedder is None:
-            return
+    def _dense_with(
+        self,
+        embedder: TextEmbedder,
+        q: Query,
+        sources: dict[str, _Source],
+        results: SearchResults,
+    ) -> None:
         chunk_index = self._vectors.index(embedder.model_id, "chunk")
         photo_index = self._vectors.index(embedder.model_id, "photo")
         if not chunk_index and not photo_index:
@@ -305,8 +304,13 @@ class Searcher:
             sources["photo"] = src
 
     def _apply_floor(self, sources: dict[str, _Source]) -> None:
-        model = self._embedder.model_id if self._embedder is not None else ""
+        model = self._dense_model()
         apply_floor(self.db, self.config, model, sources)
+
+    def _dense_model(self) -> str:
+        """The model id of the vectors meaning search uses (for the fusion weights)."""
+        serving = vector_store.serving_model(self.db)
+        return serving or (self._embedder.model_id if self._embedder is not None else "")
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -334,7 +338,7 @@ class Searcher:
             for item, score in raw.get("photo", {}).items():
                 fused[item] = max(fused.get(item, -1.0), score)
         else:
-            model = self._embedder.model_id if self._embedder is not None else ""
+            model = self._dense_model()
             config = self.config.for_model(model)
             weights = weights_for(config, q.words, q.text, "dense" in raw or "photo" in raw, model)
             if method == "rrf":  # the naive baseline: unweighted RRF of keywords and meaning

