@@ -146,15 +146,18 @@ class Indexer:
     def embedder(self) -> TextEmbedder:
         if self._embedder is not None:
             return self._embedder
+        model: TextEmbedder
         if "text-embedding" not in self._held:
             try:
-                return self._managed("text-embedding")
+                model = self._managed("text-embedding")
+                return model
             except (SaemError, ModelError, NotFoundError, KeyError, LookupError) as exc:
                 log.info("model manager has no text embedder (%s); using the default", exc)
             from models.text_embedders import default_text_embedder
 
             self._held["text-embedding"] = default_text_embedder()
-        return self._held["text-embedding"]
+        model = self._held["text-embedding"]
+        return model
 
     def _managed(self, task: str) -> Any:
         """The library's model for ``task``: leased until the current run ends (outside a

@@ -528,7 +528,7 @@ class ModelManager:
                 return key
         return None
 
-    def release_idle(self, max_idle_s: float) -> list[str]:
+    def release_idle(self, max_idle_s: float) -> builtins.list[str]:
         """Unload the models not used for ``max_idle_s`` seconds and not leased now; returns
         the tasks unloaded. Freed memory goes back to the system (``malloc_trim``)."""
         now = time.monotonic()

@@ -6,6 +6,7 @@ labels such as ``coco:toilet``."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from core.indexing.indexer import Indexer
 from core.library import Library
 from core.photos.text import AUTO_TAG_MIN_SCORE
 from core.search.searcher import Searcher
-from models.protocols import ImageTags, TagScore
+from models.protocols import ImageTags, OcrLine, TagScore
 from storage import chunks as chunk_store
 from tests.fixtures.vault import _photo
 from tests.search_support import HashEmbedder
@@ -27,7 +28,7 @@ class UnsureTagger:
 
     model_id = "unsure-tagger"
 
-    def tag(self, image: Any) -> ImageTags:
+    def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> ImageTags:
         return ImageTags(
             tags=[
                 TagScore("food", AUTO_TAG_MIN_SCORE + 0.2, "espresso"),
