@@ -45,7 +45,7 @@ def test_lease_embedder_finds_the_model_of_the_stored_vectors(library: Library) 
 def test_indexer_and_search_keep_no_model_after_their_work(
     library: Library, tmp_path: Path
 ) -> None:
-    library.notes.create("# 카페\n\n에스프레소와 라떼")
+    library.notes.create("# 커피 일기\n\n아침마다 커피를 한 잔 마신다. 오늘은 라떼.")
     _photo(tmp_path / "p.jpg", (120, 80, 40))
     library.photos.add(tmp_path / "p.jpg")
     report = library.indexer.run()

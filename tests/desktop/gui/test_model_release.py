@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_status_poll_releases_idle_models(qtbot, window, library, settle, monkeypatch):
-    library.notes.create("# 아침 카페\n\n에스프레소와 라떼를 마셨다.")
+    library.notes.create("# 커피 일기\n\n아침마다 커피를 한 잔 마신다. 오늘은 라떼.")
     report = library.indexer.run()
     assert report.vectors > 0
     assert "text-embedding" in library.models.loaded()

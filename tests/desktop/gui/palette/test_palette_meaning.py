@@ -28,7 +28,7 @@ def _deep_search(qtbot, window, type_text, query: str) -> list[tuple[str, str]]:
 
 
 def test_meaning_search_after_the_first_indexing_pass(qtbot, window, library, settle, type_text):
-    library.notes.create("# 아침 카페\n\n에스프레소와 라떼를 마셨다. 원두 향이 좋았다.")
+    library.notes.create("# 커피 일기\n\n아침마다 커피를 한 잔 마신다. 오늘은 라떼.")
     library.notes.create("# Groceries\n\nmilk, eggs, bread")
     window.reload_lists()
     settle(window)
@@ -47,6 +47,6 @@ def test_meaning_search_after_the_first_indexing_pass(qtbot, window, library, se
     assert report.vectors > 0
     rows = _deep_search(qtbot, window, type_text, "커피 한 잔")
     assert window.presenter.history == []
-    assert ("note", "아침 카페") in rows
+    assert ("note", "커피 일기") in rows
     hits = library.search.search("커피 한 잔").hits
-    assert hits and hits[0].title == "아침 카페" and "meaning" in hits[0].reasons
+    assert hits and hits[0].title == "커피 일기" and "meaning" in hits[0].reasons
