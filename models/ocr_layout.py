@@ -79,6 +79,12 @@ def _quad_box(quad: Any) -> Box:
     )
 
 
+def round_box(box: Box) -> Box:
+    """The box with its coordinates rounded to 0.1 pixel."""
+    x0, y0, x1, y1 = box
+    return round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)
+
+
 def _union(boxes: list[Box]) -> Box:
     return (
         min(b[0] for b in boxes),
@@ -167,7 +173,7 @@ def layout(items: list[_Item]) -> list[OcrLine]:
                 OcrLine(
                     text=" ".join(it.text.strip() for it in row),
                     confidence=round(conf, 4),
-                    box=tuple(round(v, 1) for v in _union([it.box for it in row])),  # type: ignore[arg-type]
+                    box=round_box(_union([it.box for it in row])),
                     block=block_no,
                     line=line_no,
                     engine="+".join(engines),

@@ -151,9 +151,9 @@ class PeerSession(SessionBase):
             if not done:
                 self.report.error = "timed out"
             for task in done:
-                if task in tasks and task.exception() is not None:
-                    exc = task.exception()
-                    self.report.error = describe_close(exc)  # type: ignore[arg-type]
+                exc = task.exception() if task in tasks else None
+                if exc is not None:
+                    self.report.error = describe_close(exc)
             if one_round:
                 if not self._done.is_set() and not self.report.error:
                     self.report.error = "the connection closed before the round finished"
