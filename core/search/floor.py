@@ -2,7 +2,8 @@
 
 Meaning search always has a nearest chunk, however far; below the embedder's calibrated floor
 a hit that no keyword supports is noise, so nonsense and out-of-library queries find nothing.
-Short chunks (titles, photo tag lines, stray OCR words) must clear a higher floor.
+Short metadata chunks (photo tag lines, stray OCR words, titles) must clear a higher floor;
+a short note does not.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any, Protocol
 
 from core.search.fusion import SHORT_CHUNK_CHARS, FusionConfig, floor_for
 from storage import chunks as chunk_store
+
+# chunks made from a photo's metadata, not written text: tag lines, OCR text, titles
+METADATA_SOURCES = frozenset({"tags", "ocr", "title"})
 
 
 class ScoredSource(Protocol):
@@ -42,7 +46,9 @@ def apply_floor(
             drop += [
                 i
                 for i, c in doubtful.items()
-                if c in texts and len(texts[c].text.strip()) < SHORT_CHUNK_CHARS
+                if c in texts
+                and texts[c].source in METADATA_SOURCES
+                and len(texts[c].text.strip()) < SHORT_CHUNK_CHARS
             ]
         for item in drop:
             del src.scores[item]
