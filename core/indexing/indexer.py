@@ -79,6 +79,15 @@ class IndexStatus:
     def busy(self) -> bool:
         return self.pending + self.running > 0
 
+    @property
+    def upgrade_progress(self) -> tuple[int, int] | None:
+        """While the text embedder is being switched (``target_model`` set): (chunks that
+        already have the new model's vector, all chunks) — for the status bar and
+        ``saem index --status``. The old vectors keep serving until it is complete."""
+        if not self.target_model:
+            return None
+        return (max(0, self.chunks - self.missing_vectors), self.chunks)
+
 
 @dataclass
 class _Work:

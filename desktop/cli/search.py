@@ -60,18 +60,25 @@ def index_command(
                 click.echo(f"Search now uses {report.switched_model}.")
     status = indexer.status()
     if as_json:
-        click.echo(json.dumps(status.__dict__ | {"busy": status.busy}, ensure_ascii=False))
+        extra = {"busy": status.busy, "upgrade_progress": status.upgrade_progress}
+        click.echo(json.dumps(status.__dict__ | extra, ensure_ascii=False))
         return
     click.echo(
         f"Queue: {status.pending} pending, {status.running} running, {status.done} done, "
         f"{status.failed} failed ({status.stage}); {status.chunks} chunks; "
         f"model {status.serving_model or '-'}"
         + (
-            f" → {status.target_model} ({status.missing_vectors} chunks to embed)"
+            f" → {status.target_model} ({status.missing_vectors} chunks to embed, "
+            f"{_percent(status.upgrade_progress)} upgraded)"
             if status.target_model
             else ""
         )
     )
+
+
+def _percent(progress: tuple[int, int] | None) -> str:
+    done, total = progress or (0, 0)
+    return f"{100 * done / total:.0f}%" if total else "0%"
 
 
 @click.command("search")

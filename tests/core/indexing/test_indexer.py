@@ -133,6 +133,8 @@ def test_changing_model_keeps_old_vectors_serving_until_complete(library: Librar
     status = switching.status()
     assert status.serving_model == "old-64" and status.target_model == "new-32"
     assert status.stage == "re-embedding" and status.missing_vectors > 0
+    done, total = status.upgrade_progress or (-1, -1)
+    assert total == status.chunks and 0 < done < total  # the status bar's upgrade progress
     # search still answers by meaning with the old model while the new one is built
     results = Searcher(library, old).search("coffee number 3", method="dense")
     assert results.hits and "dense" in results.methods
@@ -140,6 +142,7 @@ def test_changing_model_keeps_old_vectors_serving_until_complete(library: Librar
     assert report.switched_model == "new-32"
     status = switching.status()
     assert status.serving_model == "new-32" and status.target_model is None
+    assert status.upgrade_progress is None
     assert vector_store.count_vectors(library.db, "old-64") == 0
     assert vector_store.count_vectors(library.db, "new-32") == len(ids)
     assert Searcher(library, new).search("coffee number 3", method="dense").hits
