@@ -246,7 +246,9 @@ def receipt_photo_chat(lib: Library, model: Any, qas: list, ids: dict, *, ground
     rows: dict[str, list[bool]] = {}
     unsupported = []
     ttfts = []
-    for i, (image, questions) in enumerate(sorted(per_image.items())[:limit]):
+    # in the order they were made (receipt_000, receipt_001, notice_002, …): 2/3 receipts
+    ordered = sorted(per_image.items(), key=lambda kv: kv[0].split("_")[1])
+    for i, (image, questions) in enumerate(ordered[:limit]):
         qa = questions[i % len(questions)]  # one question per image, rotating the field
         ans = helper.photo_chat(ids[image], qa.question)
         rows.setdefault(f"{qa.kind}:{qa.field}", []).append(right(ans.text, qa.answers))
