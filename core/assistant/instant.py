@@ -360,6 +360,8 @@ class InstantAnswerer:
         if not title:
             title = self.library.photos.get(PhotoId(photo_id)).title
         fields = extract_fields(rows)
+        if fields.store and fields.store not in title:
+            title = f"{title} · {fields.store}"  # "the total at <store>" matches every row
         out = [Unit(rows[fields.rows[name]].text, photo_id, "photo", title, 0, 0, rank, name)
                for name, _ in fields.items() if name in fields.rows]  # fmt: skip
         seen = {u.text for u in out}
