@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 
 from core.evaluation.retrieval import load_beir
-from core.indexing.indexer import packaged_embedder
+from core.indexing.embedders import packaged_embedder
 
 EVAL = Path(os.environ.get("SAEM_EVAL_DIR", Path(__file__).resolve().parents[2] / "shared/eval"))
 NONSENSE = [

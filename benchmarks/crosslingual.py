@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.demo import DEMO_NOTES
 from core.evaluation.retrieval import BeirSet, build_library
-from core.indexing.indexer import packaged_embedder
+from core.indexing.embedders import packaged_embedder
 from core.search.fusion import FusionConfig
 from core.search.searcher import Searcher
 

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.evaluation.retrieval import build_library, load_beir
-from core.indexing.indexer import packaged_embedder
+from core.indexing.embedders import packaged_embedder
 from core.search.searcher import Searcher
 
 

