@@ -354,7 +354,8 @@ def grid_scroll(library_path: Path, n: int = 20_000) -> tuple[float, list[float]
 
     from core.library import Library
     from desktop.gui.app import make_app
-    from desktop.gui.photos.photo_grid import GridEntry, PhotoGrid, group_by_day
+    from desktop.gui.photos.grid_layout import GridEntry, group_by_day
+    from desktop.gui.photos.photo_grid import PhotoGrid
 
     app = make_app([])
     with Library(library_path) as library:

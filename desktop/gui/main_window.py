@@ -17,7 +17,7 @@ from desktop.gui.errors import ErrorPresenter
 from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE
 from desktop.gui.operations import Operations
 from desktop.gui.palette.palette import Command, SearchPalette
-from desktop.gui.photos.photo_grid import group_by_day
+from desktop.gui.photos.grid_layout import group_by_day
 from desktop.gui.status_bar import StatusArea
 from desktop.gui.theme import Mode, apply_theme
 from desktop.gui.theme.tokens import SIDEBAR_WIDTH

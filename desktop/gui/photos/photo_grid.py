@@ -1,9 +1,8 @@
 """The photo grid: justified rows of thumbnails that fill the width, under day headers.
 
-Virtualized: the layout is a list of lines (a day header, or a row of photos with their x and
-width) computed in one pass when the width or the photos change — O(photos), a few ms at
-20,000 — and painting looks up the visible lines by bisection, so only what is on screen is
-drawn or loaded. Thumbnails (JPEGs made at import) are decoded at row height on a thread pool
+Virtualized: the layout (:mod:`desktop.gui.photos.grid_layout`) is a list of lines computed in
+one pass when the width or the photos change, and painting looks up the visible lines by
+bisection, so only what is on screen is drawn or loaded. Thumbnails (JPEGs made at import) are decoded at row height on a thread pool
 into ``QImage`` and turned into pixmaps on the GUI thread; a bounded LRU keeps memory flat.
 
 Keyboard: arrows move the selection (up/down to the nearest photo in the row above/below),
@@ -14,9 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRect, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
@@ -36,66 +33,26 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
+from desktop.gui.photos.grid_layout import (
+    HEADER_HEIGHT,
+    MARGIN,
+    ROW_HEIGHT,
+    GridEntry,
+    Line,
+    justify,
+)
 from desktop.gui.rows_model import RowsModel
 from desktop.gui.theme.paint import color, scaled_font
 from desktop.gui.theme.tokens import RADIUS_M, SPACE_M, SPACE_S, TYPE_SMALL, TYPE_TITLE
 
-ROW_HEIGHT = 168  # the target height of a justified row
-MAX_STRETCH = 1.6  # a row is never taller than this × ROW_HEIGHT
-GAP = 4
-HEADER_HEIGHT = 44
-MARGIN = 12
 DECODE_HEIGHT = 220  # thumbnails are decoded at about row height (not the stored 512 px)
 CACHE_SIZE = 600
 ID_ROLE = Qt.ItemDataRole.UserRole
 HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-@dataclass(frozen=True)
-class GridEntry:
-    photo_id: str | None  # None: a day header
-    title: str
-    day: str
-    thumb_path: str | None = None
-    aspect: float = 1.0  # width / height as displayed
-
-
-def group_by_day(rows: Sequence[Any]) -> list[GridEntry]:
-    """Photos → entries with day headers, newest day first. A row is ``core``'s grid tile
-    (``photo_id, title, taken_at, thumb_path, aspect``) or a tuple ``(id, title, taken_at
-    "YYYY:MM:DD hh:mm:ss" or None, thumb[, aspect])``."""
-    by_day: dict[str, list[GridEntry]] = {}
-    for row in rows:
-        if isinstance(row, tuple):
-            photo_id, title, taken_at, thumb, *rest = row
-            aspect = float(rest[0]) if rest else 1.0
-        else:
-            photo_id, title, taken_at = row.photo_id, row.title, row.taken_at
-            thumb, aspect = row.thumb_path, row.aspect
-        day = _day(taken_at)
-        aspect = min(max(aspect, 0.25), 4.0)  # panoramas and slivers stay usable tiles
-        by_day.setdefault(day, []).append(GridEntry(photo_id, title, day, str(thumb), aspect))
-    entries: list[GridEntry] = []
-    for day in sorted(by_day, key=lambda d: (d != "Undated", d), reverse=True):
-        count = len(by_day[day])
-        entries.append(GridEntry(None, f"{_day_title(day)}  ·  {count:,}", day))
-        entries.extend(by_day[day])
-    return entries
-
-
-def _day(taken_at: str | None) -> str:
-    if not taken_at or len(taken_at) < 10:
-        return "Undated"
-    return taken_at[:10].replace(":", "-")
-
-
-def _day_title(day: str) -> str:
-    """ "2024-07-14" → "Sunday, 14 July 2024"."""
-    try:
-        moment = date.fromisoformat(day)
-    except ValueError:
-        return day
-    return f"{moment.strftime('%A')}, {moment.day} {moment.strftime('%B %Y')}"
+def _label(entry: GridEntry) -> str:
+    return entry.title if entry.photo_id is None else f"{entry.title} ({entry.day})"
 
 
 class _ThumbSignals(QObject):
@@ -196,61 +153,6 @@ class PhotoGridModel(RowsModel):
         return self._pool.waitForDone(msecs)
 
 
-def _label(entry: GridEntry) -> str:
-    return entry.title if entry.photo_id is None else f"{entry.title} ({entry.day})"
-
-
-@dataclass
-class _Line:
-    y: int
-    height: int
-    header: int  # entry index of the day header, or -1
-    cells: list[tuple[int, int, int]]  # (entry index, x, width)
-
-
-def justify(entries: Sequence[GridEntry], width: int) -> list[_Line]:
-    """Lines of a justified layout ``width`` px wide (one pass over the entries)."""
-    usable = max(width - 2 * MARGIN, 80)
-    lines: list[_Line] = []
-    y = 0
-    pending: list[int] = []
-    aspect_sum = 0.0
-
-    def flush(full: bool) -> None:
-        nonlocal y, pending, aspect_sum
-        if not pending:
-            return
-        gaps = GAP * (len(pending) - 1)
-        height = (usable - gaps) / aspect_sum if full else ROW_HEIGHT
-        height = min(height, ROW_HEIGHT * MAX_STRETCH)
-        x = float(MARGIN)
-        cells = []
-        for n, i in enumerate(pending):
-            right = (
-                MARGIN + usable
-                if full and n == len(pending) - 1
-                else x + entries[i].aspect * height
-            )
-            cells.append((i, round(x), max(1, round(right) - round(x))))
-            x = right + GAP
-        lines.append(_Line(y, round(height), -1, cells))
-        y += round(height) + GAP
-        pending, aspect_sum = [], 0.0
-
-    for i, entry in enumerate(entries):
-        if entry.photo_id is None:
-            flush(False)
-            lines.append(_Line(y, HEADER_HEIGHT, i, []))
-            y += HEADER_HEIGHT
-            continue
-        pending.append(i)
-        aspect_sum += entry.aspect
-        if aspect_sum * ROW_HEIGHT + GAP * (len(pending) - 1) >= usable:
-            flush(True)
-    flush(False)
-    return lines
-
-
 class PhotoGrid(QAbstractScrollArea):
     """The justified grid over a :class:`PhotoGridModel`; Enter or a double click opens."""
 
@@ -267,7 +169,7 @@ class PhotoGrid(QAbstractScrollArea):
         self.grid_model = PhotoGridModel(self)
         self.grid_model.modelReset.connect(self._relayout)
         self.grid_model.dataChanged.connect(lambda *_a: self.viewport().update())
-        self.lines: list[_Line] = []
+        self.lines: list[Line] = []
         self._tops: list[int] = []
         self._where: dict[int, tuple[int, int]] = {}  # entry index → (line, cell)
         self._laid_width = -1

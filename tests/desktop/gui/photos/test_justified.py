@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.gui.photos.photo_grid import GAP, MARGIN, ROW_HEIGHT, GridEntry, group_by_day, justify
+from desktop.gui.photos.grid_layout import GAP, MARGIN, ROW_HEIGHT, GridEntry, group_by_day, justify
 
 
 def _entries(aspects_by_day: dict[str, list[float]]) -> list[GridEntry]:
