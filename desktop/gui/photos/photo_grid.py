@@ -2,8 +2,9 @@
 
 Virtualized: the layout (:mod:`desktop.gui.photos.grid_layout`) is a list of lines computed in
 one pass when the width or the photos change, and painting looks up the visible lines by
-bisection, so only what is on screen is drawn or loaded. Thumbnails (JPEGs made at import) are decoded at row height on a thread pool
-into ``QImage`` and turned into pixmaps on the GUI thread; a bounded LRU keeps memory flat.
+bisection, so only what is on screen is drawn or loaded. Thumbnails (JPEGs made at import) are
+decoded at row height on a thread pool into ``QImage`` and turned into pixmaps on the GUI
+thread; a bounded LRU keeps memory flat.
 
 Keyboard: arrows move the selection (up/down to the nearest photo in the row above/below),
 Home/End, Page Up/Down, Enter opens the photo in the viewer.
