@@ -9,14 +9,15 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from core.library import NoteId
 from desktop.gui.errors import ErrorPresenter
+from desktop.gui.menus import build_menus, palette_commands
 from desktop.gui.notes.item_list import ID_ROLE, KIND_ROLE
 from desktop.gui.operations import Operations
-from desktop.gui.palette.palette import Command, SearchPalette
+from desktop.gui.palette.palette import SearchPalette
 from desktop.gui.photos.grid_layout import group_by_day
 from desktop.gui.status_bar import StatusArea
 from desktop.gui.theme import Mode, apply_theme
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["CHATS", "DEVICES", "NOTES", "PHOTOS", "SECTIONS", "TAGS", "MainWindow"]
 
 MAX_NOTES_LISTED = 200_000
-APPEARANCES: list[tuple[Mode, str]] = [
-    ("system", "&System"),
-    ("light", "&Light"),
-    ("dark", "&Dark"),
-]
 
 
 class MainWindow(WindowParts, QMainWindow):
@@ -110,63 +106,11 @@ class MainWindow(WindowParts, QMainWindow):
     # -- construction --------------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        def action(menu: Any, text: str, slot: Any, shortcut: str | None = None) -> QAction:
-            act = QAction(text, self)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_note_action = action(file_menu, "&New note", self.new_note, "Ctrl+N")
-        action(file_menu, "Import Markdown &folder or vault…", lambda: self.open_import("folder"))
-        action(file_menu, "Import &photos…", lambda: self.open_import("photos"))
-        file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, "Ctrl+Q")
-        view = self.menuBar().addMenu("&View")
-        appearance = view.addMenu("&Appearance")
-        group = QActionGroup(self)
-        current = str(self.settings.value("appearance", "system") or "system")
-        for mode, label in APPEARANCES:
-            act = action(appearance, label, lambda _=False, m=mode: self.set_appearance(m))
-            act.setCheckable(True)
-            act.setChecked(mode == current)
-            group.addAction(act)
-        action(view, "Next &pane", self.focus_next_pane, "F6")
-        go = self.menuBar().addMenu("&Go")
-        action(go, "&Search…", self.open_palette)
-        action(go, "&Related items", lambda: self.related.list.setFocus(), "Ctrl+R")
-        for i, name in enumerate(SECTIONS):
-            action(go, name, lambda _=False, i=i: self.show_section(i), f"Ctrl+{i + 1}")
-        tools = self.menuBar().addMenu("&Tools")
-        action(tools, "Sync &now", self.sync_now)
-        action(tools, "&Devices…", self.open_devices)
-        action(tools, "&Models…", self.open_models)
-        action(tools, "&Index now", self.status.run_index)
-        self.palette_shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
-        self.palette_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.palette_shortcut.activated.connect(self.open_palette)
-        self.palette_widget.commands = [
-            Command("New note", "create write", self.new_note),
-            Command(
-                "Import folder or vault…",
-                "markdown obsidian import",
-                lambda: self.open_import("folder"),
-            ),
-            Command("Import photos…", "pictures images import", lambda: self.open_import("photos")),
-            Command("Sync now", "peers devices sync", self.sync_now),
-            Command("Switch model…", "models llm embedder device gpu cpu", self.open_models),
-            Command("Devices…", "pair peers sync qr", self.open_devices),
-            Command("Index now", "reindex indexing", self.status.run_index),
-            Command("Ask about photo", "chat photo", lambda: self.chat.about_photo(self.viewer)),
-            Command(
-                "Dark appearance", "theme dark mode night", lambda: self.set_appearance("dark")
-            ),
-            Command(
-                "Light appearance", "theme light mode day", lambda: self.set_appearance("light")
-            ),
-        ]
+        build_menus(self)
+        shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
+        shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        shortcut.activated.connect(self.open_palette)
+        self.palette_widget.commands = palette_commands(self)
 
     def _connect(self) -> None:
         bar = self.title_bar
