@@ -8,6 +8,8 @@ Builds the real library for a BEIR folder (import + index with the chosen embedd
         --split test --split train --out /tmp/scifact-e5.json
 
 Query ids are kept, so the fit can split them into a fitting half and a held-out half.
+``--keep DIR`` keeps the indexed library in DIR and reuses it on the next run (indexing SciFact
+with e5 takes most of an hour on this machine), so a change to the search path can be re-dumped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.evaluation.retrieval import build_library, load_beir
 from core.indexing.embedders import packaged_embedder
 from core.search.searcher import Searcher
+from storage import notes as notes_repo
+
+
+def open_or_build(data, workdir: Path, embedder):  # type: ignore[no-untyped-def]
+    """(library, item → doc id, index seconds): the library kept in ``workdir`` when its
+    indexing finished, else a new one built there."""
+    from core.library import Library
+    from storage import jobs
+
+    done = workdir / "indexed.ok"
+    if done.is_file():
+        library = Library(workdir / "library")
+        if jobs.runnable_count(library.db) == 0:
+            # the stems write_corpus gave the documents
+            names = {f"d{n:07d}": doc_id for n, doc_id in enumerate(data.corpus)}
+            item_to_doc = {}
+            for item_id, _title, row in notes_repo.all_notes(library.db):
+                stem = Path(row.source_path or "").stem
+                if stem in names:
+                    item_to_doc[item_id] = names[stem]
+            return library, item_to_doc, float(done.read_text() or 0)
+        library.close()
+    library, item_to_doc, _imported, indexed = build_library(data, workdir, embedder)
+    done.write_text(f"{indexed:.0f}")
+    return library, item_to_doc, indexed
 
 
 def main() -> None:
@@ -33,6 +60,7 @@ def main() -> None:
     parser.add_argument("--split", action="append", default=None)
     parser.add_argument("--max-queries", type=int, default=None, help="an even sample per split")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the library here")
     args = parser.parse_args()
     splits = args.split or ["test"]
     sets = {s: load_beir(args.dataset, s) for s in splits}
@@ -41,8 +69,10 @@ def main() -> None:
     out: dict[str, object] = {"dataset": str(args.dataset), "embedder": embedder.model_id}
     with tempfile.TemporaryDirectory(prefix="saem-fusion-") as tmp:
         started = time.monotonic()
-        library, item_to_doc, imported, indexed = build_library(data, Path(tmp), embedder)
-        print(f"import {imported:.0f} s, index {indexed:.0f} s", flush=True)
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        library, item_to_doc, indexed = open_or_build(data, workdir, embedder)
+        print(f"index {indexed:.0f} s, {len(item_to_doc)} documents", flush=True)
         searcher = Searcher(library, embedder)
         queries = []
         for split, beir in sets.items():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from core.errors import UnknownNameError
 from core.indexing.vector_index import VectorCache
 from core.search.floor import apply_floor
-from core.search.fusion import FusionConfig, fuse, method_for, weights_for
+from core.search.fusion import NO_CHUNK, FusionConfig, fuse, method_for, ranked, weights_for
 from core.search.near import NEAR_KM, bounding_box, distance_km, place_center
 from core.search.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
 from core.search.snippets import make_snippet
@@ -349,10 +349,8 @@ class Searcher:
                 )
             else:
                 fused = fuse(raw, weights, method_for(config, model))
-        return sorted(
-            ((k, v) for k, v in fused.items() if v > 0 or method == "dense"),
-            key=lambda kv: (-kv[1], kv[0]),
-        )
+        kept = {k: v for k, v in fused.items() if v > 0 or method == "dense"}
+        return ranked(kept, _tie_keys(sources))
 
     def _filter(
         self, q: Query, ranked: list[tuple[str, float]], facts: dict[str, ItemFacts]
@@ -472,6 +470,16 @@ class Searcher:
             return None
         path = self.library.photos.thumb_path(f.sha256)
         return str(path)
+
+
+def _tie_keys(sources: dict[str, _Source]) -> dict[str, int]:
+    """item → the lowest id among its best chunks in every source (for stable tie-breaks)."""
+    keys: dict[str, int] = {}
+    for src in sources.values():
+        for item_id, chunk_id in src.best.items():
+            if chunk_id is not None and chunk_id < keys.get(item_id, NO_CHUNK):
+                keys[item_id] = chunk_id
+    return keys
 
 
 def _first_chunk(db: Database, item_id: str) -> ChunkRow | None:
