@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from core.assistant.instant import split_units
+from core.assistant.instant import InstantAnswer, split_units
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,.\s]*\d(?![\w])|(?<![\w.])\d(?![\w.])")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]{2,}(?:\s+[A-Z][a-zA-Z]{2,})*")
@@ -73,6 +73,67 @@ def focus(text: str, terms: Sequence[str], *, keep: int = 2, neighbours: int = 1
     return out
 
 
+def around(text: str, at: int, *, neighbours: int = 1) -> str:
+    """The sentence (row) of ``text`` holding character offset ``at`` with ``neighbours``
+    sentences on each side; `` … `` marks what was left out. ``text`` whole if ``at`` is
+    outside every sentence."""
+    units = split_units(text, split_at=0)
+    here = next((i for i, (_, a, b) in enumerate(units) if a <= at < b), None)
+    if here is None:
+        here = next((i for i, (_, a, _b) in enumerate(units) if a >= at), None)
+    if here is None:
+        return text
+    lo, hi = max(0, here - neighbours), min(len(units) - 1, here + neighbours)
+    out = text[units[lo][1] : units[hi][2]]
+    return ("… " if lo > 0 else "") + out + (" …" if hi < len(units) - 1 else "")
+
+
+def cut_source(
+    text: str, terms: Sequence[str], *, kind: str, at: int | None = None, short: int = 600
+) -> str:
+    """What the model sees of one source: around the instant answer's sentence when ``at`` (its
+    offset in ``text``) is given, else the sentence holding most of ``terms`` with a neighbour
+    on each side. A photo's text (OCR rows + fields, a few hundred characters) stays whole
+    unless long: its rows are not sentences, and a receipt's label and total are far apart."""
+    if kind == "photo":
+        return text if len(text) <= short else focus(text, terms)
+    if at is not None:
+        return around(text, at)
+    return focus(text, terms, keep=1)
+
+
+_CONTENT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]")
+
+
+def says_nothing(answer: str) -> bool:
+    """An answer with no word once its citations are removed ("[1]", "[1] [2].")."""
+    return not _CONTENT.search(_CITE.sub(" ", answer))
+
+
+FALLBACK = {
+    "en": "\n\n⚠ This answer is not backed by your notes ({what}). Your notes say: “{text}”",
+    "ko": "\n\n⚠ 이 답은 노트에서 확인되지 않습니다({what}). 노트의 문장: “{text}”",
+}
+NOTHING = {"en": "no answer", "ko": "답 없음"}
+
+
+def fallback(
+    answer: str,
+    flagged: Sequence[str],
+    instant: InstantAnswer | None,
+    number: int | None,
+    lang: str,
+) -> str:
+    """The text added after an answer that states a value found in no source, or says nothing:
+    the flag and the instant answer's sentence (its span in bold), citing its source. "" when
+    the answer passes the check or there is no instant answer to show instead."""
+    if instant is None or not (flagged or says_nothing(answer)):
+        return ""
+    what = ", ".join(flagged) if flagged else NOTHING[lang]
+    text = FALLBACK[lang].format(what=what, text=instant.highlighted().strip())
+    return text + (f" [{number}]" if number else "")
+
+
 def _digits(text: str) -> str:
     return re.sub(r"[^\d]", "", text)
 
@@ -90,12 +151,17 @@ def unsupported(answer: str, sources: Sequence[str], question: str = "") -> list
     Numbers compare by their digits ("16,000" = "16000"), names case-insensitively."""
     pool = "\n".join([*sources, question])
     low = pool.lower()
-    pool_digits = [_digits(m.group()) for m in _NUMBER.finditer(pool)]
+    pool_digits = {_digits(m.group()) for m in _NUMBER.finditer(pool)}
+    pool_digits |= {_digits(w) for w in pool.split()}
     out = []
     for value in key_values(answer):
         digits = _digits(value)
         if digits and not any(c.isalpha() for c in value):
-            if digits not in pool_digits and digits not in _digits(pool):
+            # the same number ("16,000" = "16000" = "16 000"), or these digits standing alone
+            # in a source ("2025" of "2025.09.28"); never a piece of another number
+            # ("12" of "12,500")
+            alone = re.search(rf"(?<![\d])(?<!\d,){re.escape(value)}(?![\d])(?!,\d)", pool)
+            if digits not in pool_digits and alone is None:
                 out.append(value)
         elif value.lower() not in low:
             out.append(value)

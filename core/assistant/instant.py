@@ -141,6 +141,9 @@ class InstantAnswer:
     qtype: str
     score: float
     ms: float  # time taken, search included
+    # share of the question's (weighted) key words in the unit or its item's title: high when
+    # the sentence is about what was asked (the store named in the question), not just of its kind
+    coverage: float = 0.0
 
     @property
     def answer(self) -> str:
@@ -163,6 +166,7 @@ class InstantAnswer:
             "answer": self.answer, "item_id": self.item_id, "kind": self.kind,
             "title": self.title, "start": self.start, "end": self.end, "link": self.link,
             "qtype": self.qtype, "score": round(self.score, 3), "ms": round(self.ms, 1),
+            "coverage": round(self.coverage, 3),
         }  # fmt: skip
 
 
@@ -276,6 +280,16 @@ def find_span(text: str, qtype: str, question: str) -> tuple[int, int] | None:
 
 
 def score_units(question: str, units: Sequence[Unit], qtype: str) -> list[tuple[float, Unit]]:
+    return [(score, unit) for score, unit, _ in scored_units(question, units, qtype)]
+
+
+def scored_units(
+    question: str, units: Sequence[Unit], qtype: str
+) -> list[tuple[float, Unit, float]]:
+    """(score, unit, coverage) best first; coverage = the share of the question's weighted key
+    words the unit holds (its item's title at half weight). A receipt field row holds the words
+    that name its field: the total row "Amount Due … 153.56" answers "total" and "합계" (else
+    another receipt's "Total" row outweighs the store named in the question)."""
     terms = [t for t in query_terms(question) if t]
     if not terms or not units:
         return []
@@ -284,25 +298,32 @@ def score_units(question: str, units: Sequence[Unit], qtype: str) -> list[tuple[
     n = len(units)
     weight = {t: math.log(1 + n / (1 + df[t])) + 0.1 * min(len(t), 6) for t in terms}
     total = sum(weight.values()) or 1.0
+    asks = _QTYPE_PATTERN.get(qtype)
+    field_words = {t for t in terms if asks is not None and asks.search(t)}
     out = []
-    for unit, _text in zip(units, low, strict=True):
+    for unit in units:
         body = unit.text.lower()
-        hit = sum(w for t, w in weight.items() if t in body)
-        hit += 0.5 * sum(w for t, w in weight.items() if t not in body and t in unit.title.lower())
-        score = hit / total
+        title = unit.title.lower()
+        is_field = bool(unit.label) and unit.label == _FIELD_FOR.get(qtype)
+        held = {t for t in terms if t in body or (is_field and t in field_words)}
+        hit = sum(weight[t] for t in held)
+        hit += 0.5 * sum(w for t, w in weight.items() if t not in held and t in title)
+        cover = hit / total
+        score = cover
         if qtype != "other" and find_span(unit.text, qtype, question) is not None:
             score += 0.15
         if labelled_value(unit.text, qtype) is not None:
             score += 0.25
-        if unit.label and unit.label == _FIELD_FOR.get(qtype):
+        if is_field:
             score += 0.6
         score += 0.04 / (1 + unit.rank)
-        out.append((score, unit))
+        out.append((score, unit, cover))
     out.sort(key=lambda su: -su[0])
     return out
 
 
 _FIELD_FOR = {"amount": "total", "date": "date", "place": "address", "store": "store"}
+_QTYPE_PATTERN = dict(_QTYPE_RULES)
 
 
 class InstantAnswerer:
@@ -318,16 +339,16 @@ class InstantAnswerer:
         started = time.perf_counter()
         qtype = question_type(question)
         units = self.photo_units(photo_id, 0) if photo_id else self.units(question)
-        scored = score_units(question, units, qtype)
+        scored = scored_units(question, units, qtype)
         if not scored:
             return None
-        score, unit = scored[0]
+        score, unit, cover = scored[0]
         if photo_id is None and score < MIN_SCORE:
             return None
         span = find_span(unit.text, qtype, question) if qtype != "other" else None
         ms = (time.perf_counter() - started) * 1000
         return InstantAnswer(unit.text, span, unit.item_id, unit.kind, unit.title, unit.start,
-                             unit.end, qtype, score, ms)  # fmt: skip
+                             unit.end, qtype, score, ms, cover)  # fmt: skip
 
     def units(self, question: str) -> list[Unit]:
         q = clean_query(question)

@@ -23,12 +23,13 @@ import functools
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.assistant.answer import Answer as Answer
+from core.assistant.answer import Timing
 from core.assistant.chats import Chat, ChatsService, NewMessage
-from core.assistant.citations import Citation, parse_citations
-from core.assistant.grounding import focus, unsupported
+from core.assistant.citations import parse_citations
+from core.assistant.grounding import cut_source, fallback, unsupported
 from core.assistant.history import check_question, known_sources, question_of
 from core.assistant.history import history as history_of
 from core.assistant.instant import InstantAnswer, InstantAnswerer
@@ -60,13 +61,14 @@ from storage.ids import ChatId
 
 if TYPE_CHECKING:
     from core.library import Library
-    from core.search.searcher import Searcher, SearchHit
+    from core.search.searcher import Searcher
 
 TokenCallback = Callable[[str], None]
 InstantCallback = Callable[[InstantAnswer | None], None]
 CancelCheck = Callable[[], bool]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IMAGE_TOKENS = 600  # reserved for one image in a vision prompt (mtmd)
+TRUST_COVERAGE = 0.5  # instant answers holding less of the question are not put first
 
 
 def _keeping_models(method: Callable[..., Answer]) -> Callable[..., Answer]:
@@ -78,40 +80,6 @@ def _keeping_models(method: Callable[..., Answer]) -> Callable[..., Answer]:
             return method(self, *args, **kwargs)
 
     return run
-
-
-@dataclass
-class Timing:
-    rewrite_ms: float = 0.0
-    retrieval_ms: float = 0.0
-    first_token_ms: float | None = None  # from the call until the first answer token
-    prompt_to_first_ms: float | None = None  # from the model call until the first token
-    generation_s: float = 0.0  # model call until the last token (prompt evaluation included)
-    decode_s: float = 0.0  # first token until the last one
-    tokens: int = 0
-
-    @property
-    def tokens_per_s(self) -> float:
-        """Decoding speed (after the first token)."""
-        return (self.tokens - 1) / self.decode_s if self.decode_s > 0 and self.tokens > 1 else 0.0
-
-
-@dataclass
-class Answer:
-    text: str
-    chat_id: str
-    language: str
-    sources: list[Source]  # the sources given to the model in this turn
-    citations: list[Citation]
-    grounded: bool  # retrieval found something relevant (else: "not in your notes")
-    query: str  # what was searched (the rewritten question on follow-ups)
-    notice: str = ""  # e.g. "No vision model is installed, so I cannot see this photo…"
-    photo_hits: list[SearchHit] = field(default_factory=list)  # "find photos like this"
-    saw_images: list[str] = field(default_factory=list)  # image files the model was given
-    timing: Timing = field(default_factory=Timing)
-    message_ord: int = 0  # ord of the assistant message in the chat
-    instant: InstantAnswer | None = None  # shown before the model ran
-    unsupported: list[str] = field(default_factory=list)  # numbers/names found in no source
 
 
 class Assistant:
@@ -215,16 +183,15 @@ class Assistant:
             query = self._rewrite(model, [system, *history], question, lang, should_cancel)
             timing.rewrite_ms = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        keep = instant is not None and query == question and self.grounding
-        must = {instant.item_id: instant.start} if keep and instant else {}
+        trusted = self._trusted(instant) if query == question else None
+        must = {trusted.item_id: trusted.start} if trusted else {}
         found = self.retriever.retrieve(query, also=question if query != question else None,
                                         must=must)  # fmt: skip
         timing.retrieval_ms = (time.perf_counter() - t) * 1000
         terms = query_terms(f"{query} {question}")
-        fresh = [s.with_text(focus(s.text, terms)) if self.grounding else s
-                 for s in found.sources if s.key not in known]  # fmt: skip
-        if must:  # the source holding the instant answer's sentence goes first
-            fresh.sort(key=lambda s: s.item_id not in must)
+        fresh = [self._cut(s, terms, trusted) for s in found.sources if s.key not in known]
+        if trusted:  # the source holding the trusted instant answer's sentence goes first
+            fresh.sort(key=lambda s: s.item_id != trusted.item_id)
         next_number = max((n for n in known.values()), default=0) + 1
         for i, s in enumerate(fresh):
             s.number = next_number + i
@@ -241,19 +208,42 @@ class Assistant:
                                  citations_from=given)  # fmt: skip
             answer.instant = instant
             return answer
-        # the instant answer's sentence, quoted above the sources: the small model copies
-        # from it instead of searching five paragraphs (stored with the turn: same prefix later)
-        hint = HINT[lang] + instant.text[:300] if self.grounding and instant and must else ""
+        # the trusted instant answer's sentence, quoted above the sources: the small model
+        # copies from it instead of searching five paragraphs (stored with the turn)
+        hint = HINT[lang] + trusted.text[:300] if trusted else ""
         messages, given = self._fit(model, system, history, question, given, lang, extra=hint)
-        text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
-        answer = self._store(chat, question, text, lang, given, True, query, timing,
-                             citations_from=[*known_sources(chat), *given],
-                             extra=hint)  # fmt: skip
-        answer.instant = instant
-        answer.unsupported = unsupported(
-            text, [s.text for s in [*known_sources(chat), *given]], question
-        )
+        said = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
+        cited = [*known_sources(chat), *given]
+        flagged = unsupported(said, [s.text for s in cited], question)
+        # an answer stating a value found in no source, or nothing at all, is flagged and the
+        # instant answer's sentence is shown after it (streamed too: the stored text is shown)
+        number = next((s.number for s in cited if instant and s.item_id == instant.item_id), None)
+        added = fallback(said, flagged, instant, number, lang) if self.grounding else ""
+        if added and on_token:
+            on_token(added)
+        answer = self._store(chat, question, said + added, lang, given, True, query, timing,
+                             citations_from=cited, extra=hint)  # fmt: skip
+        answer.instant, answer.unsupported = instant, flagged
+        answer.model_text, answer.replaced = said, bool(added)
         return answer
+
+    def _trusted(self, instant: InstantAnswer | None) -> InstantAnswer | None:
+        """The instant answer when it is about what was asked (it holds enough of the
+        question's key words, its item's title — a receipt's store — included): only then is
+        its source put first and its sentence quoted. A total row of *another* receipt holds
+        "total" but not the store asked about, and stays an ordinary candidate."""
+        if not self.grounding or instant is None or instant.coverage < TRUST_COVERAGE:
+            return None
+        return instant
+
+    def _cut(self, source: Source, terms: list[str], trusted: InstantAnswer | None) -> Source:
+        if not self.grounding:
+            return source
+        at = None
+        if trusted and trusted.item_id == source.item_id and trusted.kind != "photo":
+            offset = trusted.start - source.start
+            at = offset if 0 <= offset < len(source.text) else None
+        return source.with_text(cut_source(source.text, terms, kind=source.kind, at=at))
 
     def _rewrite(
         self,
@@ -342,15 +332,19 @@ class Assistant:
         images = (str(facts.blob_path),) if vision else ()
         messages, given = self._fit(model, system, history, question, given, lang, extra=extra,
                                     images=images)  # fmt: skip
-        text = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
-        answer = self._store(chat, question, text, lang, given, True, question, timing,
+        said = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
+        flagged = unsupported(said, [extra, *(s.text for s in given)], question)
+        added = fallback(said, flagged, instant, None, lang) if self.grounding else ""
+        if added and on_token:
+            on_token(added)
+        answer = self._store(chat, question, said + added, lang, given, True, question, timing,
                              citations_from=[*known_sources(chat), *given],
                              photos=[facts.photo_id], extra=extra,
                              title_photo=facts.photo_id)  # fmt: skip
         answer.notice = "" if vision else CANNOT_SEE[lang]
         answer.saw_images = [i for m in messages for i in m.images]
-        answer.instant = instant
-        answer.unsupported = unsupported(text, [extra, *(s.text for s in given)], question)
+        answer.instant, answer.unsupported = instant, flagged
+        answer.model_text, answer.replaced = said, bool(added)
         return answer
 
     def _photo_search(

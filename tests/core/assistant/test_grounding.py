@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.assistant.grounding import focus, key_values, unsupported
+from core.assistant.grounding import around, focus, key_values, unsupported
 
 
 def test_invented_number_is_flagged_and_copied_ones_are_not() -> None:
@@ -30,3 +30,14 @@ def test_focus_keeps_the_sentences_with_the_words_and_their_neighbours() -> None
         assert piece.strip() in text
     assert focus(text, ["nothing"]) == text  # no sentence has a word: unchanged
     assert focus("Short. Text.", ["short"]) == "Short. Text."
+
+
+def test_a_number_inside_another_number_is_not_support() -> None:
+    assert unsupported("The total was 12 [1].", ["TOTAL 12,500", "Table 3 of 7"]) == ["12"]
+    assert unsupported("It was in 2025.", ["Date: 2025.09.28"]) == []
+
+
+def test_around_keeps_the_sentence_and_its_neighbours() -> None:
+    text = "One thing. Two here. Three now. Four then. Five."
+    assert around(text, text.index("Three")) == "… Two here. Three now. Four then. …"
+    assert around(text, 0) == "One thing. Two here. …"
