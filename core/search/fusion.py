@@ -93,6 +93,13 @@ class FusionConfig:
     )
     photo: float = 0.5
     method: str = "max"
+    # Photo tag lines scored by BM25 without the short-document bonus (core/search/tag_scores)
+    tag_lines_length_free: bool = True
+    # Queries that ask for photos only (``kind:photo``): the weights of each source, replacing
+    # the ones above. Photo vectors are what knows a photo's content; keyword hits there are tag
+    # lines and stray OCR words. Fitted on the dev half of Flickr8k's photos
+    # (benchmarks/bench_photo_search.py); None: photo queries are weighted like any other.
+    photo_query: dict[str, float] | None = None
     # Absolute floors (cosine) per embedder family: a meaning-only hit (no keyword matched it)
     # below its floor is not shown, so nonsense finds nothing. The dev sets' unrelated-pair
     # 99th percentile (USE-m3 0.332, e5 0.847; benchmarks/calibrate_floor.py) cut the
@@ -201,8 +208,16 @@ def weights_for(
     text: str,
     dense_available: bool,
     model_id: str = "",
+    *,
+    photos_only: bool = False,
 ) -> dict[str, float]:
-    """The weights for one query: its script, its length and the embedder decide."""
+    """The weights for one query: its script, its length and the embedder decide; a query for
+    photos only (``kind:photo``) gets ``config.photo_query`` when set."""
+    if photos_only and config.photo_query is not None:
+        weights = dict(config.photo_query)
+        if not dense_available:
+            weights["dense"] = weights["photo"] = 0.0
+        return weights
     hangul = bool(_HANGUL.search(text))
     dense = (config.dense_hangul if hangul else config.dense_latin) if dense_available else 0.0
     for prefix, factor in config.dense_model_factor.items():

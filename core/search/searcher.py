@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,14 +25,14 @@ from core.search.floor import apply_floor
 from core.search.fusion import NO_CHUNK, FusionConfig, fuse, method_for, ranked, weights_for
 from core.search.near import NEAR_KM, bounding_box, distance_km, place_center
 from core.search.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
-from core.search.snippets import make_snippet
+from core.search.snippets import chunk_with_phrase, first_chunk, make_snippet
+from core.search.tag_scores import fts_keys, rescore_tag_lines
 from models.errors import ModelError
 from models.protocols import TextEmbedder
 from storage import chunks as chunk_store
 from storage import jobs
 from storage import vectors as vector_store
 from storage.chunks import ChunkRow, ItemFacts
-from storage.db import Database
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -183,7 +184,15 @@ class Searcher:
         words = self._selective_words(q.words)
         if method in ("hybrid", "bm25", "rrf"):
             terms = fts_terms(words)
-            sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), CANDIDATES)
+            keyed = fts_keys(terms.words)
+            rescore = (
+                (lambda rows: rescore_tag_lines(self.db, rows, keyed, self._total_chunks))
+                if self.config.tag_lines_length_free
+                else None
+            )
+            sources["keyword"] = self._fts(
+                "chunks_fts", " OR ".join(terms.words), CANDIDATES, rescore=rescore
+            )
         if method in ("hybrid", "trigram", "rrf"):
             tri = trigram_terms(words)
             if tri:
@@ -215,16 +224,10 @@ class Searcher:
         FTS5 computes BM25 for every chunk that contains any query word, so one very common
         word makes a query slow at 100k chunks, while its IDF adds almost nothing to the
         ranking. Small libraries (below ``PRUNE_MIN_CHUNKS``) always use every word."""
-        token = vector_store.change_token(self.db)
-        if self._chunk_count is None or self._chunk_count[0] != token:
-            self._chunk_count = (token, chunk_store.count_chunks(self.db))
-        total = self._chunk_count[1]
+        total = self._total_chunks()
         if total < PRUNE_MIN_CHUNKS or len(words) < 2:
             return words
-        exprs = [fts_terms([w]).words for w in words]
-        keyed = [
-            (e[0].rstrip("*").strip('"').replace('""', '"'), e[0].endswith("*")) for e in exprs if e
-        ]
+        keyed = fts_keys([e[0] for w in words if (e := fts_terms([w]).words)])
         if len(keyed) != len(words):
             return words
         counts = chunk_store.term_doc_counts(self.db, keyed)
@@ -233,8 +236,20 @@ class Searcher:
             return kept
         return [min(zip(words, counts, strict=True), key=lambda wc: wc[1])[0]]
 
+    def _total_chunks(self) -> int:
+        token = vector_store.change_token(self.db)
+        if self._chunk_count is None or self._chunk_count[0] != token:
+            self._chunk_count = (token, chunk_store.count_chunks(self.db))
+        return self._chunk_count[1]
+
     def _fts(
-        self, table: str, expr: str, limit: int, word_starts: list[str] | None = None
+        self,
+        table: str,
+        expr: str,
+        limit: int,
+        word_starts: list[str] | None = None,
+        rescore: Callable[[list[tuple[int, str, float]]], list[tuple[int, str, float]]]
+        | None = None,
     ) -> _Source:
         src = _Source()
         if not expr:
@@ -252,6 +267,8 @@ class Searcher:
             )
             texts = chunk_store.get_chunks(self.db, [r[0] for r in rows])
             rows = [r for r in rows if r[0] in texts and starts.search(texts[r[0]].text)]
+        if rescore is not None:
+            rows = rescore(rows)
         for chunk_id, item_id, score in rows:
             src.add(item_id, chunk_id, score)
         return src
@@ -340,7 +357,14 @@ class Searcher:
         else:
             model = self._dense_model()
             config = self.config.for_model(model)
-            weights = weights_for(config, q.words, q.text, "dense" in raw or "photo" in raw, model)
+            weights = weights_for(
+                config,
+                q.words,
+                q.text,
+                "dense" in raw or "photo" in raw,
+                model,
+                photos_only=q.kinds == {"photo"},
+            )
             if method == "rrf":  # the naive baseline: unweighted RRF of keywords and meaning
                 fused = fuse(
                     {k: raw[k] for k in ("keyword", "dense") if k in raw},
@@ -421,9 +445,9 @@ class Searcher:
             f = facts[item_id]
             chunk = chunk_rows.get(best_ids[item_id] or -1)
             if chunk is None:
-                chunk = _first_chunk(self.db, item_id)
+                chunk = first_chunk(self.db, item_id)
             if q.phrases and chunk is not None:
-                chunk = _chunk_with_phrase(self.db, item_id, q.phrases) or chunk
+                chunk = chunk_with_phrase(self.db, item_id, q.phrases) or chunk
             snippet, highlights = make_snippet(chunk.text if chunk else "", surface)
             hits.append(
                 SearchHit(
@@ -480,18 +504,3 @@ def _tie_keys(sources: dict[str, _Source]) -> dict[str, int]:
             if chunk_id is not None and chunk_id < keys.get(item_id, NO_CHUNK):
                 keys[item_id] = chunk_id
     return keys
-
-
-def _first_chunk(db: Database, item_id: str) -> ChunkRow | None:
-    rows = chunk_store.chunks_of(db, item_id)
-    body = [c for c in rows if c.source in ("body", "ocr", "caption")]
-    first = body or rows
-    return first[0] if first else None
-
-
-def _chunk_with_phrase(db: Database, item_id: str, phrases: list[str]) -> ChunkRow | None:
-    for chunk in chunk_store.chunks_of(db, item_id):
-        text = chunk.text.lower()
-        if any(p.lower() in text for p in phrases):
-            return chunk
-    return None

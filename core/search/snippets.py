@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from storage import chunks as chunk_store
+from storage.chunks import ChunkRow
+from storage.db import Database
+
 SNIPPET_CHARS = 220
 
 
@@ -38,3 +42,18 @@ def make_snippet(
         else:
             merged.append((s, e))
     return shown, merged
+
+
+def first_chunk(db: Database, item_id: str) -> ChunkRow | None:
+    rows = chunk_store.chunks_of(db, item_id)
+    body = [c for c in rows if c.source in ("body", "ocr", "caption")]
+    first = body or rows
+    return first[0] if first else None
+
+
+def chunk_with_phrase(db: Database, item_id: str, phrases: list[str]) -> ChunkRow | None:
+    for chunk in chunk_store.chunks_of(db, item_id):
+        text = chunk.text.lower()
+        if any(p.lower() in text for p in phrases):
+            return chunk
+    return None

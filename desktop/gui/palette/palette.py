@@ -87,6 +87,12 @@ class SearchPalette(QFrame):
         self.list.setItemDelegate(PaletteDelegate(self.list))
         self.list.activated.connect(lambda index: self.activate(index.row()))
         self.list.clicked.connect(lambda index: self.activate(index.row()))
+        # said once the index has answered and nothing matched (issue 15: "nothing found" is
+        # said honestly, not hidden behind commands and the Ask row)
+        self.empty = QLabel("No matches", self)
+        self.empty.setAccessibleName("No matches")
+        self.empty.setProperty("role", "caption")
+        self.empty.hide()
         self.hint = QLabel("↑↓ move · Enter open · Tab ask · Esc close", self)
         self.hint.setAccessibleName("Keyboard hints")
         self.hint.setProperty("role", "caption")
@@ -94,6 +100,7 @@ class SearchPalette(QFrame):
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(8)
         layout.addWidget(self.input)
+        layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.hint)
         self.input.textChanged.connect(self._query_changed)
@@ -126,6 +133,7 @@ class SearchPalette(QFrame):
         query = text.strip()
         commands = self._matching_commands(query)
         if not query:
+            self.empty.hide()
             self._show(self._generation, commands)
             return
         self._run(self._generation, query, commands, deep=False)
@@ -149,6 +157,7 @@ class SearchPalette(QFrame):
                 action=functools.partial(self.ask.emit, query),
             )
             self._show(gen, [*rows, *commands, ask])
+            self.empty.setVisible(not rows and self._found[1] is not None)
 
         def titles() -> tuple[int, list[PaletteRow] | None]:
             if generation != self._generation:

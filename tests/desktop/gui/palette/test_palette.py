@@ -75,3 +75,23 @@ def test_commands_and_tab_to_ask(qtbot, window, library, settle):
     assert not palette.isVisible()
     assert window.detail.currentWidget() is window.chat
     assert window.chat.question.text() == "where did I drink coffee"
+
+
+def test_palette_says_no_matches_only_when_nothing_matched(qtbot, window, library, settle):
+    library.notes.create("# Groceries\n\nmilk and bread")
+    window.reload_lists()
+    settle(window)
+    window.open_palette()
+    palette = window.palette_widget
+    shown: list[int] = []
+    palette.index_results_shown.connect(shown.append)
+    qtbot.keyClicks(palette.input, "xqzvblorft")
+    qtbot.waitUntil(lambda: palette._generation in shown, timeout=10_000)
+    assert palette.empty.isVisible() and palette.empty.text() == "No matches"
+    assert [k for k, _ in _rows(window)] == ["ask"]  # no item rows, only the Ask row
+    palette.input.clear()
+    assert not palette.empty.isVisible()
+    qtbot.keyClicks(palette.input, "groceries")
+    qtbot.waitUntil(lambda: ("note", "Groceries") in _rows(window), timeout=10_000)
+    assert not palette.empty.isVisible()
+    settle(window)
