@@ -206,8 +206,10 @@ class Searcher:
         if method in ("hybrid", "bm25", "trigram", "rrf") and not any(
             s.scores for s in sources.values()
         ):
-            short = [w for w in q.words if len(w) <= 2]
-            if short:  # 1–2 character words the trigram index cannot look up: scan
+            # 1–2 character Korean/CJK words the trigram index cannot look up (스커 inside
+            # 아이스커피): scan. Not Latin ones: "to" inside "tomato" is no match (issue 15)
+            short = [w for w in q.words if len(w) <= 2 and not w.isascii()]
+            if short:
                 src = _Source()
                 for cid, item_id, score in chunk_store.like_match(self.db, short, limit=CANDIDATES):
                     src.add(item_id, cid, score)

