@@ -257,7 +257,7 @@ class OnnxImageTagger:
 
     # ---------------------------------------------------------------- tags
     def tag(self, image: Any, ocr_lines: Sequence[OcrLine] | None = None) -> PhotoTags:
-        from models.ocr_layout import load_rgb
+        from models.ocr.layout import load_rgb
 
         rgb = load_rgb(image)
         with self._lock:
