@@ -28,7 +28,10 @@ _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 # "auto" as it was before the Korean-in-photos work: no coarse detection pass, hanzi/kana
 # readings kept when PP-OCR is sure of them — the same-run baseline of every table
 VARIANTS: dict[str, tuple[str, dict]] = {
-    "auto-today": ("auto", {"rapidocr": {"coarse_side": 0, "hanzi_suspect": False}}),
+    "auto-today": (
+        "auto",
+        {"rapidocr": {"coarse_side": 0, "hanzi_suspect": False}, "tesseract": {"crops": "plain"}},
+    ),
     "auto": ("auto", {}),
     "rapidocr": ("rapidocr", {}),
     "tesseract": ("tesseract", {}),
@@ -181,9 +184,21 @@ def main() -> None:
         "--korean-scene", type=int, default=None, metavar="N", help="only korean_scene, N photos"
     )
     parser.add_argument("--no-tesseract-layout", action="store_true")
+    parser.add_argument(
+        "--phantom", type=int, default=None, metavar="N", help="phantom-text table, N ICDAR photos"
+    )
+    parser.add_argument("--flickr", type=int, default=100, help="Flickr8k photos for --phantom")
+    parser.add_argument(
+        "--parts", default="oracle,detection,pipeline", help="korean_scene tables to print"
+    )
     args = parser.parse_args()
+    if args.phantom:
+        from ocr_phantom import phantom_table
+
+        phantom_table(args.phantom, args.flickr)
+        return
     if args.korean_scene is not None:
-        scene(args.korean_scene or None, not args.no_tesseract_layout)
+        scene(args.korean_scene or None, not args.no_tesseract_layout, args.parts)
         return
     if args.korean_only:
         korean(["rapidocr", "tesseract", "auto-today", "auto"])
@@ -228,11 +243,25 @@ def main() -> None:
     scene(args.limit, not args.no_tesseract_layout)
 
 
-def scene(limit: int | None, with_tesseract: bool) -> None:
-    from ocr_korean_scene import detection_table, recognition_table
+ORACLE_VARIANTS: dict[str, dict] = {
+    "as they are, 48 px high, kor+eng (before)": {"crops": "plain"},
+    "prepared (prep.py), kor+eng": {"crops": "clean"},
+    "prepared (prep.py), kor": {"crops": "clean", "lang": "kor"},
+    "prepared (prep.py), kor+eng, margin 0.1 × height": {"crops": "clean", "pad": 0.1},
+}
 
-    detection_table(limit, with_tesseract)
-    recognition_table(limit, {name: VARIANTS[name][1] for name in ("auto-today", "auto")})
+
+def scene(
+    limit: int | None, with_tesseract: bool, parts: str = "oracle,detection,pipeline"
+) -> None:
+    from ocr_korean_scene import detection_table, oracle_table, recognition_table
+
+    if "oracle" in parts:
+        oracle_table(limit, ORACLE_VARIANTS)
+    if "detection" in parts:
+        detection_table(limit, with_tesseract)
+    if "pipeline" in parts:
+        recognition_table(limit, {name: VARIANTS[name][1] for name in ("auto-today", "auto")})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ their vectors, then inserts the new ones. Callers run it inside ``db.transaction
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -187,6 +188,32 @@ def replace_ocr_lines(db: Database, item_id: str, lines: Sequence[OcrLineRow]) -
             for ln in lines
         ],
     )
+
+
+def set_ocr_engine(db: Database, item_id: str, engine: str) -> None:
+    """Record which OCR engine (id + version) read the photo (inside the caller's transaction)."""
+    db.execute(
+        "INSERT INTO photo_ocr(item_id, engine, read_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(item_id) DO UPDATE SET engine = excluded.engine, read_at = excluded.read_at",
+        (item_id, engine, time.time()),
+    )
+
+
+def ocr_engine_of(db: Database, item_id: str) -> str | None:
+    value = db.scalar("SELECT engine FROM photo_ocr WHERE item_id = ?", (item_id,))
+    return None if value is None else str(value)
+
+
+def photos_with_stale_ocr(db: Database, engine: str) -> list[str]:
+    """Live photos read by another OCR engine or version than ``engine``, or with no record
+    (read before schema 5, never read, or read while no OCR engine was installed)."""
+    rows = db.query(
+        "SELECT p.item_id FROM photos p JOIN items i ON i.id = p.item_id"
+        " LEFT JOIN photo_ocr o ON o.item_id = p.item_id"
+        " WHERE i.deleted = 0 AND (o.engine IS NULL OR o.engine != ?) ORDER BY p.item_id",
+        (engine,),
+    )
+    return [str(r[0]) for r in rows]
 
 
 def ocr_lines_of(db: Database, item_id: str) -> list[OcrLineRow]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.content.chunking import chunk_markdown
 from core.errors import SaemError
+from core.photos.reread import queue_stale_ocr
 from core.photos.text import PhotoDerived, analyze, photo_chunks
 from models.errors import ModelError
 from models.protocols import ImageTagger, OcrEngine, TextEmbedder, Vector
@@ -195,6 +196,11 @@ class Indexer:
         ocr = self._ocr if self._ocr is not None else self._optional("ocr")
         tagger = self._tagger if self._tagger is not None else self._optional("image-tags")
         return ocr, tagger
+
+    def queue_stale_ocr(self) -> int:
+        """Queue photos read by an older OCR engine (core/photos/reread.py); 0 without OCR."""
+        ocr = self._ocr if self._ocr is not None else self._optional("ocr")
+        return 0 if ocr is None else queue_stale_ocr(self.db, ocr, INDEX_JOB)
 
     # -- status -------------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class PhotoDerived:
     colors: list[str] = field(default_factory=list)
     semantic_vector: np.ndarray | None = None
     analyzed: bool = False
+    ocr_engine: str | None = None  # id + version of the OCR engine that read it (None: none)
 
     @property
     def ocr_text(self) -> str:
@@ -71,6 +72,8 @@ class PhotoDerived:
         """Replace the photo's OCR lines and machine tags (inside the caller's transaction)."""
         if self.analyzed:
             chunk_store.replace_ocr_lines(db, item_id, self.ocr_lines)
+            if self.ocr_engine:
+                chunk_store.set_ocr_engine(db, item_id, self.ocr_engine)
             tags.set_tags(db, item_id, self.auto_tags, source="auto")
 
 
@@ -102,6 +105,8 @@ def analyze(
     path = library.store.blobs.path(meta.sha256)
     result = analyze_photo(path, ocr=ocr, tagger=tagger, text_embedder=text_embedder)
     derived.analyzed = True
+    # read after the OCR ran: "auto" says in its id when Tesseract turned out to be missing
+    derived.ocr_engine = ocr.model_id if ocr is not None else None
     derived.ocr_lines = [
         OcrLineRow(ln.block, ln.line, ln.text, ln.confidence, ln.box, ln.engine)
         for ln in result.ocr_lines

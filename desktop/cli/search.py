@@ -45,6 +45,9 @@ def index_command(
     lib = open_library(ctx)
     indexer = lib.indexer_with(embedder)
     if not show_status:
+        reread = indexer.queue_stale_ocr()
+        if reread and not as_json:
+            click.echo(f"{reread} photo(s) queued to be read again (the OCR engine changed).")
         status = indexer.status()
         with progress_bar("Indexing", total=status.pending + status.running) as advance:
             report = indexer.run(progress=_absolute(advance), limit=limit)

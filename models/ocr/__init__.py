@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from models.errors import ModelConfigError
-from models.ocr.auto import AutoOcrEngine, merge
+from models.ocr.auto import OCR_VERSION, AutoOcrEngine, merge
 from models.ocr.base import _BaseEngine
 from models.ocr.layout import (
     CJK,
@@ -39,6 +39,7 @@ __all__ = [
     "COARSE_SIDE",
     "COARSE_UNCLIP",
     "HANGUL",
+    "OCR_VERSION",
     "RUNTIMES",
     "AutoOcrEngine",
     "Box",
@@ -49,6 +50,7 @@ __all__ = [
     "_BaseEngine",
     "_Item",
     "box_iou",
+    "current_engine_id",
     "default_ocr",
     "has_hangul",
     "layout",
@@ -76,6 +78,13 @@ def load_ocr(
             f"Unknown OCR runtime {runtime!r}; use one of {', '.join(RUNTIMES)}."
         )
     return cls([Path(f) for f in files or []], dict(meta or {}))
+
+
+def current_engine_id(engine: OcrEngine) -> str:
+    """The id photos read by ``engine`` now will carry (for "auto": Tesseract checked first,
+    so a missing Tesseract shows in the id)."""
+    probe = getattr(engine, "probe", None)
+    return str(probe()) if callable(probe) else engine.model_id
 
 
 def default_ocr() -> OcrEngine:

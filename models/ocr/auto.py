@@ -15,13 +15,17 @@ from models.ocr.rapid import RapidOcrEngine
 from models.ocr.tesseract import TesseractEngine
 
 log = logging.getLogger("saem.models.ocr")
+# Bumped when what "auto" reads changes enough that indexed photos should be read again
+# (the id is stored per photo; the indexer re-reads photos with another id). 2: Tesseract
+# reads prepared crops (prep.py), phantom filter.
+OCR_VERSION = 2
 
 
 class AutoOcrEngine(_BaseEngine):
     """rapidocr everywhere, Tesseract ``kor+eng`` where rapidocr could not read (Hangul)."""
 
     def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
-        super().__init__()
+        super().__init__(meta)
         meta = meta or {}
         self.rapid = RapidOcrEngine(
             [f for f in files or [] if str(f).endswith((".onnx", ".txt"))], meta.get("rapidocr")
@@ -32,10 +36,30 @@ class AutoOcrEngine(_BaseEngine):
         langs = meta.get("languages") or []
         self.korean_expected = "ko" in langs
         self.max_regions = int(meta.get("max_regions", 24))
-        self.model_id = f"auto({self.rapid.model_id}+{self.tess.model_id})"
         # Why Korean is not read (Tesseract or its `kor` data missing), once it is known:
-        # the photos still get rapidocr's Latin text and digits instead of failing.
+        # the photos still get rapidocr's Latin text and digits instead of failing, and the
+        # engine id says so, so they are read again once Tesseract is installed.
         self.tesseract_problem: str | None = None
+        self.model_id = self._engine_id()
+
+    def _engine_id(self) -> str:
+        engine = f"auto({self.rapid.model_id}+{self.tess.model_id})/v{OCR_VERSION}"
+        return engine + ("-without-tesseract" if self.tesseract_problem else "")
+
+    def _tesseract_failed(self, exc: ModelError) -> None:
+        self.tesseract_problem = exc.user_message
+        self.model_id = self._engine_id()
+        log.warning("OCR: Korean text is not read: %s", exc.user_message)
+
+    def probe(self) -> str:
+        """Check now whether Tesseract can read Korean (a quick version/language query) and
+        return the engine id that photos read now will carry."""
+        if self.tesseract_problem is None:
+            try:
+                self.tess._check()
+            except ModelError as exc:
+                self._tesseract_failed(exc)
+        return self.model_id
 
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
         items, unread, flipped = self.rapid._items(rgb)
@@ -48,8 +72,7 @@ class AutoOcrEngine(_BaseEngine):
                     largest = sorted(unread, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
                     extra = self.tess.read_regions(rgb, largest[: self.max_regions])
             except ModelError as exc:
-                self.tesseract_problem = exc.user_message
-                log.warning("OCR: Korean text is not read: %s", exc.user_message)
+                self._tesseract_failed(exc)
         return merge(items, extra, self.rapid.hanzi_suspect), unread, flipped
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from models.ocr.filters import PhantomFilter
 from models.ocr.layout import (
     Box,
     _Item,
@@ -23,25 +24,6 @@ from models.protocols import OcrLine, OcrWord
 
 def _area(b: Box) -> float:
     return max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
-
-
-def _ink_height(crop: np.ndarray) -> float:
-    """How tall the letters in a line crop are: the rows holding the minority (ink) colour.
-
-    A detected box holds the line plus a margin (a plate, the detector's unclip), so its height
-    says little about the letter size Tesseract sees; clamped to 35–100 % of the crop."""
-    grey = crop.astype(np.float32).mean(axis=2) if crop.ndim == 3 else crop.astype(np.float32)
-    lo, hi = np.percentile(grey, (5, 95))
-    rows = grey.shape[0]
-    if hi - lo < 16:
-        return float(rows)
-    dark = grey < (lo + hi) / 2
-    border = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
-    ink = ~dark if border.mean() > 0.5 else dark
-    share = ink.mean(axis=1)
-    inked = np.flatnonzero(share > 0.08)
-    height = float(inked[-1] - inked[0] + 1) if inked.size else float(rows)
-    return float(min(float(rows), max(0.35 * rows, height)))
 
 
 def _read_boxes(items: list[_Item]) -> list[Box]:
@@ -73,8 +55,9 @@ def _unread_parts(box: Box, read: list[Box]) -> list[Box]:
 class _BaseEngine(abc.ABC):
     model_id = "ocr"
 
-    def __init__(self) -> None:
+    def __init__(self, meta: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()
+        self.phantom = PhantomFilter.from_meta((meta or {}).get("phantom"))
 
     @abc.abstractmethod
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
@@ -104,10 +87,17 @@ class _BaseEngine(abc.ABC):
         rgb = load_rgb(image)
         with self._lock:
             items, k = self._read_upright(rgb)
-        lines = layout(items)  # reading order in the upright (rotated) frame
+        return self.finish(items, k, rgb.shape[:2], self.phantom)
+
+    def finish(
+        self, items: list[_Item], k: int, size: tuple[int, ...], phantom: PhantomFilter
+    ) -> list[OcrLine]:
+        """Fragments (in the frame turned ``k`` times) → the photo's lines in reading order,
+        phantom fragments dropped."""
+        lines = layout([it for it in items if phantom.keeps(it)])
         if k == 0:
             return lines
-        h, w = rgb.shape[:2]
+        h, w = size
 
         def back(b: Box) -> Box:
             return round_box(_rotate_back(b, k, w, h))

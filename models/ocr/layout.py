@@ -63,6 +63,7 @@ class _Item:
     box: Box
     engine: str
     words: tuple[OcrWord, ...] = ()
+    det_score: float = 1.0  # the text detector's score for the region (1.0: not known)
 
     @property
     def height(self) -> float:

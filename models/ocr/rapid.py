@@ -39,7 +39,7 @@ class RapidOcrEngine(_BaseEngine):
     """PP-OCRv6 small (det + rec) with the PP-OCR direction classifier, bundled in rapidocr."""
 
     def __init__(self, files: list[Path] | None = None, meta: dict[str, Any] | None = None) -> None:
-        super().__init__()
+        super().__init__(meta)
         meta = meta or {}
         self.min_score = float(meta.get("min_score", 0.5))
         # second, coarse detection pass (0 = off); measured on korean_scene: see bench_ocr.py
@@ -117,9 +117,12 @@ class RapidOcrEngine(_BaseEngine):
                     )
                     capture["all"] = list(zip(boxes, rec_res.txts, rec_res.scores, strict=False))
                     capture["cls"] = list(cls_res.cls_res or [])
-                return super().build_final_output(
+                out = super().build_final_output(
                     ori_img, det_res, cls_res, rec_res, crops, op_record
                 )
+                # after the parent dropped empty readings: aligned with out.txts
+                capture["det"] = list(det_res.scores or [])
+                return out
 
         try:
             engine = _Capturing(params=params)
@@ -165,7 +168,9 @@ class RapidOcrEngine(_BaseEngine):
                         if b is not None
                     )
                 box = _scaled(_quad_box(quad), up)
-                items.append(_Item(text, float(score), box, "rapidocr", words))
+                det = self._capture.get("det", [])
+                det_score = float(det[i]) if i < len(det) else 1.0
+                items.append(_Item(text, float(score), box, "rapidocr", words, det_score))
         unread = [
             _scaled(_quad_box(b), up)
             for b, t, s in self._capture.get("all", [])

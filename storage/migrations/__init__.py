@@ -27,9 +27,15 @@ class Migration:
 
 
 def _step_modules() -> list[ModuleType]:
-    from storage.migrations import m001_user_data, m002_index, m003_activity, m004_sync_log
+    from storage.migrations import (
+        m001_user_data,
+        m002_index,
+        m003_activity,
+        m004_sync_log,
+        m005_photo_ocr,
+    )
 
-    return [m001_user_data, m002_index, m003_activity, m004_sync_log]
+    return [m001_user_data, m002_index, m003_activity, m004_sync_log, m005_photo_ocr]
 
 
 def _load() -> list[Migration]:

@@ -1,0 +1,42 @@
+"""No phantom text: a line is kept only when the detector and the recognizer are both sure.
+
+On everyday photos without text, PP-OCR finds "text" in foliage, fences and fur and reads it
+as short fragments ("C", "LA", "ff", "华"), which then pollute search. Real words come with a
+confident detector region and a confident reading; a one- or two-character reading needs more
+of both. Thresholds are fitted by ``benchmarks/bench_ocr.py --phantom`` on one half of ICDAR 2015
+and Flickr8k and reported on the other half (see the README's OCR section).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from models.ocr.layout import _WORDY, _Item
+
+
+@dataclass(frozen=True)
+class PhantomFilter:
+    min_det: float = 0.0  # detector score a region needs (rapidocr's DB box score)
+    min_rec: float = 0.0  # recognizer confidence any line needs
+    short_chars: int = 2  # a reading with at most this many letters/digits is "short"
+    min_det_short: float = 0.0
+    min_rec_short: float = 0.0
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> PhantomFilter:
+        if meta is None:
+            return DEFAULT_FILTER
+        return cls(**{k: type(getattr(DEFAULT_FILTER, k))(v) for k, v in meta.items()})
+
+    def keeps(self, item: _Item) -> bool:
+        letters = len(_WORDY.findall(item.text))
+        if item.det_score < self.min_det or item.confidence < self.min_rec:
+            return False
+        if letters <= self.short_chars:
+            return item.det_score >= self.min_det_short and item.confidence >= self.min_rec_short
+        return True
+
+
+OFF = PhantomFilter()
+DEFAULT_FILTER = PhantomFilter()  # set from the --phantom measurement
