@@ -96,7 +96,7 @@ def prepare_line(
     mask = keep[labels]
     ys, xs = np.nonzero(mask)
     x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
-    line = np.where(mask[y0:y1, x0:x1], 0, 255).astype(np.uint8)
+    line: np.ndarray = np.where(mask[y0:y1, x0:x1], 0, 255).astype(np.uint8)
     angle = _sharpest_angle(255 - line) if line.shape[1] > 2 * line.shape[0] else 0.0
     if angle:
         line = cv2.copyMakeBorder(line, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)
