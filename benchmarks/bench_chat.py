@@ -117,6 +117,8 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
         rows.append({
             "hit": any(contains(s.text, qa.answers) for s in ans.sources),
             "correct": contains(ans.text, qa.answers),
+            "model_correct": contains(ans.model_text or ans.text, qa.answers),
+            "replaced": ans.replaced,
             "unsupported": bool(ans.unsupported),
             "refused": not ans.grounded,
             "ttft": (ans.timing.first_token_ms or 0) / 1000,
@@ -129,7 +131,10 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
     answered = [r for r in rows if not r["refused"]]
     return {
         "questions": len(rows),
+        # what is shown: the model's words + (after a failed check) the instant sentence
         "answer_accuracy": sum(r["correct"] for r in rows) / n,
+        "model_words_accuracy": sum(r["model_correct"] for r in rows) / n,
+        "check_failed_instant_shown": sum(r["replaced"] for r in rows) / n,
         "retrieval_hit": sum(r["hit"] for r in rows) / n,
         "accuracy_when_hit": sum(r["correct"] for r in rows if r["hit"])
         / max(1, sum(r["hit"] for r in rows)),
@@ -244,7 +249,9 @@ def receipt_photo_chat(lib: Library, model: Any, qas: list, ids: dict, *, ground
     for qa in qas:
         per_image.setdefault(qa.image, []).append(qa)
     rows: dict[str, list[bool]] = {}
-    unsupported = []
+    unsupported: list[bool] = []
+    model_rows: list[bool] = []
+    replaced: list[bool] = []
     ttfts = []
     # in the order they were made (receipt_000, receipt_001, notice_002, …): 2/3 receipts
     ordered = sorted(per_image.items(), key=lambda kv: kv[0].split("_")[1])
@@ -252,6 +259,8 @@ def receipt_photo_chat(lib: Library, model: Any, qas: list, ids: dict, *, ground
         qa = questions[i % len(questions)]  # one question per image, rotating the field
         ans = helper.photo_chat(ids[image], qa.question)
         rows.setdefault(f"{qa.kind}:{qa.field}", []).append(right(ans.text, qa.answers))
+        model_rows.append(right(ans.model_text or ans.text, qa.answers) and qa.kind == "receipt")
+        replaced.append(ans.replaced)
         unsupported.append(bool(ans.unsupported))
         ttfts.append((ans.timing.first_token_ms or 0) / 1000)
         ok = rows[f"{qa.kind}:{qa.field}"][-1]
@@ -260,6 +269,8 @@ def receipt_photo_chat(lib: Library, model: Any, qas: list, ids: dict, *, ground
     return {
         "by_field": {k: f"{sum(v)}/{len(v)}" for k, v in rows.items()},
         "receipt_totals_dates_stores": sum(core) / max(1, len(core)),
+        "receipt_model_words_only": sum(model_rows) / max(1, len(core)),
+        "check_failed_instant_shown": sum(replaced) / max(1, len(replaced)),
         "all": sum(sum(v) for v in rows.values()) / max(1, sum(len(v) for v in rows.values())),
         "key_value_in_no_source": sum(unsupported) / max(1, len(unsupported)),
         "median_ttft_s": statistics.median(ttfts) if ttfts else 0.0,

@@ -16,7 +16,11 @@ from collections.abc import Sequence
 
 from core.assistant.instant import InstantAnswer, split_units
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,.\s]*\d(?![\w])|(?<![\w.])\d(?![\w.])")
+# a number may be followed by a Korean counter ("1418년", "2년", "600만"): only Latin letters,
+# digits and "_" around it make it part of a word (a model name, an id)
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])[-+]?\d[\d,.\s]*\d(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])\d(?![A-Za-z0-9_.])"
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]{2,}(?:\s+[A-Z][a-zA-Z]{2,})*")
 _CITE = re.compile(r"[\[【]\s*\d{1,3}(?:\s*[,、\-–~]\s*\d{1,3})*\s*[\]】]")
 _MONTHS = frozenset(

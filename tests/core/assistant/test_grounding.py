@@ -41,3 +41,8 @@ def test_around_keeps_the_sentence_and_its_neighbours() -> None:
     text = "One thing. Two here. Three now. Four then. Five."
     assert around(text, text.index("Three")) == "… Two here. Three now. Four then. …"
     assert around(text, 0) == "One thing. Two here. …"
+
+
+def test_numbers_before_korean_counters_are_checked() -> None:
+    assert unsupported("1418년 [1]", ["세종은 1419년에 즉위하였다."]) == ["1418"]
+    assert unsupported("2년 [1]", ["징역 2년을 선고받았다."]) == []
