@@ -135,14 +135,18 @@ class Library:
             return self._indexer
 
     def indexer_with(self, embedder: str | None = None) -> Indexer:
-        """An indexer that embeds with a named packaged embedder (``saem index --embedder``);
-        ``None`` gives the default :attr:`indexer`."""
-        if embedder is None:
-            return self.indexer
-        from core.indexing.embedders import packaged_embedder
-        from core.indexing.indexer import Indexer
+        """The indexer; ``embedder`` (a packaged embedder name, ``saem index --embedder``)
+        makes the library stay on that one embedder from now on, re-embedding once if it was
+        on another; ``"auto"`` returns to the default, progressive embedding (fast model
+        first, then the upgrade to e5: :mod:`core.indexing.progressive`)."""
+        if embedder is not None:
+            from core.indexing.embedders import packaged_embedder
+            from core.indexing.progressive import AUTO, set_chosen_embedder
 
-        return Indexer(self, packaged_embedder(embedder))
+            if embedder != AUTO:
+                packaged_embedder(embedder)  # an unknown or missing one fails here, not later
+            set_chosen_embedder(self.db, embedder)
+        return self.indexer
 
     @property
     def sync(self) -> SyncService:

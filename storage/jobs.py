@@ -97,6 +97,21 @@ def failed_jobs(db: Database, limit: int = 50) -> list[Job]:
     return [Job(*r) for r in rows]
 
 
+def drop_runnable(db: Database, kind: str) -> int:
+    """Remove the pending (or interrupted) jobs of ``kind`` (work that is no longer wanted)."""
+    return int(
+        db.execute(
+            "DELETE FROM jobs WHERE kind = ? AND state IN ('pending', 'running')", (kind,)
+        ).rowcount
+    )
+
+
+def failed_item_ids(db: Database, kind: str) -> set[str]:
+    """Items whose ``kind`` job failed for good (no retries left)."""
+    rows = db.query("SELECT item_id FROM jobs WHERE kind = ? AND state = 'failed'", (kind,))
+    return {r[0] for r in rows}
+
+
 def complete_if_running(db: Database, job_id: int) -> bool:
     """Mark a claimed job done unless it was re-queued meanwhile (an edit during indexing).
 

@@ -124,6 +124,11 @@ def items_missing_vectors(db: Database, model_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def owner_set(db: Database, model_id: str, owner_kind: str = "chunk") -> set[str]:
+    """The owners that have a vector of ``model_id`` (which chunks are upgraded)."""
+    return set(owner_ids(db, model_id, owner_kind))
+
+
 def model_ids(db: Database) -> list[str]:
     return [r[0] for r in db.query("SELECT DISTINCT model_id FROM vectors")]
 
@@ -146,6 +151,15 @@ def _set(db: Database, key: str, value: str | None) -> None:
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+def get_setting(db: Database, key: str) -> str | None:
+    """A search setting (e.g. the embedder policy, :mod:`core.indexing.progressive`)."""
+    return _get(db, key)
+
+
+def set_setting(db: Database, key: str, value: str | None) -> None:
+    _set(db, key, value)
 
 
 def serving_model(db: Database) -> str | None:

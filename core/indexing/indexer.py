@@ -10,11 +10,15 @@ commit leaves the jobs claimed-but-unfinished; they are simply claimed again.
 Keywords first: before any embedding, new and changed notes are chunked in large batches
 (:meth:`Indexer._keyword_pass`), which makes them findable by keyword (FTS5 triggers) within
 seconds of an import; each such note gets an "embed" job that adds its vectors afterwards.
-Invariant: a chunk without a vector always has a runnable "index" or "embed" job.
+Invariant: a chunk without a vector of the serving model (or, during an upgrade, of the
+target model) always has a runnable "index", "embed" or "upgrade" job.
 
-Changing the embedder: the new model becomes the *target*; "embed" jobs add its vectors next
-to the old ones, and only when every chunk has one does the new model start serving queries
-(the old vectors are then dropped in the same transaction).
+Progressive embedding (the default, :mod:`core.indexing.progressive`): new content is embedded
+with the fast model (USE-m3); once nothing new waits, "upgrade" jobs add the better model's
+(e5) vectors next to the old ones, item by item, each in its own transaction. Search uses both
+meanwhile (each chunk its best vector); when every chunk has one, the better model becomes
+the serving one and the old vectors are dropped in the same transaction. Choosing one embedder
+(``saem index --embedder``) re-embeds the same way when the library was on another one.
 """
 
 from __future__ import annotations
@@ -26,11 +30,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.content.chunking import chunk_markdown
 from core.errors import SaemError
+from core.indexing.progressive import (
+    ALL_JOB_KINDS,
+    BEST_EMBEDDER,
+    EMBED_JOB,
+    FAST_EMBEDDER,
+    INDEX_JOB,
+    JOB_KINDS,
+    UPGRADE_JOB,
+    chosen_embedder,
+    maybe_switch,
+    prepare_model,
+    queue_upgrade,
+)
+from core.indexing.work import IndexReport, IndexStatus, embed_text, note_chunks
 from core.photos.reread import queue_stale_ocr
 from core.photos.text import PhotoDerived, analyze, photo_chunks
-from models.errors import ModelError
+from models.errors import ModelError, ModelNotInstalledError
 from models.protocols import ImageTagger, OcrEngine, TextEmbedder, Vector
 from storage import chunks as chunk_store
 from storage import items, jobs, notes, tags
@@ -44,55 +61,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INDEX_JOB = "index"
-EMBED_JOB = "embed"
-JOB_KINDS = [INDEX_JOB, EMBED_JOB]
+__all__ = [
+    "EMBED_JOB",
+    "INDEX_JOB",
+    "JOB_KINDS",
+    "UPGRADE_JOB",
+    "IndexReport",
+    "IndexStatus",
+    "Indexer",
+    "note_chunks",
+]
+
 KEYWORD_BATCH = 256  # notes chunked per transaction in the keyword pass
 Progress = Callable[[int, int, str], None]
 
 
 @dataclass
-class IndexReport:
-    processed: int = 0
-    failed: int = 0
-    chunks: int = 0
-    vectors: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-    switched_model: str | None = None
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (item id, message)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    pending: int
-    running: int
-    done: int
-    failed: int
-    stage: str  # idle | indexing | re-embedding | waiting-retry
-    chunks: int
-    serving_model: str | None
-    target_model: str | None
-    missing_vectors: int
-
-    @property
-    def busy(self) -> bool:
-        return self.pending + self.running > 0
-
-    @property
-    def upgrade_progress(self) -> tuple[int, int] | None:
-        """While the text embedder is being switched (``target_model`` set): (chunks that
-        already have the new model's vector, all chunks) — for the status bar and
-        ``saem index --status``. The old vectors keep serving until it is complete."""
-        if not self.target_model:
-            return None
-        return (max(0, self.chunks - self.missing_vectors), self.chunks)
-
-
-@dataclass
 class _Work:
     job: jobs.Job
+    embedder: TextEmbedder | None = None  # the model this item's vectors are made with
     delete: bool = False
     chunks: list[NewChunk] | None = None  # None: keep the item's chunks (embed job)
     embed_texts: list[str] = field(default_factory=list)
@@ -100,27 +87,6 @@ class _Work:
     photo: PhotoDerived | None = None
     vectors: Vector | None = None
     error: str | None = None
-
-
-def _embed_text(chunk: NewChunk, title: str) -> str:
-    """What the embedder sees: the chunk plus its section heading (or the item title)."""
-    context = chunk.heading or title
-    first = chunk.text.lstrip("#").strip()[: len(context) + 5]
-    if context and context not in first:
-        return f"{context}\n{chunk.text}"
-    return chunk.text
-
-
-def note_chunks(title: str, body: str, tag_list: list[str]) -> list[NewChunk]:
-    out: list[NewChunk] = []
-    body_chunks = chunk_markdown(body)
-    first = body_chunks[0].text if body_chunks else ""
-    if title and title not in first[: len(title) + 10]:
-        out.append(NewChunk("title", title, 0, 0, ""))
-    if tag_list:
-        out.append(NewChunk("tags", " ".join(f"#{t}" for t in tag_list), 0, 0, ""))
-    out += [NewChunk("body", c.text, c.start, c.end, c.heading) for c in body_chunks]
-    return out
 
 
 class Indexer:
@@ -154,8 +120,44 @@ class Indexer:
 
     @property
     def embedder(self) -> TextEmbedder:
+        """What new and changed content is embedded with (the fast model while a library is
+        still on it, the goal model otherwise)."""
+        goal = self.goal_embedder()
+        fast = self._fast_for(goal)
+        if fast is None:
+            return goal
+        serving = vector_store.serving_model(self.db)
+        return fast if serving in (None, fast.model_id) else goal
+
+    def goal_embedder(self) -> TextEmbedder:
+        """The embedder the library ends up on: the caller's, the one the library was told
+        to stay on (``saem index --embedder``), else e5 reached progressively from the
+        library's fast model (or the library's model when that is not a packaged USE-m3)."""
         if self._embedder is not None:
             return self._embedder
+        if "goal" in self._held:
+            model: TextEmbedder = self._held["goal"]
+            return model
+        chosen = chosen_embedder(self.db)
+        if chosen:
+            model = self._packaged(chosen) or self._library_embedder()
+        else:
+            model = self._library_embedder()
+            if model.model_id.startswith(FAST_EMBEDDER):
+                model = self._packaged(BEST_EMBEDDER) or model
+        if self._run_models is not None:
+            self._held["goal"] = model
+        return model
+
+    def _fast_for(self, goal: TextEmbedder) -> TextEmbedder | None:
+        """The fast model a library is first made meaning-searchable with on its way to
+        ``goal``, or None when it goes to ``goal`` directly (a chosen embedder)."""
+        if self._embedder is not None or chosen_embedder(self.db):
+            return None
+        fast = self._library_embedder()
+        return fast if fast.model_id != goal.model_id else None
+
+    def _library_embedder(self) -> TextEmbedder:
         model: TextEmbedder
         if "text-embedding" not in self._held:
             try:
@@ -168,6 +170,15 @@ class Indexer:
             self._held["text-embedding"] = default_text_embedder()
         model = self._held["text-embedding"]
         return model
+
+    def _packaged(self, name: str) -> TextEmbedder | None:
+        from core.indexing.embedders import packaged_embedder
+
+        try:
+            return packaged_embedder(name)
+        except ModelError as exc:
+            log.info("packaged embedder %s unavailable (%s)", name, exc)
+            return None
 
     def _managed(self, task: str) -> Any:
         """The library's model for ``task``: leased until the current run ends (outside a
@@ -210,15 +221,12 @@ class Indexer:
         target = vector_store.target_model(self.db)
         # counting chunks without vectors scans the table: only while re-embedding
         missing = vector_store.chunks_missing(self.db, target) if target else 0
-        runnable = jobs.runnable_count(self.db)
-        if not runnable:
-            stage = "idle"
-        elif target:
-            stage = "re-embedding"
-        elif not jobs.ready_count(self.db):
-            stage = "waiting-retry"
+        if jobs.runnable_count(self.db, JOB_KINDS):
+            stage = "indexing" if jobs.ready_count(self.db) else "waiting-retry"
+        elif jobs.runnable_count(self.db, [UPGRADE_JOB]):
+            stage = "upgrading"
         else:
-            stage = "indexing"
+            stage = "idle"
         return IndexStatus(
             counts["pending"],
             counts["running"],
@@ -234,40 +242,13 @@ class Indexer:
     # -- model switch -------------------------------------------------------------------------
 
     def _prepare_model(self) -> None:
-        """Make the embedder's model the serving one, or start re-embedding for it."""
-        model_id = self.embedder.model_id
-        serving = vector_store.serving_model(self.db)
-        target = vector_store.target_model(self.db)
-        if serving == model_id:
-            if target:
-                with self.db.transaction():
-                    vector_store.set_target_model(self.db, None)
-            return
-        if serving is None or vector_store.count_vectors(self.db, serving) == 0:
-            with self.db.transaction():
-                vector_store.set_serving_model(self.db, model_id)
-                vector_store.set_target_model(self.db, None)
-            return
-        if target != model_id:
-            with self.db.transaction():
-                vector_store.set_target_model(self.db, model_id)
-                jobs.enqueue_many(self.db, EMBED_JOB, chunk_store.items_with_chunks(self.db))
+        prepare_model(self.db, self.embedder.model_id, self.goal_embedder().model_id)
+
+    def _queue_upgrade(self) -> int:
+        return queue_upgrade(self.db, self.goal_embedder().model_id)
 
     def _maybe_switch(self, report: IndexReport) -> None:
-        target = vector_store.target_model(self.db)
-        if not target or jobs.runnable_count(self.db, [EMBED_JOB]):
-            return
-        if vector_store.chunks_missing(self.db, target):
-            return
-        with self.db.transaction():
-            old = vector_store.serving_model(self.db)
-            vector_store.set_serving_model(self.db, target)
-            vector_store.set_target_model(self.db, None)
-            for model in vector_store.model_ids(self.db):
-                if model != target:
-                    vector_store.delete_model(self.db, model)
-        report.switched_model = target
-        log.info("search now uses %s (was %s)", target, old)
+        report.switched_model = maybe_switch(self.db) or report.switched_model
 
     # -- running ------------------------------------------------------------------------------
 
@@ -276,12 +257,17 @@ class Indexer:
         progress: Progress | None = None,
         should_cancel: Callable[[], bool] | None = None,
         limit: int | None = None,
+        *,
+        upgrade: bool = True,
     ) -> IndexReport:
-        """Process runnable jobs until the queue is empty, ``limit`` jobs ran, or cancelled."""
+        """Process runnable jobs until the queue is empty, ``limit`` jobs ran, or cancelled.
+
+        New and changed content first; then (``upgrade``) the background upgrade to the better
+        embedder, batch by batch — each batch one transaction, so it can stop anywhere."""
         with contextlib.ExitStack() as models:
             self._run_models = models
             try:
-                return self._run(progress, should_cancel, limit)
+                return self._run(progress, should_cancel, limit, upgrade)
             finally:
                 self._run_models = None
                 self._held.clear()
@@ -291,14 +277,16 @@ class Indexer:
         progress: Progress | None,
         should_cancel: Callable[[], bool] | None,
         limit: int | None,
+        upgrade: bool,
     ) -> IndexReport:
         started = time.monotonic()
         report = IndexReport()
         self._prepare_model()
-        total = jobs.runnable_count(self.db, JOB_KINDS)
+        total = jobs.runnable_count(self.db, ALL_JOB_KINDS if upgrade else JOB_KINDS)
         if limit is not None:
             total = min(total, limit)
         done = 0
+        queued_upgrade = not upgrade
         if progress:
             progress(0, total, "starting")
         if limit is None:
@@ -309,13 +297,22 @@ class Indexer:
                 break
             size = self.batch_size if limit is None else min(self.batch_size, limit - done)
             batch = jobs.claim(self.db, JOB_KINDS, limit=size)
+            if not batch and upgrade:
+                batch = jobs.claim(self.db, [UPGRADE_JOB], limit=size)
+                if not batch and not queued_upgrade:
+                    queued_upgrade = True
+                    total += self._queue_upgrade()
+                    batch = jobs.claim(self.db, [UPGRADE_JOB], limit=size)
             if not batch:
                 break
             self._run_batch(batch, report)
             done += len(batch)
             total = max(total, done)
             if progress:
-                progress(done, total, f"{report.chunks} chunks")
+                note = f"{report.chunks} chunks"
+                if report.upgraded:
+                    note = f"upgrading meaning search: {report.upgraded} items"
+                progress(done, total, note)
         if not report.cancelled:
             self._maybe_switch(report)
             if report.vectors:
@@ -385,12 +382,17 @@ class Indexer:
         """Build/update the persisted HNSW graph now (background work), not at the next query."""
         from core.indexing.vector_index import HNSW_THRESHOLD, VectorCache
 
-        model = vector_store.serving_model(self.db)
-        if model and vector_store.count_vectors(self.db, model) >= HNSW_THRESHOLD:
-            VectorCache(self.db).index(model, "chunk")
+        cache = VectorCache(self.db)
+        for model in (vector_store.serving_model(self.db), vector_store.target_model(self.db)):
+            if model and vector_store.count_vectors(self.db, model) >= HNSW_THRESHOLD:
+                cache.index(model, "chunk")
 
     def _run_batch(self, batch: list[jobs.Job], report: IndexReport) -> None:
-        work = [self._prepare(job) for job in batch]
+        # one kind per batch (see _run): new content gets the content embedder, an upgrade the
+        # goal embedder
+        upgrading = batch[0].kind == UPGRADE_JOB
+        embedder = self._batch_embedder(upgrading)
+        work = [self._prepare(job, embedder) for job in batch]
         self._embed(work)
         with self.db.transaction():
             for w in work:
@@ -401,67 +403,82 @@ class Indexer:
                     continue
                 self._write(w, report)
                 jobs.complete_if_running(self.db, w.job.id)
-                report.processed += 1
+                if upgrading:
+                    report.upgraded += 1
+                else:
+                    report.processed += 1
+
+    def _batch_embedder(self, upgrading: bool) -> TextEmbedder | None:
+        try:
+            if upgrading:
+                target = vector_store.target_model(self.db)
+                goal = self.goal_embedder()
+                # a job left from an upgrade that was given up (another embedder chosen)
+                # re-embeds for the goal only if that is the target
+                return goal if target in (None, goal.model_id) else self.embedder
+            return self.embedder
+        except ModelError:
+            return None
 
     # -- per item -----------------------------------------------------------------------------
 
-    def _prepare(self, job: jobs.Job) -> _Work:
-        work = _Work(job)
+    def _prepare(self, job: jobs.Job, embedder: TextEmbedder | None) -> _Work:
+        work = _Work(job, embedder)
         try:
             item = items.find_item(self.db, job.item_id)
             if item is None or item.deleted:
                 work.delete = True
                 return work
-            if job.kind == EMBED_JOB and item.kind == "note":
-                self._prepare_embed(work)
+            if embedder is None and (job.kind != INDEX_JOB or item.kind == "note"):
+                raise ModelNotInstalledError("No text embedder could be loaded.")
+            if job.kind in (EMBED_JOB, UPGRADE_JOB) and item.kind == "note":
+                assert embedder is not None
+                self._prepare_embed(work, embedder.model_id)
             elif item.kind == "note":
                 row = notes.get_note(self.db, item.id)
                 work.chunks = note_chunks(item.title, row.body, tags.tags_of(self.db, item.id))
-                work.embed_texts = [_embed_text(c, item.title) for c in work.chunks]
+                work.embed_texts = [embed_text(c, item.title) for c in work.chunks]
             else:
+                # a photo (new, changed or upgraded) is analysed again: its semantic vector
+                # comes from the tagger's detections, which are not stored
                 ocr, tagger = self._photo_models()
-                derived = analyze(
-                    self.library,
-                    item,
-                    ocr=ocr,
-                    tagger=tagger,
-                    text_embedder=self._embedder_or_none(),
-                )
+                derived = analyze(self.library, item, ocr=ocr, tagger=tagger,
+                                  text_embedder=embedder)  # fmt: skip
                 work.photo = derived
                 work.chunks = photo_chunks(item.title, derived)
-                work.embed_texts = [c.text for c in work.chunks]
+                work.embed_texts = [c.text for c in work.chunks] if embedder else []
         except (SaemError, StorageError, ModelError, OSError, ValueError) as exc:
             work.error = getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
         return work
 
-    def _prepare_embed(self, work: _Work) -> None:
-        model = vector_store.target_model(self.db) or self.embedder.model_id
+    def _prepare_embed(self, work: _Work, model: str) -> None:
         missing = chunk_store.chunks_without_vectors(self.db, work.job.item_id, model)
         item = items.get_item(self.db, work.job.item_id)
         work.embed_chunk_ids = [c.id for c in missing]
         work.embed_texts = [
-            _embed_text(NewChunk(c.source, c.text, c.start, c.end, c.heading), item.title)
+            embed_text(NewChunk(c.source, c.text, c.start, c.end, c.heading), item.title)
             for c in missing
         ]
 
-    def _embedder_or_none(self) -> TextEmbedder | None:
-        try:
-            return self.embedder
-        except ModelError:
-            return None
-
     def _embed(self, work: list[_Work]) -> None:
-        todo = [w for w in work if w.error is None and w.embed_texts]
-        if not todo:
-            return
+        todo = [w for w in work if w.error is None and w.embed_texts and w.embedder]
+        groups: dict[int, list[_Work]] = {}
+        for w in todo:
+            groups.setdefault(id(w.embedder), []).append(w)
+        for group in groups.values():
+            self._embed_group(group)
+
+    def _embed_group(self, todo: list[_Work]) -> None:
+        embedder = todo[0].embedder
+        assert embedder is not None
         texts = [t for w in todo for t in w.embed_texts]
         try:
-            matrix = self.embedder.embed_passages(texts)
+            matrix = embedder.embed_passages(texts)
         except (ModelError, ValueError, RuntimeError, MemoryError) as exc:
             log.warning("batch embedding failed (%s); retrying item by item", exc)
             for w in todo:
                 try:
-                    w.vectors = self.embedder.embed_passages(w.embed_texts)
+                    w.vectors = embedder.embed_passages(w.embed_texts)
                 except (ModelError, ValueError, RuntimeError, MemoryError) as item_exc:
                     w.error = f"embedding failed: {item_exc}"
             return
@@ -475,8 +492,6 @@ class Indexer:
         if w.delete:
             chunk_store.delete_item_chunks(self.db, item_id)
             return
-        model = self.embedder.model_id
-        dim = int(self.embedder.dim)
         if w.chunks is not None:
             ids = chunk_store.replace_item_chunks(self.db, item_id, w.chunks)
             report.chunks += len(ids)
@@ -497,5 +512,6 @@ class Indexer:
                         "photo", item_id, item_id, w.photo.semantic_vector.astype("<f4").tobytes()
                     )
                 )
-        vector_store.put_vectors(self.db, model, dim, rows)
-        report.vectors += len(rows)
+        if rows and w.embedder is not None:
+            vector_store.put_vectors(self.db, w.embedder.model_id, int(w.embedder.dim), rows)
+            report.vectors += len(rows)

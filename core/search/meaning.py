@@ -1,0 +1,264 @@
+"""Meaning search: the ``dense`` (chunk vectors) and ``photo`` (photo vectors) sources.
+
+One embedder normally: its cosines go to fusion raw, with its floor, weights and normalization
+(:mod:`core.search.fusion`). During a progressive upgrade (:mod:`core.indexing.progressive`)
+some chunks already have the better model's vector and the rest only the fast model's: the
+query is embedded with both, each chunk (and photo) is searched with the best vector it has —
+the fast model's neighbours that the better model covers are dropped — and each part gets its
+own embedder's floor and fusion weight. The parts' cosines are not comparable (e5's unrelated
+pairs sit near 0.80, USE-m3's near 0.1), so each is put on a common scale first: how far above
+its embedder's meaning floor it lies, in units of that embedder's spread of unrelated pairs
+(short floor − meaning floor, both calibrated on the dev sets), and divided by the best such
+level of the query (as one embedder's scores are divided by their best). That ranks the
+``dense`` method; in hybrid fusion each score is weighted by its own embedder's weight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.indexing.vector_index import ExactIndex, HnswIndex, VectorCache
+from core.search.floor import apply_floor
+from core.search.fusion import FusionConfig, Scores, floor_for, method_for, weights_for
+from core.search.query import Query
+from models.errors import ModelError
+from models.protocols import TextEmbedder
+from storage import vectors as vector_store
+
+if TYPE_CHECKING:
+    from core.library import Library
+
+CANDIDATES = 200  # chunks per source before fusion
+Index = ExactIndex | HnswIndex
+
+
+@dataclass
+class Source:
+    scores: dict[str, float] = field(default_factory=dict)  # item → best chunk score
+    best: dict[str, int | None] = field(default_factory=dict)  # item → best chunk id
+
+    def add(self, item_id: str, chunk_id: int | None, score: float) -> None:
+        if item_id not in self.scores or score > self.scores[item_id]:
+            self.scores[item_id] = score
+            self.best[item_id] = chunk_id
+
+
+@dataclass
+class MeaningResult:
+    """Which embedders answered (best first) and any reason meaning search could not."""
+
+    models: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # mid-upgrade: source → item → the fusion weight of the embedder that scored it
+    weights: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.models) > 1
+
+
+class MeaningSearch:
+    """The meaning sources of one library (owned by a :class:`core.search.Searcher`)."""
+
+    def __init__(
+        self,
+        library: Library,
+        vectors: VectorCache,
+        config: FusionConfig,
+        embedder: TextEmbedder | None = None,
+    ) -> None:
+        self.library = library
+        self.db = library.db
+        self.vectors = vectors
+        self.config = config
+        self.embedder = embedder
+
+    def model(self) -> str:
+        """The model id of the vectors single-embedder meaning search uses."""
+        serving = vector_store.serving_model(self.db)
+        return serving or (self.embedder.model_id if self.embedder is not None else "")
+
+    def gather(self, q: Query, sources: dict[str, Source]) -> MeaningResult:
+        """Add the ``dense``/``photo`` sources for ``q`` to ``sources`` (floors applied)."""
+        result = MeaningResult()
+        serving = vector_store.serving_model(self.db)
+        if serving is None:
+            return result
+        target = vector_store.target_model(self.db)
+        models = [serving]
+        if target and target != serving and self._has_vectors(target):
+            models = [target, serving]
+        with contextlib.ExitStack() as stack:
+            embedders: dict[str, TextEmbedder] = {}
+            for model in models:
+                embedder = self._lease(stack, model, result)
+                if embedder is not None:
+                    embedders[model] = embedder
+            if len(embedders) == 2:
+                self._mixed(q, target or "", serving, embedders, sources, result)
+            elif serving in embedders:  # the target's model cannot load: the old one serves
+                self._single(q, embedders[serving], sources, result)
+                apply_floor(self.db, self.config, serving, sources)
+        return result
+
+    def fusion(
+        self,
+        words: list[str],
+        text: str,
+        raw: Mapping[str, Scores],
+        result: MeaningResult,
+        *,
+        photos_only: bool = False,
+    ) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, str]]:
+        """The sources as fused (mid-upgrade: each meaning score times its embedder's
+        weight), with the fusion weights and normalization for them."""
+        if not result.mixed:
+            model = self.model()
+            config = self.config.for_model(model)
+            dense = "dense" in raw or "photo" in raw
+            weights = weights_for(config, words, text, dense, model, photos_only=photos_only)
+            return {k: dict(v) for k, v in raw.items()}, weights, method_for(config, model)
+        best = result.models[0]  # keyword weights as the better model's fit has them
+        config = self.config.for_model(best)
+        weights = weights_for(config, words, text, True, best, photos_only=photos_only)
+        weights.update(dense=1.0, photo=1.0)  # the merged sources carry their weights
+        method = method_for(config, best)
+        method.update(dense="none", photo="none")
+        fused = {k: dict(v) for k, v in raw.items()}
+        for name, per_item in result.weights.items():
+            if name in fused:
+                fused[name] = {i: v * per_item.get(i, 0.0) for i, v in fused[name].items()}
+        return fused, weights, method
+
+    # -- one embedder ---------------------------------------------------------------------------
+
+    def _single(
+        self, q: Query, embedder: TextEmbedder, sources: dict[str, Source], result: MeaningResult
+    ) -> None:
+        chunks = self.vectors.index(embedder.model_id, "chunk")
+        photos = self.vectors.index(embedder.model_id, "photo")
+        if not chunks and not photos:
+            return
+        qvec = self._query_vector(embedder, q, result)
+        if qvec is None:
+            return
+        result.models = [embedder.model_id]
+        if chunks:
+            src = Source()
+            for n in chunks.search(qvec, CANDIDATES):
+                src.add(n.item_id, int(n.owner_id), n.score)
+            sources["dense"] = src
+        if photos:
+            src = Source()
+            for n in photos.search(qvec, CANDIDATES // 2):
+                src.add(n.item_id, None, n.score)
+            sources["photo"] = src
+
+    # -- two embedders during an upgrade ----------------------------------------------------------
+
+    def _mixed(
+        self,
+        q: Query,
+        target: str,
+        serving: str,
+        embedders: dict[str, TextEmbedder],
+        sources: dict[str, Source],
+        result: MeaningResult,
+    ) -> None:
+        covered = {kind: _owners(self.vectors.index(target, kind)) for kind in ("chunk", "photo")}
+        keywords = {k: v for k, v in sources.items() if k in ("keyword", "trigram")}
+        merged = {"dense": Source(), "photo": Source()}
+        top = {"dense": 0.0, "photo": 0.0}
+        result.weights = {"dense": {}, "photo": {}}
+        parts: list[tuple[str, dict[str, Source]]] = []
+        for model in (target, serving):
+            qvec = self._query_vector(embedders[model], q, result)
+            if qvec is None:
+                continue
+            skip = {"chunk": set(), "photo": set()} if model == target else covered
+            part = self._part(model, qvec, skip)
+            apply_floor(self.db, self.config, model, {**keywords, **part})
+            result.models.append(model)
+            parts.append((model, part))
+        for model, part in parts:
+            spread = floor_for(self.config, model, "short") - floor_for(self.config, model, "dense")
+            spread = spread if math.isfinite(spread) and spread > 0 else 1.0
+            weights = weights_for(
+                self.config.for_model(model), q.words, q.text, True, model,
+                photos_only=q.kinds == {"photo"},
+            )  # fmt: skip
+            for name, src in part.items():
+                floor = floor_for(self.config, model, name)
+                floor = floor if math.isfinite(floor) else 0.0  # an embedder without floors
+                for item, score in src.scores.items():
+                    level = max(0.0, (score - floor) / spread)
+                    top[name] = max(top[name], level)
+                    if item not in merged[name].scores or level > merged[name].scores[item]:
+                        result.weights[name][item] = weights[name]
+                    merged[name].add(item, src.best.get(item), level)
+        for name, src in merged.items():
+            if src.scores and top[name] > 0:
+                src.scores = {i: v / top[name] for i, v in src.scores.items()}
+                sources[name] = src
+
+    def _part(self, model: str, qvec: np.ndarray, skip: dict[str, set[str]]) -> dict[str, Source]:
+        """One embedder's raw sources, without the chunks/photos in ``skip``."""
+        part: dict[str, Source] = {}
+        chunks = self.vectors.index(model, "chunk")
+        if chunks:
+            src = Source()
+            # ask for more when the other model covers many: the best uncovered ones remain
+            wanted = CANDIDATES + min(len(skip["chunk"]), 4 * CANDIDATES)
+            for n in chunks.search(qvec, wanted):
+                if n.owner_id not in skip["chunk"]:
+                    src.add(n.item_id, int(n.owner_id), n.score)
+            part["dense"] = src
+        photos = self.vectors.index(model, "photo")
+        if photos:
+            src = Source()
+            wanted = CANDIDATES // 2 + min(len(skip["photo"]), 2 * CANDIDATES)
+            for n in photos.search(qvec, wanted):
+                if n.owner_id not in skip["photo"]:
+                    src.add(n.item_id, None, n.score)
+            part["photo"] = src
+        return part
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _has_vectors(self, model: str) -> bool:
+        return bool(self.vectors.index(model, "chunk") or self.vectors.index(model, "photo"))
+
+    def _lease(
+        self, stack: contextlib.ExitStack, model: str, result: MeaningResult
+    ) -> TextEmbedder | None:
+        """The embedder for ``model``'s vectors, held only for this query (the model manager
+        may release it when the app is idle)."""
+        if self.embedder is not None and self.embedder.model_id == model:
+            return self.embedder
+        try:
+            embedder = stack.enter_context(self.library.models.lease_embedder(model))
+        except ModelError as exc:
+            result.notes.append(f"meaning search unavailable: {exc.user_message}")
+            return None
+        if embedder is None:
+            result.notes.append(f"meaning search unavailable: the model {model} is not loaded")
+        return embedder
+
+    def _query_vector(
+        self, embedder: TextEmbedder, q: Query, result: MeaningResult
+    ) -> np.ndarray | None:
+        try:
+            return np.asarray(embedder.embed_queries([q.text or " ".join(q.words)])[0])
+        except (ModelError, ValueError, RuntimeError) as exc:
+            result.notes.append(f"meaning search unavailable: {exc}")
+            return None
+
+
+def _owners(index: Index | None) -> set[str]:
+    return index.owners() if index is not None else set()
