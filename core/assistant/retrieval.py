@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.assistant.photo_chat import photo_source_text
 from core.assistant.prompting import PromptSource
+from core.search.fusion import FusionConfig
+from core.search.meaning import level
 from core.search.query import fts_terms, parse_query
 from storage import chunks as chunk_store
 from storage.chunks import ChunkRow
@@ -28,9 +30,11 @@ if TYPE_CHECKING:
 
 SEARCH_HITS = 10
 MIN_COVERAGE = 0.4  # share of question words in a chunk for "grounded"
-MIN_DENSE = 0.45  # cosine (serving text embedder) for "grounded"
+# Meaning thresholds, set as USE-m3 cosines (0.45 for "grounded", 0.35 to be kept) and used as
+# meaning levels (core.search.meaning.level), so they hold for e5 and mid-upgrade libraries too
+MIN_DENSE = level(FusionConfig(), "usem3", "dense", 0.45)
 KEEP_COVERAGE = 0.2  # weaker candidates are not shown to the model at all
-KEEP_DENSE = 0.35
+KEEP_DENSE = level(FusionConfig(), "usem3", "dense", 0.35)
 RELATIVE_COVERAGE = 0.7  # …and those covering much less of the question than the best
 MAX_QUERY_CHARS = 1000
 _SYNTAX = re.compile(r'[:"*()]')
@@ -196,7 +200,7 @@ class Retriever:
 
     def _dense_scores(self, q: str) -> dict[str, float]:
         try:
-            return dict(self.searcher.query_sources(q).get("dense", {}))
+            return self.searcher.meaning_levels(q)
         except (AttributeError, ValueError):
             return {}
 

@@ -508,11 +508,15 @@ class ModelManager:
     def _embedder_key(self, model_id: str) -> str | None:
         """Load (if needed) the embedder for ``model_id``; the key it is loaded under."""
         task = "text-embedding"
-        try:
-            if getattr(self.get(task), "model_id", None) == model_id:
-                return task
-        except ModelError:
-            pass
+        active = BUILTIN_BY_ID.get(self._active_id(task) or "")
+        # a packaged active model of another family is not loaded just to compare ids (after
+        # a progressive upgrade the library's vectors are e5's while USE-m3 stays active)
+        if active is None or model_id.startswith(active.runtime):
+            try:
+                if getattr(self.get(task), "model_id", None) == model_id:
+                    return task
+            except ModelError:
+                pass
         for b in BUILTINS:
             if b.task != task or not model_id.startswith(b.runtime) or not b.available():
                 continue

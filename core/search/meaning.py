@@ -57,6 +57,8 @@ class MeaningResult:
     notes: list[str] = field(default_factory=list)
     # mid-upgrade: source → item → the fusion weight of the embedder that scored it
     weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    # item → its meaning level (:func:`level`), comparable across embedders
+    levels: dict[str, float] = field(default_factory=dict)
 
     @property
     def mixed(self) -> bool:
@@ -105,6 +107,11 @@ class MeaningSearch:
             elif serving in embedders:  # the target's model cannot load: the old one serves
                 self._single(q, embedders[serving], sources, result)
                 apply_floor(self.db, self.config, serving, sources)
+                dense = sources.get("dense")
+                scores = dense.scores if dense else {}
+                result.levels = {
+                    i: level(self.config, serving, "dense", v) for i, v in scores.items()
+                }
         return result
 
     def fusion(
@@ -187,21 +194,18 @@ class MeaningSearch:
             result.models.append(model)
             parts.append((model, part))
         for model, part in parts:
-            spread = floor_for(self.config, model, "short") - floor_for(self.config, model, "dense")
-            spread = spread if math.isfinite(spread) and spread > 0 else 1.0
             weights = weights_for(
                 self.config.for_model(model), q.words, q.text, True, model,
                 photos_only=q.kinds == {"photo"},
             )  # fmt: skip
             for name, src in part.items():
-                floor = floor_for(self.config, model, name)
-                floor = floor if math.isfinite(floor) else 0.0  # an embedder without floors
                 for item, score in src.scores.items():
-                    level = max(0.0, (score - floor) / spread)
-                    top[name] = max(top[name], level)
-                    if item not in merged[name].scores or level > merged[name].scores[item]:
+                    value = max(0.0, level(self.config, model, name, score))
+                    top[name] = max(top[name], value)
+                    if item not in merged[name].scores or value > merged[name].scores[item]:
                         result.weights[name][item] = weights[name]
-                    merged[name].add(item, src.best.get(item), level)
+                    merged[name].add(item, src.best.get(item), value)
+        result.levels = dict(merged["dense"].scores)
         for name, src in merged.items():
             if src.scores and top[name] > 0:
                 src.scores = {i: v / top[name] for i, v in src.scores.items()}
@@ -258,6 +262,18 @@ class MeaningSearch:
         except (ModelError, ValueError, RuntimeError) as exc:
             result.notes.append(f"meaning search unavailable: {exc}")
             return None
+
+
+def level(config: FusionConfig, model: str, source: str, score: float) -> float:
+    """A cosine of ``model`` on a scale common to all embedders: how far above the model's
+    floor for ``source`` ("dense" or "photo") it lies, in units of the model's spread of
+    unrelated pairs (short floor − meaning floor). 0 = at the floor; USE-m3's cosine 0.45
+    is 0.95, e5's 0.859 too."""
+    spread = floor_for(config, model, "short") - floor_for(config, model, "dense")
+    spread = spread if math.isfinite(spread) and spread > 0 else 1.0
+    floor = floor_for(config, model, source)
+    floor = floor if math.isfinite(floor) else 0.0  # an embedder without floors
+    return (score - floor) / spread
 
 
 def _owners(index: Index | None) -> set[str]:

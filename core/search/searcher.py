@@ -72,6 +72,7 @@ class SearchResults:
     notes: list[str] = field(default_factory=list)  # e.g. "meaning search unavailable: …"
     # the embedders meaning search used, the better first (two during a progressive upgrade)
     embedders: list[str] = field(default_factory=list)
+    levels: dict[str, float] = field(default_factory=dict)  # see Searcher.meaning_levels
 
 
 class Searcher:
@@ -167,6 +168,17 @@ class Searcher:
         sources = self._gather(parsed, method, SearchResults(query=query))
         return {name: dict(src.scores) for name, src in sources.items()}
 
+    def meaning_levels(self, query: str) -> dict[str, float]:
+        """Item → how close in meaning to ``query`` its best chunk is, on a scale common to
+        every embedder (:func:`core.search.meaning.level`; mid-upgrade each chunk's best
+        vector counts): absolute, unlike the fused scores. Used by the assistant."""
+        parsed = parse_query(query)
+        if not parsed.words or not self.dense_enabled:
+            return {}
+        results = SearchResults(query=query)
+        self._gather(parsed, "dense", results)
+        return results.levels
+
     # -- sources ------------------------------------------------------------------------------
 
     def _gather(self, q: Query, method: str, results: SearchResults) -> dict[str, _Source]:
@@ -208,6 +220,7 @@ class Searcher:
                 sources["trigram"] = src
         if method in ("hybrid", "dense", "rrf") and self.dense_enabled:
             meaning = self._meaning.gather(q, sources)
+            results.levels = meaning.levels
             results.embedders = meaning.models
             results.notes += meaning.notes
         results.methods = [name for name, src in sources.items() if src.scores]

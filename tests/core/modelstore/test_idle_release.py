@@ -55,7 +55,8 @@ def test_indexer_and_search_keep_no_model_after_their_work(
     assert library.models.loaded() == {}
     hits = library.search.search("커피 한 잔").hits  # meaning search loads the embedder again
     assert hits and "meaning" in hits[0].reasons
-    assert library.models.release_idle(0) == ["text-embedding"]
+    # the one whose vectors the library has: e5, once the progressive upgrade is complete
+    assert library.models.release_idle(0) == ["text-embedding:e5"]
     library.notes.create("# 두 번째\n\n아메리카노")
     assert library.indexer.run().vectors > 0  # the indexer takes a fresh one from the manager
 
