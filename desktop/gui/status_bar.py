@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from core.library import Library
 
 POLL_MS = 2000
+# one indexing run holds the long-work thread at most this long, then yields to other long
+# work (an import, an export) and resumes at the next poll: a background upgrade to e5 can
+# take an hour on a big library
+RUN_SLICE_S = 60.0
 # models (OCR, taggers, embedder, LLM) and the place table no work used for this long are
 # released on the next poll: a window left open gives their memory back (they load again
 # when needed)
@@ -46,6 +50,7 @@ class LibraryState:
     models: str
     sync_kind: str = "none"  # none | offline | online | pending: the icon
     device: str = ""
+    meaning: str = ""  # while meaning search is being upgraded: how far (IndexStatus.meaning)
 
 
 def read_state(library: Library) -> LibraryState:
@@ -63,6 +68,7 @@ def read_state(library: Library) -> LibraryState:
     )
     status = library.indexer.status()
     pending, failed, stage = status.pending + status.running, status.failed, status.stage
+    meaning = status.meaning.line() if status.target_model else ""
     return LibraryState(
         stats.notes,
         stats.photos,
@@ -73,6 +79,7 @@ def read_state(library: Library) -> LibraryState:
         _models_state(library),
         _sync_kind(service),
         _device(library),
+        meaning,
     )
 
 
@@ -82,6 +89,8 @@ ONLINE_SECONDS = 120
 def index_text(state: LibraryState) -> str:
     """The idle indexing line: what waits, what failed, or up to date."""
     failed = f" · {state.failed:,} failed" if state.failed else ""
+    if state.stage == "upgrading" and state.meaning:  # searchable; the better model comes
+        return f"Index up to date · {state.meaning}{failed}"
     if state.pending:
         stage = f" ({state.stage})" if state.stage and state.stage != "idle" else ""
         return f"{state.pending:,} item(s) left to index{stage}{failed}"
@@ -276,8 +285,15 @@ class StatusArea(QStatusBar):
             self.auto_index = False  # do not retry in a loop; the user can index again
             ops.report_error(exc)
 
+        started = time.monotonic()
+
+        def should_stop() -> bool:
+            return token() or time.monotonic() - started > RUN_SLICE_S
+
         ops.long(
-            lambda: library.indexer.run(progress=progress, should_cancel=token), finished, failed
+            lambda: library.indexer.run(progress=progress, should_cancel=should_stop),
+            finished,
+            failed,
         )
 
     def _progress(self, done: int, total: int, note: str) -> None:
