@@ -221,7 +221,10 @@ def build_library(
         if progress:
             progress(done, total, "index")
 
-    result = indexer.run(progress=index_progress if progress else None, should_cancel=should_cancel)
+    # one embedder per evaluation: no background upgrade to e5 when none is given
+    result = indexer.run(
+        progress=index_progress if progress else None, should_cancel=should_cancel, upgrade=False
+    )
     if result.cancelled:
         library.close()
         raise CancelledError("Evaluation cancelled while indexing.")

@@ -172,13 +172,24 @@ class Indexer:
         return model
 
     def _packaged(self, name: str) -> TextEmbedder | None:
+        """A packaged embedder; during a run the model manager's instance, leased for the run
+        (shared with search, released when idle), else the process-wide one (it loads its
+        weights only when first used)."""
         from core.indexing.embedders import packaged_embedder
 
         try:
-            return packaged_embedder(name)
+            model = packaged_embedder(name)
         except ModelError as exc:
             log.info("packaged embedder %s unavailable (%s)", name, exc)
             return None
+        if self._run_models is not None:
+            with contextlib.suppress(ModelError):
+                leased = self._run_models.enter_context(
+                    self.library.models.lease_embedder(model.model_id)
+                )
+                if leased is not None:
+                    return leased  # type: ignore[no-any-return]
+        return model
 
     def _managed(self, task: str) -> Any:
         """The library's model for ``task``: leased until the current run ends (outside a
