@@ -124,6 +124,7 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
             "ttft": (ans.timing.first_token_ms or 0) / 1000,
             "tok_s": ans.timing.tokens_per_s,
             "prompt_sources": len(ans.sources),
+            "prompt_tokens": model.last_stats.prompt_tokens if model.last_stats else 0,
         })  # fmt: skip
         print(f"  {qa.question[:50]!r} → {ans.text[:60]!r} ok={rows[-1]['correct']}", flush=True)
     n = max(1, len(rows))
@@ -142,6 +143,9 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
         "said_not_in_notes": sum(r["refused"] for r in rows) / n,
         "median_ttft_s": statistics.median([r["ttft"] for r in timed]) if timed else 0.0,
         "median_tok_s": statistics.median([r["tok_s"] for r in timed]) if timed else 0.0,
+        "median_prompt_tokens": statistics.median([r["prompt_tokens"] for r in rows]),
+        # per question (in order): shown answer right, the model's own words right
+        "per_question": [[int(r["correct"]), int(r["model_correct"])] for r in rows],
     }
 
 
@@ -324,6 +328,13 @@ def main() -> None:
         default=0.5,
         help="share of the LLM questions asked of models not in --baseline-models",
     )
+    parser.add_argument(
+        "--baseline-share",
+        type=float,
+        default=1.0,
+        help="share of the KorQuAD LLM questions also asked of the baseline "
+        "(the first ones; the new pipeline's row has per-question results)",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the built libraries here")
     parser.add_argument("--skip", default="", help="comma list: korquad,latency,receipts")
@@ -377,8 +388,13 @@ def main() -> None:
                     for grounding in modes:  # new and baseline back to back: always a pair
                         tag = "new" if grounding else "baseline"
                         prompts = contextlib.nullcontext() if grounding else baseline_prompts()
+                        args_now = pos
+                        if stage == "korquad" and not grounding and args.baseline_share < 1:
+                            # the baseline on the first questions of the same sample
+                            cut = max(1, int(len(pos[2]) * args.baseline_share))
+                            args_now = (pos[0], pos[1], pos[2][:cut])
                         with prompts:
-                            out = call(*pos, grounding=grounding, tokens=tok, **kw)
+                            out = call(*args_now, grounding=grounding, tokens=tok, **kw)
                         res[f"{stage}_{tag}"] = out
                         print(key, stage, tag, json.dumps(out), flush=True)
                         save(args.out)

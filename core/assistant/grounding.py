@@ -96,14 +96,15 @@ def cut_source(
     text: str, terms: Sequence[str], *, kind: str, at: int | None = None, short: int = 600
 ) -> str:
     """What the model sees of one source: around the instant answer's sentence when ``at`` (its
-    offset in ``text``) is given, else the sentence holding most of ``terms`` with a neighbour
-    on each side. A photo's text (OCR rows + fields, a few hundred characters) stays whole
-    unless long: its rows are not sentences, and a receipt's label and total are far apart."""
+    offset in ``text``) is given, else the one sentence holding most of ``terms`` (five such
+    sources make a ~700-token prompt where whole chunks made ~1,450). A photo's text (OCR rows
+    + fields, a few hundred characters) stays whole unless long: its rows are not sentences,
+    and a receipt's label and total are far apart."""
     if kind == "photo":
         return text if len(text) <= short else focus(text, terms)
     if at is not None:
         return around(text, at)
-    return focus(text, terms, keep=1)
+    return focus(text, terms, keep=1, neighbours=0)
 
 
 _CONTENT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]")
