@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,6 +67,23 @@ class MeaningResult:
         return len(self.models) > 1
 
 
+@dataclass
+class Prefetch:
+    """A query's embeddings started before the keyword search runs (see
+    :meth:`MeaningSearch.prefetch`): the leased embedders and their query vectors to come."""
+
+    text: str
+    stack: contextlib.ExitStack
+    embedders: dict[str, TextEmbedder | None] = field(default_factory=dict)
+    vectors: dict[str, Future[np.ndarray]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        for future in self.vectors.values():
+            future.cancel()
+        self.stack.close()
+
+
 class MeaningSearch:
     """The meaning sources of one library (owned by a :class:`core.search.Searcher`)."""
 
@@ -80,14 +99,53 @@ class MeaningSearch:
         self.vectors = vectors
         self.config = config
         self.embedder = embedder
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()  # the Prefetch of the query this thread gathers
+
+    def prefetch(self, q: Query) -> Prefetch | None:
+        """Start embedding ``q`` with each embedder meaning search will use, on a worker
+        thread, and return at once: the caller runs the keyword search meanwhile and passes
+        this to :meth:`gather`, which waits for the vectors. ONNX Runtime and SQLite both
+        release the GIL, so on two cores a hybrid query costs about the slower of the two
+        instead of their sum. The caller must :meth:`Prefetch.close` it (releases the
+        embedders' leases)."""
+        serving = vector_store.serving_model(self.db)
+        if serving is None:
+            return None
+        target = vector_store.target_model(self.db)
+        models = [serving]
+        if target and target != serving and self._has_vectors(target):
+            models = [target, serving]
+        text = q.text or " ".join(q.words)
+        pending = Prefetch(text, contextlib.ExitStack())
+        result = MeaningResult()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="saem-query-embed")
+        for model in models:
+            embedder = self._lease(pending.stack, model, result)
+            pending.embedders[model] = embedder
+            if embedder is not None:
+                pending.vectors[model] = self._pool.submit(_embed_query, embedder, text)
+        pending.notes = result.notes
+        return pending
 
     def model(self) -> str:
         """The model id of the vectors single-embedder meaning search uses."""
         serving = vector_store.serving_model(self.db)
         return serving or (self.embedder.model_id if self.embedder is not None else "")
 
-    def gather(self, q: Query, sources: dict[str, Source]) -> MeaningResult:
-        """Add the ``dense``/``photo`` sources for ``q`` to ``sources`` (floors applied)."""
+    def gather(
+        self, q: Query, sources: dict[str, Source], prefetched: Prefetch | None = None
+    ) -> MeaningResult:
+        """Add the ``dense``/``photo`` sources for ``q`` to ``sources`` (floors applied),
+        with the embedders and query vectors of ``prefetched`` when given."""
+        self._local.prefetched = prefetched
+        try:
+            return self._gather(q, sources)
+        finally:
+            self._local.prefetched = None
+
+    def _gather(self, q: Query, sources: dict[str, Source]) -> MeaningResult:
         result = MeaningResult()
         serving = vector_store.serving_model(self.db)
         if serving is None:
@@ -243,6 +301,10 @@ class MeaningSearch:
     ) -> TextEmbedder | None:
         """The embedder for ``model``'s vectors, held only for this query (the model manager
         may release it when the app is idle)."""
+        pending: Prefetch | None = getattr(self._local, "prefetched", None)
+        if pending is not None and model in pending.embedders:
+            result.notes += [n for n in pending.notes if n not in result.notes]
+            return pending.embedders[model]
         if self.embedder is not None and self.embedder.model_id == model:
             return self.embedder
         try:
@@ -257,8 +319,14 @@ class MeaningSearch:
     def _query_vector(
         self, embedder: TextEmbedder, q: Query, result: MeaningResult
     ) -> np.ndarray | None:
+        text = q.text or " ".join(q.words)
+        pending: Prefetch | None = getattr(self._local, "prefetched", None)
         try:
-            return np.asarray(embedder.embed_queries([q.text or " ".join(q.words)])[0])
+            if pending is not None and pending.text == text:
+                future = pending.vectors.get(embedder.model_id)
+                if future is not None:
+                    return future.result()
+            return _embed_query(embedder, text)
         except (ModelError, ValueError, RuntimeError) as exc:
             result.notes.append(f"meaning search unavailable: {exc}")
             return None
@@ -274,6 +342,10 @@ def level(config: FusionConfig, model: str, source: str, score: float) -> float:
     floor = floor_for(config, model, source)
     floor = floor if math.isfinite(floor) else 0.0  # an embedder without floors
     return (score - floor) / spread
+
+
+def _embed_query(embedder: TextEmbedder, text: str) -> np.ndarray:
+    return np.asarray(embedder.embed_queries([text])[0])
 
 
 def _owners(index: Index | None) -> set[str]:

@@ -185,6 +185,22 @@ class Searcher:
         sources: dict[str, _Source] = {}
         if not q.words:
             return sources
+        meaning = method in ("hybrid", "dense", "rrf") and self.dense_enabled
+        prefetched = self._meaning.prefetch(q) if meaning and method != "dense" else None
+        try:
+            self._keyword_sources(q, method, sources)
+            if meaning:
+                found = self._meaning.gather(q, sources, prefetched)
+                results.levels = found.levels
+                results.embedders = found.models
+                results.notes += found.notes
+        finally:
+            if prefetched is not None:
+                prefetched.close()
+        results.methods = [name for name, src in sources.items() if src.scores]
+        return sources
+
+    def _keyword_sources(self, q: Query, method: str, sources: dict[str, _Source]) -> None:
         words = self._selective_words(q.words)
         if method in ("hybrid", "bm25", "rrf"):
             terms = fts_terms(words)
@@ -218,13 +234,6 @@ class Searcher:
                 for cid, item_id, score in chunk_store.like_match(self.db, short, limit=CANDIDATES):
                     src.add(item_id, cid, score)
                 sources["trigram"] = src
-        if method in ("hybrid", "dense", "rrf") and self.dense_enabled:
-            meaning = self._meaning.gather(q, sources)
-            results.levels = meaning.levels
-            results.embedders = meaning.models
-            results.notes += meaning.notes
-        results.methods = [name for name, src in sources.items() if src.scores]
-        return sources
 
     def _selective_words(self, words: list[str]) -> list[str]:
         """In a large library, leave out words found in more than a quarter of all chunks.
