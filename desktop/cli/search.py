@@ -129,6 +129,7 @@ def search_command(
                     "query": results.query,
                     "took_ms": round(results.took_ms, 2),
                     "methods": results.methods,
+                    "embedders": results.embedders,
                     "notes": results.notes,
                     "hits": [h.__dict__ for h in results.hits],
                 },
