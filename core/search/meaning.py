@@ -2,15 +2,17 @@
 
 One embedder normally: its cosines go to fusion raw, with its floor, weights and normalization
 (:mod:`core.search.fusion`). During a progressive upgrade (:mod:`core.indexing.progressive`)
-some chunks already have the better model's vector and the rest only the fast model's: the
-query is embedded with both, each chunk (and photo) is searched with the best vector it has —
-the fast model's neighbours that the better model covers are dropped — and each part gets its
-own embedder's floor and fusion weight. The parts' cosines are not comparable (e5's unrelated
-pairs sit near 0.80, USE-m3's near 0.1), so each is put on a common scale first: how far above
-its embedder's meaning floor it lies, in units of that embedder's spread of unrelated pairs
-(short floor − meaning floor, both calibrated on the dev sets), and divided by the best such
-level of the query (as one embedder's scores are divided by their best). That ranks the
-``dense`` method; in hybrid fusion each score is weighted by its own embedder's weight.
+some chunks already have the better model's vector and every chunk still has the fast
+model's: the query is embedded with both, each chunk (and photo) is searched with the best
+vector it has — the fast model's neighbours that the better model covers are dropped — and
+each part gets its own embedder's floor and fusion weight. The parts' cosines are not
+comparable (e5's unrelated pairs sit near 0.80, USE-m3's near 0.1), so each score becomes a
+z-score against its own embedder's nearest neighbours for this query (mean and deviation of
+the top candidates, covered ones included), the merged scores are min–max scaled, and in
+hybrid fusion each is weighted by its own embedder's weight. On KorQuAD half-upgraded (150
+documents, 80 queries) this kept hybrid at the better end and dense between the two ends
+(``benchmarks/bench_progressive.py``); an absolute calibration by the embedders' floors
+(:func:`level`, which the assistant's thresholds use) ranked below both ends there.
 """
 
 from __future__ import annotations
@@ -239,57 +241,61 @@ class MeaningSearch:
         covered = {kind: _owners(self.vectors.index(target, kind)) for kind in ("chunk", "photo")}
         keywords = {k: v for k, v in sources.items() if k in ("keyword", "trigram")}
         merged = {"dense": Source(), "photo": Source()}
-        top = {"dense": 0.0, "photo": 0.0}
         result.weights = {"dense": {}, "photo": {}}
-        parts: list[tuple[str, dict[str, Source]]] = []
+        parts: list[tuple[str, dict[str, Source], dict[str, tuple[float, float]]]] = []
         for model in (target, serving):
             qvec = self._query_vector(embedders[model], q, result)
             if qvec is None:
                 continue
             skip = {"chunk": set(), "photo": set()} if model == target else covered
-            part = self._part(model, qvec, skip)
+            part, stats = self._part(model, qvec, skip)
             apply_floor(self.db, self.config, model, {**keywords, **part})
             result.models.append(model)
-            parts.append((model, part))
-        for model, part in parts:
+            parts.append((model, part, stats))
+        for model, part, stats in parts:
             weights = weights_for(
                 self.config.for_model(model), q.words, q.text, True, model,
                 photos_only=q.kinds == {"photo"},
             )  # fmt: skip
             for name, src in part.items():
+                mean, std = stats[name]
                 for item, score in src.scores.items():
-                    value = max(0.0, level(self.config, model, name, score))
-                    top[name] = max(top[name], value)
+                    value = (score - mean) / std
                     if item not in merged[name].scores or value > merged[name].scores[item]:
                         result.weights[name][item] = weights[name]
                     merged[name].add(item, src.best.get(item), value)
-        result.levels = dict(merged["dense"].scores)
+                    if name == "dense":  # for the assistant: absolute, not per query
+                        calibrated = level(self.config, model, name, score)
+                        result.levels[item] = max(result.levels.get(item, calibrated), calibrated)
         for name, src in merged.items():
-            if src.scores and top[name] > 0:
-                src.scores = {i: v / top[name] for i, v in src.scores.items()}
+            if src.scores:  # min–max over the merged candidates: the best 1, the weakest 0
+                hi, lo = max(src.scores.values()), min(src.scores.values())
+                span = hi - lo if hi - lo > 1e-12 else 1.0
+                src.scores = {i: (v - lo) / span for i, v in src.scores.items()}
                 sources[name] = src
 
-    def _part(self, model: str, qvec: np.ndarray, skip: dict[str, set[str]]) -> dict[str, Source]:
-        """One embedder's raw sources, without the chunks/photos in ``skip``."""
+    def _part(
+        self, model: str, qvec: np.ndarray, skip: dict[str, set[str]]
+    ) -> tuple[dict[str, Source], dict[str, tuple[float, float]]]:
+        """One embedder's raw sources without the chunks/photos in ``skip``, and per source
+        the mean and deviation of its nearest neighbours' scores (``skip`` included)."""
         part: dict[str, Source] = {}
-        chunks = self.vectors.index(model, "chunk")
-        if chunks:
+        stats: dict[str, tuple[float, float]] = {}
+        for name, kind, k in (("dense", "chunk", CANDIDATES), ("photo", "photo", CANDIDATES // 2)):
+            index = self.vectors.index(model, kind)
+            if not index:
+                continue
             src = Source()
             # ask for more when the other model covers many: the best uncovered ones remain
-            wanted = CANDIDATES + min(len(skip["chunk"]), 4 * CANDIDATES)
-            for n in chunks.search(qvec, wanted):
-                if n.owner_id not in skip["chunk"]:
-                    src.add(n.item_id, int(n.owner_id), n.score)
-            part["dense"] = src
-        photos = self.vectors.index(model, "photo")
-        if photos:
-            src = Source()
-            wanted = CANDIDATES // 2 + min(len(skip["photo"]), 2 * CANDIDATES)
-            for n in photos.search(qvec, wanted):
-                if n.owner_id not in skip["photo"]:
-                    src.add(n.item_id, None, n.score)
-            part["photo"] = src
-        return part
+            found = index.search(qvec, k + min(len(skip[kind]), 4 * k))
+            for n in found:
+                if n.owner_id not in skip[kind]:
+                    src.add(n.item_id, int(n.owner_id) if kind == "chunk" else None, n.score)
+            top = np.asarray([n.score for n in found[:k]], dtype=np.float64)
+            std = float(top.std()) if len(top) > 1 else 0.0
+            stats[name] = (float(top.mean()) if len(top) else 0.0, std if std > 1e-6 else 1.0)
+            part[name] = src
+        return part, stats
 
     # -- helpers --------------------------------------------------------------------------------
 
