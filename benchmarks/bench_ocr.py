@@ -187,17 +187,29 @@ def main() -> None:
     parser.add_argument(
         "--phantom", type=int, default=None, metavar="N", help="phantom-text table, N ICDAR photos"
     )
+    parser.add_argument(
+        "--offset", type=int, default=0, help="korean_scene subset: 0 = where variants were chosen"
+    )
+    parser.add_argument("--speed", type=int, default=None, metavar="N", help="stage timings")
     parser.add_argument("--flickr", type=int, default=100, help="Flickr8k photos for --phantom")
     parser.add_argument(
         "--parts", default="oracle,detection,pipeline", help="korean_scene tables to print"
     )
     args = parser.parse_args()
+    if args.speed:
+        from ocr_speed import speed_table
+
+        speed_table(args.speed)
+        return
     if args.phantom:
         from ocr_phantom import phantom_table
 
         phantom_table(args.phantom, args.flickr)
         return
     if args.korean_scene is not None:
+        import ocr_korean_scene
+
+        ocr_korean_scene.OFFSET = args.offset
         scene(args.korean_scene or None, not args.no_tesseract_layout, args.parts)
         return
     if args.korean_only:
@@ -261,7 +273,10 @@ def scene(
     if "detection" in parts:
         detection_table(limit, with_tesseract)
     if "pipeline" in parts:
-        recognition_table(limit, {name: VARIANTS[name][1] for name in ("auto-today", "auto")})
+        variants = {name: VARIANTS[name][1] for name in ("auto-today", "auto")}
+        if "coarse" in parts:
+            variants["auto, coarse pass unclip 2.4"] = {"rapidocr": {"coarse_unclip": 2.4}}
+        recognition_table(limit, variants)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,16 @@ KS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "korean_scene"
 Box = tuple[float, float, float, float]
 
 
+# which even spread of photos: 0 = ks_1, ks_6, … (where the recognition variants were chosen);
+# 2 = ks_3, ks_8, … (held out: report figures from it)
+OFFSET = 0
+
+
 def photos(limit: int | None) -> list[Path]:
     files = sorted((KS / "images").glob("ks_*.jpg"), key=lambda p: int(p.stem.split("_")[1]))
     if limit and limit < len(files):  # an even spread, not the first N
-        files = files[:: len(files) // limit][:limit]
+        step = len(files) // limit
+        files = files[OFFSET % step :: step][:limit]
     return files
 
 
@@ -246,7 +252,8 @@ def recognition_row(label: str, engine: Any, limit: int | None) -> None:
 def recognition_table(limit: int | None, variants: dict[str, dict]) -> None:
     from models.ocr import load_ocr
 
-    print(f"\nkorean_scene recognition, {len(photos(limit))} photos")
+    files = photos(limit)
+    print(f"\nkorean_scene recognition, {len(files)} photos ({files[0].stem}, {files[1].stem}, …)")
     print(
         "| pipeline | s/photo | char accuracy | exact lines | Hangul recall |\n"
         "|---|---|---|---|---|"

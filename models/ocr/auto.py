@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,10 @@ class AutoOcrEngine(_BaseEngine):
         return self.model_id
 
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        self.rapid.stage_seconds = self.stage_seconds  # one tally for the whole read
         items, unread, flipped = self.rapid._items(rgb)
         extra: list[_Item] = []
+        start = time.perf_counter()
         if self.tesseract_problem is None and (self.korean_expected or unread):
             try:
                 if self.korean_expected:  # the caller says Korean: read the whole photo
@@ -73,6 +76,8 @@ class AutoOcrEngine(_BaseEngine):
                     extra = self.tess.read_regions(rgb, largest[: self.max_regions])
             except ModelError as exc:
                 self._tesseract_failed(exc)
+        if extra or unread:
+            self._spent("tesseract", time.perf_counter() - start)
         return merge(items, extra, self.rapid.hanzi_suspect), unread, flipped
 
     def close(self) -> None:

@@ -57,7 +57,12 @@ class _BaseEngine(abc.ABC):
 
     def __init__(self, meta: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()
+        # seconds spent per stage in the last read() (detection, recognition, tesseract, …)
+        self.stage_seconds: dict[str, float] = {}
         self.phantom = PhantomFilter.from_meta((meta or {}).get("phantom"))
+
+    def _spent(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
     @abc.abstractmethod
     def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
@@ -86,6 +91,7 @@ class _BaseEngine(abc.ABC):
     def read(self, image: Any) -> list[OcrLine]:
         rgb = load_rgb(image)
         with self._lock:
+            self.stage_seconds = {}
             items, k = self._read_upright(rgb)
         return self.finish(items, k, rgb.shape[:2], self.phantom)
 

@@ -6,6 +6,7 @@ pass) so the "auto" engine can have Tesseract read them."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,7 @@ class RapidOcrEngine(_BaseEngine):
                 )
                 # after the parent dropped empty readings: aligned with out.txts
                 capture["det"] = list(det_res.scores or [])
+                capture["elapse"] = (det_res.elapse, cls_res.elapse, rec_res.elapse)
                 return out
 
         try:
@@ -152,6 +154,10 @@ class RapidOcrEngine(_BaseEngine):
             out = engine(rgb[:, :, ::-1].copy())  # rapidocr takes OpenCV-style BGR arrays
         except Exception as exc:
             raise InferenceError(f"rapidocr failed on this image ({exc}).") from exc
+        for stage, seconds in zip(
+            ("detection", "direction", "recognition"), self._capture.get("elapse", ()), strict=False
+        ):
+            self._spent(stage, float(seconds or 0.0))
         items: list[_Item] = []
         if out.txts:
             words_by_line = list(out.word_results or [])
@@ -187,7 +193,9 @@ class RapidOcrEngine(_BaseEngine):
             if it.words and all(_overlap_small(it.box, u) < 0.9 for u in unread):
                 unread += _unread_parts(it.box, [w.box for w in it.words])
         if self.coarse_side and max(h, w) > 1.25 * self.coarse_side:
+            start = time.perf_counter()
             unread = self._coarse_regions(engine, rgb_orig, items, unread)
+            self._spent("coarse detection", time.perf_counter() - start)
         return items, unread, flipped
 
     def _coarse_regions(

@@ -129,3 +129,58 @@ def test_sideways_and_upside_down_without_exif(tmp_path: Path, auto) -> None:
 @pytest.mark.slow
 def test_blank_image_reads_nothing(auto) -> None:
     assert auto.read(np.full((200, 300, 3), 255, np.uint8)) == []
+
+
+def _plate(text: str, angle: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Light letters on a coloured plate, turned a few degrees, over a busy background."""
+    rng = np.random.default_rng(7)
+    photo = rng.integers(60, 200, size=(260, 700, 3), dtype=np.uint8)
+    font = ImageFont.truetype(str(FONT), 44)
+    plate = Image.new("RGB", (420, 90), (40, 70, 150))
+    ImageDraw.Draw(plate).text((24, 16), text, font=font, fill=(235, 235, 235))
+    plate = plate.rotate(angle, expand=True, fillcolor=(40, 70, 150))
+    image = Image.fromarray(photo)
+    image.paste(plate, (120, 70))
+    return np.asarray(image), (120, 70, 120 + plate.width, 70 + plate.height)
+
+
+def test_prepared_crops_read_light_text_on_a_turned_plate() -> None:
+    from models.ocr import TesseractEngine
+
+    rgb, box = _plate("출구 안내 센터", 5.0)
+    items = TesseractEngine([], {}).read_regions(rgb, [box])
+    assert len(items) == 1
+    assert items[0].text.replace(" ", "") == "출구안내센터"
+    # the reading's box lies on the plate, in the photo's pixels
+    assert box_iou(items[0].box, box) > 0.3
+
+
+def test_prepare_line_gives_nothing_for_a_flat_region() -> None:
+    from models.ocr.prep import prepare_line
+
+    assert prepare_line(np.full((40, 200, 3), 128, dtype=np.uint8)) is None
+    line = prepare_line(_plate("합계 12,000원", 0.0)[0][70:160, 120:540])
+    assert line is not None and line.image.shape[0] == 40 + 2 * 12
+
+
+def test_phantom_filter_needs_more_confidence_for_short_readings() -> None:
+    from models.ocr.filters import PhantomFilter
+
+    flt = PhantomFilter(
+        min_det=0.5, min_rec=0.6, short_chars=2, min_det_short=0.8, min_rec_short=0.9
+    )
+    word = _Item("SALE", 0.7, (0, 0, 40, 10), "rapidocr", det_score=0.6)
+    assert flt.keeps(word)
+    assert not flt.keeps(_Item("LA", 0.85, (0, 0, 20, 10), "rapidocr", det_score=0.9))
+    assert flt.keeps(_Item("LA", 0.95, (0, 0, 20, 10), "rapidocr", det_score=0.9))
+    assert not flt.keeps(_Item("SALE", 0.7, (0, 0, 40, 10), "rapidocr", det_score=0.4))
+
+
+def test_a_read_reports_seconds_per_stage(auto: OcrEngine, tmp_path: Path) -> None:
+    from models.ocr import AutoOcrEngine
+
+    assert isinstance(auto, AutoOcrEngine)
+    auto.read(_page(tmp_path))
+    stages = auto.stage_seconds
+    assert {"detection", "recognition", "tesseract"} <= set(stages)
+    assert all(v >= 0 for v in stages.values())
