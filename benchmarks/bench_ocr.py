@@ -274,6 +274,8 @@ def scene(
         detection_table(limit, with_tesseract)
     if "pipeline" in parts:
         variants = {name: VARIANTS[name][1] for name in ("auto-today", "auto")}
+        if "nofilter" in parts:
+            variants["auto, phantom filter off"] = {"phantom": {}}
         if "coarse" in parts:
             variants["auto, coarse pass unclip 2.4"] = {"rapidocr": {"coarse_unclip": 2.4}}
         recognition_table(limit, variants)
