@@ -23,8 +23,8 @@ KS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "korean_scene"
 Box = tuple[float, float, float, float]
 
 
-# which even spread of photos: 0 = ks_1, ks_6, … (where the recognition variants were chosen);
-# 2 = ks_3, ks_8, … (held out: report figures from it)
+# which even spread of photos (every 5th for 30): 0 = ks_0, ks_5, …; the crop preparation was
+# chosen on ks_1, ks_6, … with ground-truth boxes; 2 = ks_2, ks_7, … is held out from both
 OFFSET = 0
 
 
