@@ -126,7 +126,9 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
             "prompt_sources": len(ans.sources),
             "prompt_tokens": model.last_stats.prompt_tokens if model.last_stats else 0,
         })  # fmt: skip
-        print(f"  {qa.question[:50]!r} → {ans.text[:60]!r} ok={rows[-1]['correct']}", flush=True)
+        r = rows[-1]
+        print(f"  {qa.question[:50]!r} → {ans.text[:60]!r} ok={r['correct']} "
+              f"model_ok={r['model_correct']} replaced={r['replaced']}", flush=True)
     n = max(1, len(rows))
     timed = [r for r in rows if r["ttft"]]
     answered = [r for r in rows if not r["refused"]]

@@ -110,9 +110,21 @@ def cut_source(
 _CONTENT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]")
 
 
-def says_nothing(answer: str) -> bool:
-    """An answer with no word once its citations are removed ("[1]", "[1] [2].")."""
-    return not _CONTENT.search(_CITE.sub(" ", answer))
+_WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]+")
+
+
+def says_nothing(answer: str, question: str = "", titles: Sequence[str] = ()) -> bool:
+    """An answer that tells nothing: no word once its citations are removed ("[1]"), only
+    words of the question ("28조" to "28조에 따라 어느 처벌까지…"), or only a source's title
+    (the label of a source copied instead of its text: "[1] 이명박")."""
+    bare = _CITE.sub(" ", answer).strip(" .\n")
+    words = _WORD.findall(bare)
+    if not words:
+        return True
+    q = question.lower()
+    if all(w.lower() in q for w in words):
+        return True
+    return any(bare.lower() == t.strip().lower() for t in titles if t.strip())
 
 
 FALLBACK = {
@@ -128,11 +140,14 @@ def fallback(
     instant: InstantAnswer | None,
     number: int | None,
     lang: str,
+    *,
+    question: str = "",
+    titles: Sequence[str] = (),
 ) -> str:
     """The text added after an answer that states a value found in no source, or says nothing:
     the flag and the instant answer's sentence (its span in bold), citing its source. "" when
     the answer passes the check or there is no instant answer to show instead."""
-    if instant is None or not (flagged or says_nothing(answer)):
+    if instant is None or not (flagged or says_nothing(answer, question, titles)):
         return ""
     what = ", ".join(flagged) if flagged else NOTHING[lang]
     text = FALLBACK[lang].format(what=what, text=instant.highlighted().strip())

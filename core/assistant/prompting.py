@@ -117,10 +117,12 @@ class PromptSource:
     text: str
 
     def render(self) -> str:
+        """``[n] text`` then ``(title › heading)`` on its own line: with the title right after
+        the number, a small model answered "[1] <title>" (it copied the label)."""
         label = self.title or "Untitled"
         if self.heading and self.heading.strip("# ").lower() != label.lower():
             label += " › " + self.heading.strip("# ")
-        return f"[{self.number}] {label}\n{self.text.strip()}"
+        return f"[{self.number}] {self.text.strip()}\n({label})"
 
 
 def render_sources(sources: Sequence[PromptSource], lang: str) -> str:

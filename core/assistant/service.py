@@ -218,7 +218,9 @@ class Assistant:
         # an answer stating a value found in no source, or nothing at all, is flagged and the
         # instant answer's sentence is shown after it (streamed too: the stored text is shown)
         number = next((s.number for s in cited if instant and s.item_id == instant.item_id), None)
-        added = fallback(said, flagged, instant, number, lang) if self.grounding else ""
+        titles = [s.title for s in cited]
+        added = fallback(said, flagged, instant, number, lang, question=question,
+                         titles=titles) if self.grounding else ""  # fmt: skip
         if added and on_token:
             on_token(added)
         answer = self._store(chat, question, said + added, lang, given, True, query, timing,
@@ -334,7 +336,8 @@ class Assistant:
                                     images=images)  # fmt: skip
         said = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
         flagged = unsupported(said, [extra, *(s.text for s in given)], question)
-        added = fallback(said, flagged, instant, None, lang) if self.grounding else ""
+        added = fallback(said, flagged, instant, None, lang, question=question,
+                         titles=[s.title for s in given]) if self.grounding else ""  # fmt: skip
         if added and on_token:
             on_token(added)
         answer = self._store(chat, question, said + added, lang, given, True, question, timing,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.assistant.grounding import around, focus, key_values, unsupported
+from core.assistant.grounding import around, focus, key_values, says_nothing, unsupported
 
 
 def test_invented_number_is_flagged_and_copied_ones_are_not() -> None:
@@ -46,3 +46,10 @@ def test_around_keeps_the_sentence_and_its_neighbours() -> None:
 def test_numbers_before_korean_counters_are_checked() -> None:
     assert unsupported("1418년 [1]", ["세종은 1419년에 즉위하였다."]) == ["1418"]
     assert unsupported("2년 [1]", ["징역 2년을 선고받았다."]) == []
+
+
+def test_an_answer_of_question_words_or_a_title_says_nothing() -> None:
+    question = "금강산 관광지구법 28조에 따라 어느 처벌까지 가능한가?"
+    assert says_nothing("[1]") and says_nothing("28조 [1].", question)
+    assert says_nothing("[1] 이명박", "전통악기는 무엇인가?", ["이명박"])
+    assert not says_nothing("추방까지 가능하다 [1].", question, ["금강산"])

@@ -166,7 +166,9 @@ def test_prompt_has_numbered_sources_and_citations_map_to_items(notes_library):
     answer = assistant(notes_library, model).ask("Where does brie cheese come from?")
     system, user = model.calls[0][0], model.calls[0][-1]
     assert system.role == "system" and "[1]" in system.content
-    assert "[1] Cheese\n" in user.content and "Brie is a soft cheese" in user.content
+    sources = user.content.split("Sources from my notes:\n")[1]
+    assert sources.startswith("[1] ") and "Brie is a soft cheese" in sources
+    assert "\n(Cheese" in sources  # the title after the text, not where an answer goes
     assert user.content.rstrip().endswith("Question: Where does brie cheese come from?")
     valid = [c for c in answer.citations if c.valid]
     assert valid and valid[0].item_id == notes_library.cheese
