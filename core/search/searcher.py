@@ -46,6 +46,12 @@ PRUNE_RATIO = 0.25
 # A keyword source ranks at most the newest 20k chunks that match (see chunks.fts_match):
 # the same results below 20k matches (every evaluation set), bounded latency above.
 MAX_RANKED_MATCHES = 20_000
+# The palette, per keystroke, in a large library: a prefix is written out as at most this many
+# of its completions, and only the newest this-many matching chunks are ranked (Enter runs the
+# full search). The same results as the full prefix below these sizes.
+SUGGEST_MIN_CHUNKS = 20_000
+SUGGEST_COMPLETIONS = 64
+SUGGEST_RANKED_MATCHES = 2_000
 TAIL_FRACTION = 0.05  # hybrid hits below this share of the best score are not shown
 METHODS = ("hybrid", "bm25", "dense", "trigram", "rrf")
 
@@ -144,8 +150,14 @@ class Searcher:
             last = words[-1]
             # a one-letter Latin prefix ("m*") matches a large part of the vocabulary
             as_prefix = len(last) >= 2 or is_hangul(last)
-            terms = fts_terms(words, prefix_last=as_prefix)
-            sources["keyword"] = self._fts("chunks_fts", " OR ".join(terms.words), limit * 8)
+            exprs = fts_terms(words, prefix_last=as_prefix).words
+            newest = MAX_RANKED_MATCHES
+            if self._total_chunks() >= SUGGEST_MIN_CHUNKS:
+                exprs = [self._completions(e) for e in exprs]
+                newest = SUGGEST_RANKED_MATCHES
+            sources["keyword"] = self._fts(
+                "chunks_fts", " OR ".join(exprs), limit * 8, newest=newest
+            )
         ranked = self._rank(parsed, sources, "bm25", results)
         facts = chunk_store.item_facts(self.db, [i for i, _ in ranked[: limit * 4]])
         ranked = self._filter(parsed, [(i, s) for i, s in ranked if i in facts], facts)
@@ -267,14 +279,13 @@ class Searcher:
         word_starts: list[str] | None = None,
         rescore: Callable[[list[tuple[int, str, float]]], list[tuple[int, str, float]]]
         | None = None,
+        newest: int = MAX_RANKED_MATCHES,
     ) -> _Source:
         src = _Source()
         if not expr:
             return src
         try:
-            rows = chunk_store.fts_match(
-                self.db, table, expr, limit=limit, newest=MAX_RANKED_MATCHES
-            )
+            rows = chunk_store.fts_match(self.db, table, expr, limit=limit, newest=newest)
         except StorageError as exc:
             log.warning("FTS query failed for %r: %s", expr, exc)
             return src
@@ -289,6 +300,18 @@ class Searcher:
         for chunk_id, item_id, score in rows:
             src.add(item_id, chunk_id, score)
         return src
+
+    def _completions(self, expr: str) -> str:
+        """A prefix term (``"서울"*``) as its completions written out (``"서울" OR "서울역"
+        OR …``, at most ``SUGGEST_COMPLETIONS``): FTS5 can walk those newest-first and stop,
+        where a prefix query merges every completion's doclist first. Other terms unchanged."""
+        if not expr.endswith("*"):
+            return expr
+        prefix = expr[:-1].strip('"').replace('""', '"')
+        found = chunk_store.prefix_completions(self.db, prefix, SUGGEST_COMPLETIONS)
+        if len(found) >= SUGGEST_COMPLETIONS and prefix not in found:
+            found[-1] = prefix
+        return " OR ".join('"' + t.replace('"', '""') + '"' for t in found) if found else expr
 
     # -- ranking ------------------------------------------------------------------------------
 
