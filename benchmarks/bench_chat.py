@@ -127,8 +127,11 @@ def llm_korquad(lib: Library, model: Any, qas: list[QA], *, grounding: bool, tok
             "prompt_tokens": model.last_stats.prompt_tokens if model.last_stats else 0,
         })  # fmt: skip
         r = rows[-1]
-        print(f"  {qa.question[:50]!r} → {ans.text[:60]!r} ok={r['correct']} "
-              f"model_ok={r['model_correct']} replaced={r['replaced']}", flush=True)
+        print(
+            f"  {qa.question[:50]!r} → {ans.text[:60]!r} ok={r['correct']} "
+            f"model_ok={r['model_correct']} replaced={r['replaced']}",
+            flush=True,
+        )
     n = max(1, len(rows))
     timed = [r for r in rows if r["ttft"]]
     answered = [r for r in rows if not r["refused"]]
