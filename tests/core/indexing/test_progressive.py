@@ -177,3 +177,36 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         assert vector_store.model_ids(lib.db) == [fast]
     finally:
         lib.close()
+
+
+def test_photos_are_upgraded_too(
+    library_path: Path, tmp_path: Path, models: tuple[str, str]
+) -> None:
+    """A photo (real OCR + tagger) is analysed again for the upgrade: its chunks and its photo
+    vector move to e5 with the notes', and its OCR lines stay as they were."""
+    from PIL import Image, ImageDraw
+
+    fast, best = models
+    image = Image.new("RGB", (640, 360), "white")
+    ImageDraw.Draw(image).text((40, 150), "TOTAL 12,500", fill="black", font_size=64)
+    image.save(tmp_path / "receipt.jpg", "JPEG")
+    lib, _ = _library(library_path)
+    try:
+        photo, _ = lib.photos.add(tmp_path / "receipt.jpg")
+        lib.photos.set_caption(photo, "lunch receipt")
+        assert lib.indexer.run(upgrade=False).failed == 0
+        lines = lib.db.scalar("SELECT COUNT(*) FROM ocr_lines WHERE item_id = ?", (photo,))
+        assert set(vector_store.model_ids(lib.db)) == {fast} and lines > 0
+        photo_vectors = vector_store.count_vectors(lib.db, fast, "photo")
+        report = lib.indexer.run()
+        assert report.failed == 0 and report.switched_model == best, report.errors
+        assert vector_store.model_ids(lib.db) == [best]
+        assert vector_store.count_vectors(lib.db, best, "photo") == photo_vectors
+        assert chunk_store.chunks_without_vectors(lib.db, photo, best) == []
+        assert chunk_store.chunks_of(lib.db, photo)
+        again = lib.db.scalar("SELECT COUNT(*) FROM ocr_lines WHERE item_id = ?", (photo,))
+        assert again == lines
+        hits = lib.search.search("receipt kind:photo").hits
+        assert [h.item_id for h in hits] == [photo]
+    finally:
+        lib.close()
