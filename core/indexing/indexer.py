@@ -8,8 +8,9 @@ OCR lines and machine tags are replaced together and its job marked done. A cras
 commit leaves the jobs claimed-but-unfinished; they are simply claimed again.
 
 Keywords first: before any embedding, new and changed notes are chunked in large batches
-(:meth:`Indexer._keyword_pass`), which makes them findable by keyword (FTS5 triggers) within
-seconds of an import; each such note gets an "embed" job that adds its vectors afterwards.
+(:func:`core.indexing.work.keyword_pass`), which makes them findable by keyword (FTS5
+triggers) within seconds of an import; each such note gets an "embed" job that adds its
+vectors afterwards.
 Invariant: a chunk without a vector of the serving model (or, during an upgrade, of the
 target model) always has a runnable "index", "embed" or "upgrade" job.
 
@@ -44,7 +45,7 @@ from core.indexing.progressive import (
     prepare_model,
     queue_upgrade,
 )
-from core.indexing.work import IndexReport, IndexStatus, embed_text, note_chunks
+from core.indexing.work import IndexReport, IndexStatus, embed_text, keyword_pass, note_chunks
 from core.photos.reread import queue_stale_ocr
 from core.photos.text import PhotoDerived, analyze, photo_chunks
 from models.errors import ModelError, ModelNotInstalledError
@@ -72,7 +73,6 @@ __all__ = [
     "note_chunks",
 ]
 
-KEYWORD_BATCH = 256  # notes chunked per transaction in the keyword pass
 Progress = Callable[[int, int, str], None]
 
 
@@ -355,39 +355,7 @@ class Indexer:
         should_cancel: Callable[[], bool] | None,
         total: int,
     ) -> None:
-        """Chunk every queued note now (keyword-searchable at once); embed them afterwards."""
-        chunked = 0
-        while not report.cancelled:
-            if should_cancel and should_cancel():
-                report.cancelled = True
-                return
-            batch = jobs.claim_note_jobs(self.db, INDEX_JOB, limit=KEYWORD_BATCH)
-            if not batch:
-                return
-            prepared: list[tuple[jobs.Job, list[NewChunk] | None]] = []
-            for job in batch:
-                item = items.find_item(self.db, job.item_id)
-                if item is None or item.deleted:
-                    prepared.append((job, None))
-                    continue
-                body = notes.get_note(self.db, item.id).body
-                prepared.append(
-                    (job, note_chunks(item.title, body, tags.tags_of(self.db, item.id)))
-                )
-            with self.db.transaction():
-                for job, new_chunks in prepared:
-                    if new_chunks is None:
-                        chunk_store.delete_item_chunks(self.db, job.item_id)
-                    else:
-                        report.chunks += len(
-                            chunk_store.replace_item_chunks(self.db, job.item_id, new_chunks)
-                        )
-                        jobs.enqueue(self.db, EMBED_JOB, job.item_id)
-                    # an edit that re-queued the job meanwhile keeps it pending: chunked again
-                    jobs.complete_if_running(self.db, job.id)
-            chunked += len(batch)
-            if progress:
-                progress(0, total, f"keywords: {chunked} notes")
+        keyword_pass(self.db, report, progress, should_cancel, total)
 
     def _refresh_vector_cache(self) -> None:
         """Build/update the persisted HNSW graph now (background work), not at the next query."""

@@ -1,13 +1,20 @@
-"""What the indexer reports (:class:`IndexReport`, :class:`IndexStatus`) and how an item
-becomes chunks (:func:`note_chunks`) and embedder input (:func:`embed_text`)."""
+"""What the indexer reports (:class:`IndexReport`, :class:`IndexStatus`), how an item becomes
+chunks (:func:`note_chunks`) and embedder input (:func:`embed_text`), and the keyword pass
+(:func:`keyword_pass`: every queued note chunked, so findable by its words, before any model)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.content.chunking import chunk_markdown
-from core.indexing.progressive import MeaningProgress
+from core.indexing.progressive import EMBED_JOB, INDEX_JOB, MeaningProgress
+from storage import chunks as chunk_store
+from storage import items, jobs, notes, tags
 from storage.chunks import NewChunk
+from storage.db import Database
+
+KEYWORD_BATCH = 256  # notes chunked per transaction in the keyword pass
 
 
 @dataclass
@@ -75,3 +82,43 @@ def note_chunks(title: str, body: str, tag_list: list[str]) -> list[NewChunk]:
         out.append(NewChunk("tags", " ".join(f"#{t}" for t in tag_list), 0, 0, ""))
     out += [NewChunk("body", c.text, c.start, c.end, c.heading) for c in body_chunks]
     return out
+
+
+def keyword_pass(
+    db: Database,
+    report: IndexReport,
+    progress: Callable[[int, int, str], None] | None,
+    should_cancel: Callable[[], bool] | None,
+    total: int,
+) -> None:
+    """Chunk every queued note now (keyword-searchable at once); embed them afterwards."""
+    chunked = 0
+    while not report.cancelled:
+        if should_cancel and should_cancel():
+            report.cancelled = True
+            return
+        batch = jobs.claim_note_jobs(db, INDEX_JOB, limit=KEYWORD_BATCH)
+        if not batch:
+            return
+        prepared: list[tuple[jobs.Job, list[NewChunk] | None]] = []
+        for job in batch:
+            item = items.find_item(db, job.item_id)
+            if item is None or item.deleted:
+                prepared.append((job, None))
+                continue
+            body = notes.get_note(db, item.id).body
+            prepared.append((job, note_chunks(item.title, body, tags.tags_of(db, item.id))))
+        with db.transaction():
+            for job, new_chunks in prepared:
+                if new_chunks is None:
+                    chunk_store.delete_item_chunks(db, job.item_id)
+                else:
+                    report.chunks += len(
+                        chunk_store.replace_item_chunks(db, job.item_id, new_chunks)
+                    )
+                    jobs.enqueue(db, EMBED_JOB, job.item_id)
+                # an edit that re-queued the job meanwhile keeps it pending: chunked again
+                jobs.complete_if_running(db, job.id)
+        chunked += len(batch)
+        if progress:
+            progress(0, total, f"keywords: {chunked} notes")
