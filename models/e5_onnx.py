@@ -118,9 +118,10 @@ class E5OnnxEmbedder:
         batch = _check_texts(texts)
         if not batch:
             return np.zeros((0, self.dim), dtype=np.float32)
-        runner = self.load()
-        with self._lock:
-            return runner.embed(batch, prefix)
+        # no lock while embedding: ONNX Runtime sessions and ``tokenizers`` encode from several
+        # threads at once, so a search's query is not held up by an indexing batch (the
+        # progressive upgrade shares this instance with search through the model manager)
+        return self.load().embed(batch, prefix)
 
     def embed_queries(self, texts: Sequence[str]) -> Vector:
         return self._embed(texts, "query: ")

@@ -256,6 +256,26 @@ def test_unchanged_cache_is_not_hashed_again_but_tampering_is_caught(
         assert sum(hashed) >= big
 
 
+def test_queries_embed_while_a_batch_is_running() -> None:
+    """Search and the indexer share one e5 instance: concurrent calls give the same vectors
+    as one after another (no lock holds a query behind an indexing batch)."""
+    import threading
+
+    embedder = E5OnnxEmbedder()
+    passages = [f"{t} ({i})" for i, t in enumerate(golden_texts()[:40])]
+    queries = ["커피 한 잔", "tax return deadline", "제주도 여행"]
+    alone_p = embedder.embed_passages(passages)
+    # one at a time (int8 dynamic quantization scales activations per batch)
+    alone_q = np.stack([embedder.embed_queries([q])[0] for q in queries])
+    result: dict[str, np.ndarray] = {}
+    worker = threading.Thread(target=lambda: result.update(p=embedder.embed_passages(passages)))
+    worker.start()
+    together_q = [embedder.embed_queries([q])[0] for q in queries]
+    worker.join()
+    assert np.allclose(result["p"], alone_p, atol=1e-5)
+    assert np.allclose(np.stack(together_q), alone_q, atol=1e-5)
+
+
 def _kill_script(cache: Path, at_step: int) -> str:
     return textwrap.dedent(
         f"""
