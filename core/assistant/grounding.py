@@ -48,11 +48,18 @@ _MONTHS = frozenset(
 )
 
 
+def _sentences(text: str) -> list[tuple[str, int, int]]:
+    """The sentences and rows of ``text`` without Markdown heading lines: a heading kept as a
+    neighbour ("# 이명박") was copied by the 0.5B as its answer (the source's title is given
+    after its text anyway)."""
+    return [u for u in split_units(text, split_at=0) if not u[0].startswith("#")]
+
+
 def focus(text: str, terms: Sequence[str], *, keep: int = 2, neighbours: int = 1) -> str:
     """``text`` cut to its ``keep`` sentences (rows) holding most of ``terms``, each with
     ``neighbours`` sentences around it, in document order; skipped parts become `` … ``.
     The text is returned whole when it is already that short or no sentence has a term."""
-    units = split_units(text, split_at=0)
+    units = _sentences(text)
     if len(units) <= keep + 2 * neighbours:
         return text
     low = [u.lower() for u, _, _ in units]
@@ -81,7 +88,7 @@ def around(text: str, at: int, *, neighbours: int = 1) -> str:
     """The sentence (row) of ``text`` holding character offset ``at`` with ``neighbours``
     sentences on each side; `` … `` marks what was left out. ``text`` whole if ``at`` is
     outside every sentence."""
-    units = split_units(text, split_at=0)
+    units = _sentences(text)
     here = next((i for i, (_, a, b) in enumerate(units) if a <= at < b), None)
     if here is None:
         here = next((i for i, (_, a, _b) in enumerate(units) if a >= at), None)
@@ -117,7 +124,7 @@ def says_nothing(answer: str, question: str = "", titles: Sequence[str] = ()) ->
     """An answer that tells nothing: no word once its citations are removed ("[1]"), only
     words of the question ("28조" to "28조에 따라 어느 처벌까지…"), or only a source's title
     (the label of a source copied instead of its text: "[1] 이명박")."""
-    bare = _CITE.sub(" ", answer).strip(" .\n")
+    bare = _CITE.sub(" ", answer).strip(" .#\n")
     words = _WORD.findall(bare)
     if not words:
         return True

@@ -53,3 +53,9 @@ def test_an_answer_of_question_words_or_a_title_says_nothing() -> None:
     assert says_nothing("[1]") and says_nothing("28조 [1].", question)
     assert says_nothing("[1] 이명박", "전통악기는 무엇인가?", ["이명박"])
     assert not says_nothing("추방까지 가능하다 [1].", question, ["금강산"])
+
+
+def test_heading_lines_are_no_neighbours() -> None:
+    text = "# 이명박\n\n태평소는 음색이 강하다. 북은 힘차다. 셋째 문장."
+    assert "# 이명박" not in around(text, text.index("태평소"))
+    assert says_nothing("[1] # 이명박", "전통악기는?", ["이명박"])
