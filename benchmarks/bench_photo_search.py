@@ -163,11 +163,10 @@ def offline(sources, queries, config, model: str) -> list[int | None]:  # type: 
     return ranks
 
 
-GRID = {
-    "keyword": [0.25, 0.5, 1.0],
-    "trigram": [0.0, 0.25],
-    "dense": [0.0, 0.25, 0.5],
-    "photo": [0.5, 1.0, 2.0],
+GRID = {  # only the ratios matter (each source is normalized by its best score)
+    "keyword": [0.0, 0.05, 0.1, 0.25, 0.5, 1.0],
+    "dense": [0.05, 0.25],  # > 0: captions and OCR text are found by meaning only through it
+    "photo": [1.0],
 }
 
 

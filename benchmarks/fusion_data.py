@@ -19,12 +19,14 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.evaluation.retrieval import build_library, load_beir
 from core.indexing.embedders import packaged_embedder
+from core.search.fusion import FusionConfig
 from core.search.searcher import Searcher
 from storage import notes as notes_repo
 
@@ -61,19 +63,31 @@ def main() -> None:
     parser.add_argument("--max-queries", type=int, default=None, help="an even sample per split")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the library here")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="dump meaning hits below the relevance floors too (fit_fusion.py --floor applies it)",
+    )
     args = parser.parse_args()
     splits = args.split or ["test"]
     sets = {s: load_beir(args.dataset, s) for s in splits}
     data = sets[splits[0]]
     embedder = packaged_embedder(args.embedder)
-    out: dict[str, object] = {"dataset": str(args.dataset), "embedder": embedder.model_id}
+    out: dict[str, object] = {
+        "dataset": str(args.dataset),
+        "embedder": embedder.model_id,
+        "floors": not args.no_floor,
+    }
     with tempfile.TemporaryDirectory(prefix="saem-fusion-") as tmp:
         started = time.monotonic()
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         library, item_to_doc, indexed = open_or_build(data, workdir, embedder)
         print(f"index {indexed:.0f} s, {len(item_to_doc)} documents", flush=True)
-        searcher = Searcher(library, embedder)
+        config = FusionConfig()
+        if args.no_floor:
+            config = replace(config, meaning_floor={}, short_floor={}, photo_floor={})
+        searcher = Searcher(library, embedder, config=config)
         queries = []
         for split, beir in sets.items():
             ids = sorted(beir.qrels)

@@ -99,11 +99,18 @@ class FusionConfig:
     method: str = "max"
     # Photo tag lines scored by BM25 without the short-document bonus (core/search/tag_scores)
     tag_lines_length_free: bool = True
-    # Queries that ask for photos only (``kind:photo``): the weights of each source, replacing
-    # the ones above. Photo vectors are what knows a photo's content; keyword hits there are tag
-    # lines and stray OCR words. Fitted on the dev half of Flickr8k's photos
-    # (benchmarks/bench_photo_search.py); None: photo queries are weighted like any other.
-    photo_query: dict[str, float] | None = None
+    # Queries that ask for photos only (``kind:photo``): the keyword, chunk-vector ("dense")
+    # and photo-vector weights, replacing the ones above; the trigram weight keeps its ratio to
+    # the keyword weight. Photo vectors are what knows a photo's content; keyword hits there
+    # are tag lines (a handful of labels and colours) and stray OCR words (Flickr8k caption →
+    # photo R@10: photo vectors 0.28, keywords 0.08, chunk vectors 0.08). Fitted on the dev half
+    # of Flickr8k's photos (benchmarks/bench_photo_search.py). Chunk vectors keep a small
+    # weight: a photo's caption and OCR text are found by meaning only through them, and
+    # Flickr8k photos have neither, so that set cannot weigh them (the grid's smallest value).
+    # None: photo queries are weighted like any other.
+    photo_query: dict[str, float] | None = field(
+        default_factory=lambda: {"keyword": 0.1, "dense": 0.05, "photo": 1.0}
+    )
     # Absolute floors (cosine) per embedder family: a meaning-only hit (no keyword matched it)
     # below its floor is not shown, so nonsense finds nothing. The dev sets' unrelated-pair
     # 99th percentile (USE-m3 0.332, e5 0.847; benchmarks/calibrate_floor.py) cut the
@@ -217,11 +224,6 @@ def weights_for(
 ) -> dict[str, float]:
     """The weights for one query: its script, its length and the embedder decide; a query for
     photos only (``kind:photo``) gets ``config.photo_query`` when set."""
-    if photos_only and config.photo_query is not None:
-        weights = dict(config.photo_query)
-        if not dense_available:
-            weights["dense"] = weights["photo"] = 0.0
-        return weights
     hangul = bool(_HANGUL.search(text))
     dense = (config.dense_hangul if hangul else config.dense_latin) if dense_available else 0.0
     for prefix, factor in config.dense_model_factor.items():
@@ -232,9 +234,19 @@ def weights_for(
         dense *= config.short_query_factor
     elif is_question(text):
         dense *= config.question_boost
+    trigram = config.trigram_hangul if hangul else config.trigram_latin
+    if photos_only and config.photo_query is not None:
+        photo = config.photo_query
+        scale = photo["keyword"] / config.keyword if config.keyword else 1.0
+        return {
+            "keyword": photo["keyword"],
+            "trigram": trigram * scale,
+            "dense": photo["dense"] if dense_available else 0.0,
+            "photo": photo["photo"] if dense_available else 0.0,
+        }
     return {
         "keyword": config.keyword,
-        "trigram": config.trigram_hangul if hangul else config.trigram_latin,
+        "trigram": trigram,
         "dense": dense,
         "photo": config.photo if dense_available else 0.0,
         **config.extra,

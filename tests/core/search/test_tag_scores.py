@@ -51,11 +51,16 @@ def test_term_frequencies_and_idf() -> None:
 
 
 def test_photo_only_queries_use_the_photo_weights() -> None:
-    config = FusionConfig(photo_query={"keyword": 0.5, "trigram": 0.0, "dense": 0.2, "photo": 1.0})
+    config = FusionConfig(photo_query={"keyword": 0.5, "dense": 0.2, "photo": 1.0})
     words = ["a", "dog", "runs", "on", "grass"]
     text = " ".join(words)
     photo = weights_for(config, words, text, True, "usem3-x", photos_only=True)
-    assert photo == config.photo_query
+    assert (photo["keyword"], photo["dense"], photo["photo"]) == (0.5, 0.2, 1.0)
+    assert photo["trigram"] == pytest.approx(config.trigram_latin * 0.5)  # keeps its ratio
+    korean = weights_for(
+        config, ["강아지", "사진"], "강아지 사진", True, "usem3-x", photos_only=True
+    )
+    assert korean["trigram"] == pytest.approx(config.trigram_hangul * 0.5)
     assert weights_for(config, words, text, True, "usem3-x") != photo
     no_vectors = weights_for(config, words, text, False, "usem3-x", photos_only=True)
     assert no_vectors["dense"] == no_vectors["photo"] == 0.0
