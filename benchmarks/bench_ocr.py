@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument(
         "--offset", type=int, default=0, help="korean_scene subset: 0 = where variants were chosen"
     )
+    parser.add_argument("--no-baseline", action="store_true", help="--phantom without auto-today")
     parser.add_argument("--speed", type=int, default=None, metavar="N", help="stage timings")
     parser.add_argument("--flickr", type=int, default=100, help="Flickr8k photos for --phantom")
     parser.add_argument(
@@ -204,7 +205,7 @@ def main() -> None:
     if args.phantom:
         from ocr_phantom import phantom_table
 
-        phantom_table(args.phantom, args.flickr)
+        phantom_table(args.phantom, args.flickr, not args.no_baseline)
         return
     if args.korean_scene is not None:
         import ocr_korean_scene

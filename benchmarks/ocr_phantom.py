@@ -54,7 +54,7 @@ def _measure(engine: Any, reads: list, files: list[Path], flickr_reads: list, fl
     }
 
 
-def phantom_table(icdar_limit: int, flickr_limit: int) -> None:
+def phantom_table(icdar_limit: int, flickr_limit: int, with_today: bool = True) -> None:
     from bench_ocr import engine_for
 
     from models.ocr.filters import DEFAULT_FILTER, OFF, PhantomFilter
@@ -64,7 +64,8 @@ def phantom_table(icdar_limit: int, flickr_limit: int) -> None:
         icdar_limit,
     )
     flickr = _spread(sorted(FLICKR.glob("*.jpg")), flickr_limit)
-    engines = {name: engine_for(name) for name in ("auto-today", "auto")}
+    names = ("auto-today", "auto") if with_today else ("auto",)
+    engines = {name: engine_for(name) for name in names}
     reads: dict[str, tuple[list, list]] = {}
     seconds = {}
     for name, engine in engines.items():
@@ -99,8 +100,10 @@ def phantom_table(icdar_limit: int, flickr_limit: int) -> None:
         "| pipeline | half | ICDAR word recall | ICDAR word precision | Flickr photos with OCR "
         "lines | s/photo |\n|---|---|---|---|---|---|"
     )
-    rows = [
-        ("auto-today (baseline)", engines["auto-today"], reads["auto-today"], OFF),
+    rows = []
+    if with_today:
+        rows.append(("auto-today (baseline)", engines["auto-today"], reads["auto-today"], OFF))
+    rows += [
         ("auto, filter off", auto, reads["auto"], OFF),
         ("auto, chosen filter", auto, reads["auto"], chosen),
     ]
