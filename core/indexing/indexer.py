@@ -47,7 +47,7 @@ from core.indexing.progressive import (
 )
 from core.indexing.work import IndexReport, IndexStatus, embed_text, keyword_pass, note_chunks
 from core.photos.reread import queue_stale_ocr
-from core.photos.text import PhotoDerived, analyze, photo_chunks
+from core.photos.text import PhotoDerived, analyze, photo_chunks, photo_semantic_vector
 from models.errors import ModelError, ModelNotInstalledError
 from models.protocols import ImageTagger, OcrEngine, TextEmbedder, Vector
 from storage import chunks as chunk_store
@@ -55,6 +55,7 @@ from storage import items, jobs, notes, tags
 from storage import vectors as vector_store
 from storage.chunks import NewChunk
 from storage.errors import NotFoundError, StorageError
+from storage.items import ItemRow
 from storage.vectors import VectorRow
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class _Work:
     embed_texts: list[str] = field(default_factory=list)
     embed_chunk_ids: list[int] = field(default_factory=list)  # for embed jobs
     photo: PhotoDerived | None = None
+    photo_vector: Vector | None = None  # an upgraded photo's semantic vector (new model)
     vectors: Vector | None = None
     error: str | None = None
 
@@ -413,13 +415,15 @@ class Indexer:
             if job.kind in (EMBED_JOB, UPGRADE_JOB) and item.kind == "note":
                 assert embedder is not None
                 self._prepare_embed(work, embedder.model_id)
+            elif job.kind == UPGRADE_JOB:
+                assert embedder is not None
+                self._prepare_photo_upgrade(work, item, embedder)
             elif item.kind == "note":
                 row = notes.get_note(self.db, item.id)
                 work.chunks = note_chunks(item.title, row.body, tags.tags_of(self.db, item.id))
                 work.embed_texts = [embed_text(c, item.title) for c in work.chunks]
             else:
-                # a photo (new, changed or upgraded) is analysed again: its semantic vector
-                # comes from the tagger's detections, which are not stored
+                # a new or changed photo is analysed (OCR, tags, semantic vector)
                 ocr, tagger = self._photo_models()
                 derived = analyze(self.library, item, ocr=ocr, tagger=tagger,
                                   text_embedder=embedder)  # fmt: skip
@@ -438,6 +442,19 @@ class Indexer:
             embed_text(NewChunk(c.source, c.text, c.start, c.end, c.heading), item.title)
             for c in missing
         ]
+
+    def _prepare_photo_upgrade(self, work: _Work, item: ItemRow, embedder: TextEmbedder) -> None:
+        """An upgraded photo keeps its chunks (OCR, caption, tags: no OCR again, the slowest
+        step); they get the new model's vectors, embedded as first (the bare chunk text), and
+        its semantic vector is rebuilt in the new model's space by the image tagger alone."""
+        missing = chunk_store.chunks_without_vectors(self.db, item.id, embedder.model_id)
+        work.embed_chunk_ids = [c.id for c in missing]
+        work.embed_texts = [c.text for c in missing]
+        tagger = self._tagger if self._tagger is not None else self._optional("image-tags")
+        if tagger is not None:
+            work.photo_vector = photo_semantic_vector(
+                self.library, item, tagger=tagger, text_embedder=embedder
+            )
 
     def _embed(self, work: list[_Work]) -> None:
         todo = [w for w in work if w.error is None and w.embed_texts and w.embedder]
@@ -491,6 +508,9 @@ class Indexer:
                         "photo", item_id, item_id, w.photo.semantic_vector.astype("<f4").tobytes()
                     )
                 )
+        if w.photo_vector is not None:  # the old model's photo vector stays until the switch
+            data = w.photo_vector.astype("<f4").tobytes()
+            rows.append(VectorRow("photo", item_id, item_id, data))
         if rows and w.embedder is not None:
             vector_store.put_vectors(self.db, w.embedder.model_id, int(w.embedder.dim), rows)
             report.vectors += len(rows)

@@ -145,3 +145,15 @@ def photo_chunks(title: str, derived: PhotoDerived) -> list[NewChunk]:
     if text.strip():
         out += [NewChunk("ocr", c.text, c.start, c.end) for c in chunk_plain(text)]
     return out
+
+
+def photo_semantic_vector(
+    library: Library, item: ItemRow, *, tagger: ImageTagger, text_embedder: TextEmbedder
+) -> np.ndarray | None:
+    """The photo's semantic vector in another text embedder's space (the e5 upgrade): only
+    the image tagger runs again (its detections are not stored), never the OCR — the vector
+    is built from the tagger's classes and detections, which do not depend on the text read."""
+    meta = photos.get_photo(library.db, item.id).meta
+    path = library.store.blobs.path(meta.sha256)
+    result = analyze_photo(path, ocr=None, tagger=tagger, text_embedder=text_embedder)
+    return result.semantic_vector

@@ -5,12 +5,17 @@ cancelled upgrade resumes, and the status says how far it is."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from core.indexing.embedders import packaged_embedder
+from core.indexing.indexer import Indexer
 from core.indexing.progressive import UPGRADE_JOB, chosen_embedder
 from core.library import Library
+from core.photos.analysis import analyze_photo
+from models.protocols import OcrEngine, OcrLine
 from storage import chunks as chunk_store
 from storage import jobs
 from storage import vectors as vector_store
@@ -179,11 +184,29 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         lib.close()
 
 
-def test_photos_are_upgraded_too(
+class CountingOcr:
+    """A spy at the OcrEngine Protocol boundary: counts the reads, delegates to the real
+    packaged OCR engine."""
+
+    def __init__(self, engine: OcrEngine) -> None:
+        self.engine = engine
+        self.model_id = engine.model_id
+        self.calls = 0
+
+    def read(self, image: Any) -> list[OcrLine]:
+        self.calls += 1
+        return self.engine.read(image)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def test_photos_are_upgraded_without_ocr_again(
     library_path: Path, tmp_path: Path, models: tuple[str, str]
 ) -> None:
-    """A photo (real OCR + tagger) is analysed again for the upgrade: its chunks and its photo
-    vector move to e5 with the notes', and its OCR lines stay as they were."""
+    """A photo (real OCR + tagger) is upgraded without reading it again: its chunks (OCR,
+    caption, tags) keep their ids and get e5 vectors, its photo vector is rebuilt in e5's
+    space by the tagger alone, and the OCR engine is called zero times during the upgrade."""
     from PIL import Image, ImageDraw
 
     fast, best = models
@@ -194,18 +217,30 @@ def test_photos_are_upgraded_too(
     try:
         photo, _ = lib.photos.add(tmp_path / "receipt.jpg")
         lib.photos.set_caption(photo, "lunch receipt")
-        assert lib.indexer.run(upgrade=False).failed == 0
-        lines = lib.db.scalar("SELECT COUNT(*) FROM ocr_lines WHERE item_id = ?", (photo,))
-        assert set(vector_store.model_ids(lib.db)) == {fast} and lines > 0
+        ocr = CountingOcr(lib.models.get("ocr"))
+        indexer = Indexer(lib, ocr=ocr)
+        assert indexer.run(upgrade=False).failed == 0
+        assert ocr.calls == 1
+        lines = chunk_store.ocr_lines_of(lib.db, photo)
+        chunks = chunk_store.chunks_of(lib.db, photo)
+        assert set(vector_store.model_ids(lib.db)) == {fast} and lines
+        assert "ocr" in {c.source for c in chunks}
         photo_vectors = vector_store.count_vectors(lib.db, fast, "photo")
-        report = lib.indexer.run()
+        report = indexer.run()
         assert report.failed == 0 and report.switched_model == best, report.errors
+        assert ocr.calls == 1  # none during the upgrade
         assert vector_store.model_ids(lib.db) == [best]
-        assert vector_store.count_vectors(lib.db, best, "photo") == photo_vectors
+        assert vector_store.count_vectors(lib.db, best, "photo") == photo_vectors == 1
         assert chunk_store.chunks_without_vectors(lib.db, photo, best) == []
-        assert chunk_store.chunks_of(lib.db, photo)
-        again = lib.db.scalar("SELECT COUNT(*) FROM ocr_lines WHERE item_id = ?", (photo,))
-        assert again == lines
+        assert chunk_store.chunks_of(lib.db, photo) == chunks  # kept, not rebuilt
+        assert chunk_store.ocr_lines_of(lib.db, photo) == lines
+        # the photo vector is the tagger's in e5's space (what a fresh analysis would give)
+        tagger = lib.models.get("image-tags")
+        fresh = analyze_photo(tmp_path / "receipt.jpg", ocr=None, tagger=tagger,
+                              text_embedder=packaged_embedder("e5")).semantic_vector  # fmt: skip
+        stored = vector_store.load_vectors(lib.db, best, "photo")[0][2]
+        assert fresh is not None
+        np.testing.assert_allclose(np.frombuffer(stored, dtype="<f4"), fresh, atol=1e-5)
         hits = lib.search.search("receipt kind:photo").hits
         assert [h.item_id for h in hits] == [photo]
     finally:
