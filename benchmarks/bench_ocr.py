@@ -30,7 +30,11 @@ _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 VARIANTS: dict[str, tuple[str, dict]] = {
     "auto-today": (
         "auto",
-        {"rapidocr": {"coarse_side": 0, "hanzi_suspect": False}, "tesseract": {"crops": "plain"}},
+        {
+            "rapidocr": {"coarse_side": 0, "hanzi_suspect": False},
+            "tesseract": {"crops": "plain"},
+            "phantom": {},  # no phantom filter then
+        },
     ),
     "auto": ("auto", {}),
     "rapidocr": ("rapidocr", {}),
