@@ -204,14 +204,17 @@ def ocr_engine_of(db: Database, item_id: str) -> str | None:
     return None if value is None else str(value)
 
 
-def photos_with_stale_ocr(db: Database, engine: str) -> list[str]:
+def photos_with_stale_ocr(db: Database, engine: str, queued_kind: str = "index") -> list[str]:
     """Live photos read by another OCR engine or version than ``engine``, or with no record
-    (read before schema 5, never read, or read while no OCR engine was installed)."""
+    (read before schema 5, never read, or read while no OCR engine was installed), leaving out
+    those that already wait in the job queue as ``queued_kind`` (a new photo's first read)."""
     rows = db.query(
         "SELECT p.item_id FROM photos p JOIN items i ON i.id = p.item_id"
         " LEFT JOIN photo_ocr o ON o.item_id = p.item_id"
-        " WHERE i.deleted = 0 AND (o.engine IS NULL OR o.engine != ?) ORDER BY p.item_id",
-        (engine,),
+        " WHERE i.deleted = 0 AND (o.engine IS NULL OR o.engine != ?)"
+        " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.item_id = p.item_id AND j.kind = ?"
+        " AND j.state IN ('pending', 'running')) ORDER BY p.item_id",
+        (engine, queued_kind),
     )
     return [str(r[0]) for r in rows]
 

@@ -17,7 +17,7 @@ from storage.db import Database
 
 def queue_stale_ocr(db: Database, ocr: OcrEngine, job_kind: str) -> int:
     """Queue every photo whose OCR is not today's engine's; returns how many."""
-    stale = chunk_store.photos_with_stale_ocr(db, current_engine_id(ocr))
+    stale = chunk_store.photos_with_stale_ocr(db, current_engine_id(ocr), job_kind)
     with db.transaction():
         jobs.enqueue_many(db, job_kind, stale)
     return len(stale)

@@ -68,7 +68,8 @@ def test_reread_is_resumable_and_cancellable(library: Library, tmp_path: Path) -
     first.run(limit=1)
     # a later process (a restart) picks up where the first one stopped
     later = Indexer(library, HashEmbedder(), ocr=new, auto_models=False)
-    assert later.queue_stale_ocr() == 2  # re-queueing what is queued adds nothing new
+    assert later.queue_stale_ocr() == 0  # the two left are still queued: nothing new
+    assert jobs.runnable_count(library.db) == 2
     later.run()
     assert {chunk_store.ocr_engine_of(library.db, i) for i in ids} == {"o/v2"}
 
@@ -79,6 +80,16 @@ def test_photos_read_without_tesseract_carry_that_in_their_engine_id() -> None:
     assert missing.probe().endswith("-without-tesseract")
     assert present.probe() != missing.probe()
     assert not present.probe().endswith("-without-tesseract")
+
+
+def test_a_new_photo_waiting_for_its_first_read_is_not_counted(
+    library: Library, tmp_path: Path
+) -> None:
+    library.photos.add(_photo(tmp_path / "new.png"))  # queued by the import itself
+    indexer = Indexer(library, HashEmbedder(), ocr=VersionedOcr("o/v1", "A"), auto_models=False)
+    assert indexer.queue_stale_ocr() == 0
+    indexer.run()
+    assert indexer.queue_stale_ocr() == 0
 
 
 def test_photos_of_an_upgraded_old_library_are_read_again(tmp_path: Path) -> None:
