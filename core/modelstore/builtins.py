@@ -49,14 +49,22 @@ class ModelInfo(ModelRow):
     builtin: bool = False
     available: bool = True
     where: str = ""
+    note: str = ""  # e.g. "serves meaning search", "upgrading meaning search to it: 41% (…)"
 
     @classmethod
     def of(
-        cls, row: ModelRow, *, builtin: bool, active: bool, available: bool, where: str
+        cls,
+        row: ModelRow,
+        *,
+        builtin: bool,
+        active: bool,
+        available: bool,
+        where: str,
+        note: str = "",
     ) -> ModelInfo:
         base = {f.name: getattr(row, f.name) for f in fields(ModelRow)}
         return cls(**(base | {"active": active}), builtin=builtin, available=available,
-                   where=where)  # fmt: skip
+                   where=where, note=note)  # fmt: skip
 
 
 @dataclass(frozen=True)

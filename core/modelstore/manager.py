@@ -49,6 +49,8 @@ from core.modelstore.builtins import (
     _tasks,
     sha256_file,
 )
+from core.modelstore.serving import TASK as TEXT_TASK
+from core.modelstore.serving import MeaningModels, meaning_models
 from core.progress import CancelCheck, ProgressCallback
 from models.errors import (
     ModelError,
@@ -176,8 +178,17 @@ class ModelManager:
         return b.id if b is not None and b.available() else None
 
     def list(self, task: str | None = None) -> list[ModelInfo]:
+        """The models (all, or ``task``'s), marking the one in use per task. For text
+        embedding that is the model that serves meaning search (the library's vectors: e5
+        after a progressive upgrade, though USE-m3 stays the model libraries start on), with
+        a note on it and, mid-upgrade, on the model being upgraded to (how far)."""
         place = self.placement()
         active = {t: self._active_id(t) for t in _tasks()}
+        registered = reg.list_models(self.db, task)
+        meaning = MeaningModels(None, None)
+        if task in (None, TEXT_TASK):
+            meaning = meaning_models(self.db, [r.id for r in registered])
+            active[TEXT_TASK] = meaning.serving or active.get(TEXT_TASK)
         out = []
         for b in BUILTINS:
             if task and b.task != task:
@@ -185,12 +196,14 @@ class ModelManager:
             out.append(ModelInfo.of(
                 b.row(), builtin=True, active=active.get(b.task) == b.id,
                 available=b.available(), where=self._where(b.runtime, place),
+                note=meaning.note(b.id) if b.task == TEXT_TASK else "",
             ))  # fmt: skip
-        for r in reg.list_models(self.db, task):
+        for r in registered:
             ok = all(Path(f).is_file() for f in r.files)
             out.append(ModelInfo.of(
                 r, builtin=False, active=active.get(r.task) == r.id, available=ok,
                 where=self._where(r.runtime, place),
+                note=meaning.note(r.id) if r.task == TEXT_TASK else "",
             ))  # fmt: skip
         return out
 
@@ -377,8 +390,9 @@ class ModelManager:
     # -- loading ------------------------------------------------------------------------------
 
     def active(self, task: str) -> ModelInfo | None:
-        key = self._active_id(task)
-        return None if key is None else self.info(key)
+        """The model in use for ``task`` as :meth:`list` marks it (text embedding: the one
+        that serves meaning search)."""
+        return next((m for m in self.list(task) if m.active), None)
 
     def get(self, task: str) -> LoadedModel:
         """The loaded model in use for ``task`` (loaded once per process); the typed getters

@@ -59,7 +59,7 @@ def models_list(ctx: click.Context, task: str | None, as_json: bool) -> None:
             click.echo(json.dumps({
                 "id": m.id, "task": m.task, "name": m.name, "runtime": m.runtime,
                 "builtin": m.builtin, "active": m.active, "available": m.available,
-                "where": m.where, "size": m.size, "sha256": m.sha256, "dim": m.dim,
+                "where": m.where, "note": m.note, "size": m.size, "sha256": m.sha256, "dim": m.dim,
                 "licence": m.licence, "source": m.source, "files": m.files,
             }, ensure_ascii=False))  # fmt: skip
         return
@@ -68,7 +68,8 @@ def models_list(ctx: click.Context, task: str | None, as_json: bool) -> None:
         mark = "*" if m.active else " "
         state = "" if m.available else "  [not installed]"
         size = f"  {_size(m.size)}" if m.size else ""
-        click.echo(f"{mark} {m.id:<22} {m.task:<15} {m.name}{size}  — {m.where}{state}")
+        note = f"  [{m.note}]" if m.note else ""
+        click.echo(f"{mark} {m.id:<22} {m.task:<15} {m.name}{size}  — {m.where}{state}{note}")
 
 
 @models_group.command("add")

@@ -109,6 +109,7 @@ class ModelsDialog(QDialog):
                 self.tree.addTopLevelItem(known)
             parent = known
             state = "active" if m.active else ("available" if m.available else "missing files")
+            state = f"{state} — {m.note}" if m.note else state
             item = QTreeWidgetItem([m.name, m.runtime, m.where, state])
             item.setData(0, Qt.ItemDataRole.UserRole, m.id)
             parent.addChild(item)

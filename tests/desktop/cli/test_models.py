@@ -78,3 +78,49 @@ def test_convert_refuses_a_folder_that_is_not_a_checkpoint(tmp_path: Path) -> No
     (tmp_path / "ckpt").mkdir()
     code, out = run(tmp_path / "lib", "convert", str(tmp_path / "ckpt"), str(tmp_path / "out"))
     assert code == 1 and "not a Hugging Face checkpoint (no config.json)" in out
+
+
+def _text_rows(lib: Path) -> dict[str, dict[str, object]]:
+    code, out = run(lib, "list", "--task", "text-embedding", "--json")
+    assert code == 0, out
+    return {row["id"]: row for row in map(json.loads, out.splitlines())}
+
+
+def test_list_marks_the_embedder_that_serves_search(tmp_path: Path) -> None:
+    """After the progressive upgrade e5 serves meaning search, so e5 is the text embedder in
+    use (USE-m3 stays the model libraries start on); mid-upgrade the list says how far."""
+    from core.library import Library
+
+    path = tmp_path / "lib"
+    lib = Library(path)
+    try:
+        for body in [
+            "# Coffee\n\nespresso beans",
+            "# 김치\n\n김치찌개를 끓였다",
+            "# Run\n\nlong runs",
+        ]:
+            lib.notes.create(body)
+        lib.indexer.run(upgrade=False)  # meaning-searchable with USE-m3
+        rows = _text_rows(path)
+        assert [i for i, r in rows.items() if r["active"]] == ["builtin:usem3"]
+        assert rows["builtin:usem3"]["note"] == "serves meaning search"
+        lib.indexer.run(limit=1)  # the upgrade to e5 has begun
+        done, total = lib.indexer.status().upgrade_progress or (0, 0)
+        assert 0 < done < total
+        rows = _text_rows(path)
+        assert [i for i, r in rows.items() if r["active"]] == ["builtin:usem3"]
+        percent = int(100 * done / total)
+        assert rows["builtin:e5"]["note"] == (
+            f"upgrading meaning search to it: {percent}% ({done:,} / {total:,} chunks)"
+        )
+        assert lib.indexer.run().switched_model is not None
+        assert lib.search.search("espresso", method="dense").embedders[0].startswith("e5")
+    finally:
+        lib.close()
+    rows = _text_rows(path)
+    assert [i for i, r in rows.items() if r["active"]] == ["builtin:e5"]
+    assert rows["builtin:e5"]["note"] == "serves meaning search"
+    assert rows["builtin:usem3"]["note"] == ""
+    code, out = run(path, "list", "--task", "text-embedding")
+    assert code == 0 and "* builtin:e5" in out and "* builtin:usem3" not in out
+    assert "[serves meaning search]" in out
