@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from core.events import EventLog
     from core.indexing.indexer import Indexer
     from core.peers.service import SyncService
+    from core.photos.reread import StaleOcrCheck
     from core.related.recommender import Recommender
     from core.search.quick_find import QuickFinder
     from core.search.searcher import Searcher
@@ -71,6 +72,7 @@ class Library:
         self._sync: SyncService | None = None
         self._events: EventLog | None = None
         self._quick_find: QuickFinder | None = None
+        self._stale_ocr: StaleOcrCheck | None = None
 
     # -- services, made on first use ----------------------------------------------------------
 
@@ -133,6 +135,18 @@ class Library:
 
                 self._indexer = Indexer(self)
             return self._indexer
+
+    def queue_stale_ocr(self) -> int:
+        """Queue photos read by another OCR engine or version (or without Tesseract) to be read
+        again by the indexer; checks once per open and again when the OCR model in use changes,
+        so the app's status poll can call it every time. Returns how many were queued."""
+        with self._lock:
+            if self._stale_ocr is None:
+                from core.photos.reread import StaleOcrCheck
+
+                self._stale_ocr = StaleOcrCheck()
+            check = self._stale_ocr
+        return check(self)
 
     def indexer_with(self, embedder: str | None = None) -> Indexer:
         """The indexer; ``embedder`` (a packaged embedder name, ``saem index --embedder``)

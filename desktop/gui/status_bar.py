@@ -56,8 +56,10 @@ class LibraryState:
 def read_state(library: Library) -> LibraryState:
     """Runs on the db worker. Releases models idle for ``MODEL_IDLE_S``, then brings cached
     CRDT documents up to date with updates other processes (``saem sync``, the CLI) logged,
-    so local edits build on them."""
+    so local edits build on them. Photos read by another OCR engine are queued to be read
+    again (once per open and when the OCR model changes: ``Library.queue_stale_ocr``)."""
     library.release_idle(MODEL_IDLE_S)
+    library.queue_stale_ocr()
     service = library.sync
     service.refresh()
     stats = library.stats()
