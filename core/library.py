@@ -12,6 +12,7 @@ nothing above `core` constructs a service itself.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ from storage.ids import PhotoId as PhotoId
 from storage.items import ItemRow
 from storage.paths import default_library_path
 from storage.store import Store
+
+log = logging.getLogger(__name__)
+WARM_UP_QUERY = "warm up"  # any words: the search runs every source once
 
 if TYPE_CHECKING:
     from core.assistant.chats import ChatsService
@@ -196,6 +200,30 @@ class Library:
             gc.collect()
             trim_heap()
         return released
+
+    def warm_up_search(self) -> threading.Thread:
+        """Load what the first search needs on a background thread (started here): the
+        embedders meaning search uses (e5: ONNX session + a 250k-piece tokenizer, 1–2 s on a
+        loaded machine), their vector indexes, the keyword tables' pages — by running one
+        real search. The app calls it once the library is open, so the first Ctrl+K search
+        does not pay the load; a search meanwhile waits for the same load instead of doing
+        it twice (the model manager and the embedders load under locks)."""
+
+        def run() -> None:
+            import sqlite3
+
+            from core.errors import SaemError
+            from models.errors import ModelError
+            from storage.errors import StorageError
+
+            try:
+                self.search.search(WARM_UP_QUERY, limit=1)
+            except (SaemError, ModelError, StorageError, sqlite3.Error, OSError) as exc:
+                log.info("search warm-up failed (search reports it itself): %s", exc)
+
+        thread = threading.Thread(target=run, name="saem-search-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.models.close()

@@ -103,6 +103,11 @@ class E5OnnxEmbedder:
         self._runner: E5OnnxRunner | None = None
         self._lock = threading.Lock()
 
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the session and tokenizer are in memory (the first embed loads them)."""
+        return self._runner is not None
+
     def load(self) -> E5OnnxRunner:
         with self._lock:
             if self._runner is None:

@@ -177,6 +177,9 @@ class MainWindow(WindowParts, QMainWindow):
     def _start_status(self) -> None:
         if not self._closed:
             self.status.start()
+            if self.status.auto_index:  # the app proper (tests open windows without it)
+                # the search embedders load in the background: the first Ctrl+K is quick
+                self.library.warm_up_search()
 
     def load_photos(self, done: Any = None) -> None:
         library = self.library
