@@ -31,11 +31,14 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "auto-today": (
         "auto",
         {
-            "rapidocr": {"coarse_side": 0, "hanzi_suspect": False},
+            "rapidocr": {"coarse_side": 0, "hanzi_suspect": False, "enlarge": "always"},
             "tesseract": {"crops": "plain"},
             "phantom": {},  # no phantom filter then
         },
     ),
+    # "auto" before the speed work: every photo under 736 px enlarged before detection, the
+    # coarse pass on every photo over 800 px (the same-run baseline of the speed rows)
+    "auto-before-speed": ("auto", {"rapidocr": {"enlarge": "always", "coarse": "always"}}),
     "auto": ("auto", {}),
     "rapidocr": ("rapidocr", {}),
     "tesseract": ("tesseract", {}),
@@ -194,7 +197,13 @@ def main() -> None:
     parser.add_argument(
         "--offset", type=int, default=0, help="korean_scene subset: 0 = where variants were chosen"
     )
-    parser.add_argument("--no-baseline", action="store_true", help="--phantom without auto-today")
+    parser.add_argument("--no-baseline", action="store_true", help="--phantom without a baseline")
+    parser.add_argument(
+        "--baseline",
+        default="auto-today",
+        help="same-run baseline of --phantom and --parts pipeline (auto-before-speed: the "
+        "pipeline before the speed work)",
+    )
     parser.add_argument("--speed", type=int, default=None, metavar="N", help="stage timings")
     parser.add_argument("--flickr", type=int, default=100, help="Flickr8k photos for --phantom")
     parser.add_argument(
@@ -209,13 +218,13 @@ def main() -> None:
     if args.phantom:
         from ocr_phantom import phantom_table
 
-        phantom_table(args.phantom, args.flickr, not args.no_baseline)
+        phantom_table(args.phantom, args.flickr, not args.no_baseline, args.baseline)
         return
     if args.korean_scene is not None:
         import ocr_korean_scene
 
         ocr_korean_scene.OFFSET = args.offset
-        scene(args.korean_scene or None, not args.no_tesseract_layout, args.parts)
+        scene(args.korean_scene or None, not args.no_tesseract_layout, args.parts, args.baseline)
         return
     if args.korean_only:
         korean(["rapidocr", "tesseract", "auto-today", "auto"])
@@ -269,7 +278,10 @@ ORACLE_VARIANTS: dict[str, dict] = {
 
 
 def scene(
-    limit: int | None, with_tesseract: bool, parts: str = "oracle,detection,pipeline"
+    limit: int | None,
+    with_tesseract: bool,
+    parts: str = "oracle,detection,pipeline",
+    baseline: str = "auto-today",
 ) -> None:
     from ocr_korean_scene import detection_table, oracle_table, recognition_table
 
@@ -278,7 +290,7 @@ def scene(
     if "detection" in parts:
         detection_table(limit, with_tesseract)
     if "pipeline" in parts:
-        variants = {name: VARIANTS[name][1] for name in ("auto-today", "auto")}
+        variants = {name: VARIANTS[name][1] for name in (baseline, "auto")}
         if "nofilter" in parts:
             variants["auto, phantom filter off"] = {"phantom": {}}
         if "coarse" in parts:

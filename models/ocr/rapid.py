@@ -34,6 +34,11 @@ from models.ocr.layout import (
 from models.protocols import OcrWord
 
 COARSE_SIDE, COARSE_UNCLIP = 640, 1.8
+# A photo whose short side is under DET_MIN_SIDE is read at its own size first; it is read
+# again enlarged (to DET_MIN_SIDE) only when that would enlarge it at least ENLARGE_MIN times
+# and the first pass found a region under SMALL_TEXT_PX high (small text, more may be missed).
+# Before, every such photo was enlarged: a 200×150 thumbnail was detected at 981×736.
+ENLARGE_MIN, SMALL_TEXT_PX = 1.5, 16
 
 
 class RapidOcrEngine(_BaseEngine):
@@ -48,6 +53,10 @@ class RapidOcrEngine(_BaseEngine):
         self.coarse_unclip = float(meta.get("coarse_unclip", COARSE_UNCLIP))
         # any kana/hanzi reading may be misread Hangul: Tesseract reads it again
         self.hanzi_suspect = bool(meta.get("hanzi_suspect", True))
+        # "when-small-text" (see ENLARGE_MIN) or "always" (the pipeline before, for benchmarks)
+        self.enlarge = str(meta.get("enlarge", "when-small-text"))
+        # "when-text": the coarse pass only when the first pass found any region; "always"
+        self.coarse = str(meta.get("coarse", "when-text"))
         self._files: dict[str, Path | None] = {"det": None, "rec": None, "cls": None, "keys": None}
         for f in files or []:
             p = Path(f)
@@ -136,20 +145,14 @@ class RapidOcrEngine(_BaseEngine):
         self._engine, self._capture = engine, capture
         return engine
 
-    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
-        engine = self._load()
-        rgb_orig = rgb
-        h, w = rgb.shape[:2]
-        # small images: short side up to 736 px (as PP-OCR's "min" rule) but never past
-        # DET_MAX_SIDE, so a 1000×160 strip is not blown up to 4600×736
-        up = min(DET_MIN_SIDE / min(h, w), DET_MAX_SIDE / max(h, w))
-        if up > 1.001:
+    def _detect_read(self, engine: Any, rgb: np.ndarray, up: float) -> Any:
+        """rapidocr on ``rgb`` enlarged ``up`` times (1.0: as it is)."""
+        if up > 1.0:
             from PIL import Image
 
+            h, w = rgb.shape[:2]
             size = (round(w * up), round(h * up))
             rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
-        else:
-            up = 1.0
         try:
             out = engine(rgb[:, :, ::-1].copy())  # rapidocr takes OpenCV-style BGR arrays
         except Exception as exc:
@@ -158,6 +161,31 @@ class RapidOcrEngine(_BaseEngine):
             ("detection", "direction", "recognition"), self._capture.get("elapse", ()), strict=False
         ):
             self._spent(stage, float(seconds or 0.0))
+        return out
+
+    def _small_text(self) -> bool:
+        """The last pass found a region under SMALL_TEXT_PX high."""
+        return any(
+            _quad_box(b)[3] - _quad_box(b)[1] < SMALL_TEXT_PX
+            for b, _, _ in self._capture.get("all", [])
+        )
+
+    def _items(self, rgb: np.ndarray) -> tuple[list[_Item], list[Box], int]:
+        engine = self._load()
+        h, w = rgb.shape[:2]
+        # small images: short side up to 736 px (as PP-OCR's "min" rule) but never past
+        # DET_MAX_SIDE, so a 1000×160 strip is not blown up to 4600×736
+        up = max(1.0, min(DET_MIN_SIDE / min(h, w), DET_MAX_SIDE / max(h, w)))
+        if up <= 1.001:
+            up = 1.0
+        if self.enlarge == "always" or up == 1.0:
+            out = self._detect_read(engine, rgb, up)
+        else:
+            out = self._detect_read(engine, rgb, 1.0)
+            if up >= ENLARGE_MIN and self._small_text():
+                out = self._detect_read(engine, rgb, up)
+            else:
+                up = 1.0
         items: list[_Item] = []
         if out.txts:
             words_by_line = list(out.word_results or [])
@@ -192,9 +220,14 @@ class RapidOcrEngine(_BaseEngine):
         for it in items:  # stretches of a read line with no word in them (dropped Hangul)
             if it.words and all(_overlap_small(it.box, u) < 0.9 for u in unread):
                 unread += _unread_parts(it.box, [w.box for w in it.words])
-        if self.coarse_side and max(h, w) > 1.25 * self.coarse_side:
+        found = bool(self._capture.get("all"))
+        if (
+            self.coarse_side
+            and max(h, w) > 1.25 * self.coarse_side
+            and (found or self.coarse == "always")
+        ):
             start = time.perf_counter()
-            unread = self._coarse_regions(engine, rgb_orig, items, unread)
+            unread = self._coarse_regions(engine, rgb, items, unread)
             self._spent("coarse detection", time.perf_counter() - start)
         return items, unread, flipped
 

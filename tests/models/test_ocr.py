@@ -184,3 +184,26 @@ def test_a_read_reports_seconds_per_stage(auto: OcrEngine, tmp_path: Path) -> No
     stages = auto.stage_seconds
     assert {"detection", "recognition", "tesseract"} <= set(stages)
     assert all(v >= 0 for v in stages.values())
+
+
+def test_small_photos_are_enlarged_only_when_they_hold_small_text(monkeypatch) -> None:
+    """A small photo is read at its own size; only when that pass finds tiny text regions is it
+    read again enlarged (before, every small photo was detected enlarged to a 736 px side)."""
+    rapid = load_ocr("rapidocr")
+    scales: list[float] = []
+    read_at = rapid._detect_read  # type: ignore[attr-defined]
+
+    def spy(engine: object, rgb: np.ndarray, up: float) -> object:
+        scales.append(up)
+        return read_at(engine, rgb, up)
+
+    monkeypatch.setattr(rapid, "_detect_read", spy)
+    assert rapid.read(np.full((150, 200, 3), 255, np.uint8)) == []
+    assert scales == [1.0]  # nothing found at its own size: not enlarged
+
+    img = Image.new("RGB", (320, 120), "white")
+    font = ImageFont.truetype(str(FONT), 7)
+    ImageDraw.Draw(img).text((10, 40), ENGLISH, font=font, fill="black")
+    scales.clear()
+    assert _texts(rapid.read(np.asarray(img))) == [ENGLISH]
+    assert scales[0] == 1.0 and scales[1] > 1.5  # tiny text: read again enlarged
