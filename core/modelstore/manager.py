@@ -177,17 +177,18 @@ class ModelManager:
         b = BUILTIN_BY_ID.get(self._default_chat)
         return b.id if b is not None and b.available() else None
 
-    def list(self, task: str | None = None) -> list[ModelInfo]:
+    def list(self, task: str | None = None, *, progress: bool = True) -> list[ModelInfo]:
         """The models (all, or ``task``'s), marking the one in use per task. For text
         embedding that is the model that serves meaning search (the library's vectors: e5
         after a progressive upgrade, though USE-m3 stays the model libraries start on), with
-        a note on it and, mid-upgrade, on the model being upgraded to (how far)."""
+        a note on it and, mid-upgrade, on the model being upgraded to (how far: a scan of the
+        chunks, skipped with ``progress=False``)."""
         place = self.placement()
         active = {t: self._active_id(t) for t in _tasks()}
         registered = reg.list_models(self.db, task)
         meaning = MeaningModels(None, None)
         if task in (None, TEXT_TASK):
-            meaning = meaning_models(self.db, [r.id for r in registered])
+            meaning = meaning_models(self.db, [r.id for r in registered], progress=progress)
             active[TEXT_TASK] = meaning.serving or active.get(TEXT_TASK)
         out = []
         for b in BUILTINS:

@@ -59,15 +59,17 @@ def listed_id(vector_model: str | None, registered: Iterable[str]) -> str | None
     return None
 
 
-def meaning_models(db: Database, registered: Iterable[str]) -> MeaningModels:
+def meaning_models(
+    db: Database, registered: Iterable[str], *, progress: bool = True
+) -> MeaningModels:
     """The library's serving/target text embedders as listed ids; counts the upgraded chunks
-    only while an upgrade runs (it scans the chunks)."""
+    only while an upgrade runs and ``progress`` is asked for (it scans the chunks)."""
     ids = list(registered)
     serving = vector_store.serving_model(db)
     if serving is None or not vector_store.count_vectors(db, serving):
         return MeaningModels(None, None)  # nothing embedded yet: the registry's choice holds
     target = vector_store.target_model(db)
-    if not target:
+    if not target or not progress:
         return MeaningModels(listed_id(serving, ids), None)
     total = chunk_store.count_chunks(db)
     done = max(0, total - vector_store.chunks_missing(db, target))

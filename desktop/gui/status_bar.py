@@ -142,7 +142,8 @@ SYNC_ICONS = {
 
 def _models_state(library: Library) -> str:
     manager = library.models
-    active = [m for m in manager.list() if m.active]
+    # every poll: the upgrade's progress is counted once, by the indexer's status
+    active = [m for m in manager.list(progress=False) if m.active]
     names = ", ".join(sorted({m.name for m in active})[:3])
     device = manager.device()
     return (
