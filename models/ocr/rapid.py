@@ -34,10 +34,10 @@ from models.ocr.layout import (
 from models.protocols import OcrWord
 
 COARSE_SIDE, COARSE_UNCLIP = 640, 1.8
-# A photo whose short side is under DET_MIN_SIDE is read at its own size first; it is read
-# again enlarged (to DET_MIN_SIDE) only when that would enlarge it at least ENLARGE_MIN times
-# and the first pass found a region under SMALL_TEXT_PX high (small text, more may be missed).
-# Before, every such photo was enlarged: a 200×150 thumbnail was detected at 981×736.
+# A photo that enlarging to a DET_MIN_SIDE short side would enlarge ENLARGE_MIN times or more
+# is read at its own size first, and again enlarged only when that pass found a region under
+# SMALL_TEXT_PX high (small text, more may be missed). Before, it was always enlarged: a
+# 200×150 thumbnail was detected at 981×736. Photos closer to DET_MIN_SIDE are enlarged as before.
 ENLARGE_MIN, SMALL_TEXT_PX = 1.5, 16
 
 
@@ -178,11 +178,11 @@ class RapidOcrEngine(_BaseEngine):
         up = max(1.0, min(DET_MIN_SIDE / min(h, w), DET_MAX_SIDE / max(h, w)))
         if up <= 1.001:
             up = 1.0
-        if self.enlarge == "always" or up == 1.0:
+        if self.enlarge == "always" or up < ENLARGE_MIN:
             out = self._detect_read(engine, rgb, up)
         else:
             out = self._detect_read(engine, rgb, 1.0)
-            if up >= ENLARGE_MIN and self._small_text():
+            if self._small_text():
                 out = self._detect_read(engine, rgb, up)
             else:
                 up = 1.0
