@@ -155,8 +155,9 @@ class Library:
     def indexer_with(self, embedder: str | None = None) -> Indexer:
         """The indexer; ``embedder`` (a packaged embedder name, ``saem index --embedder``)
         makes the library stay on that one embedder from now on, re-embedding once if it was
-        on another; ``"auto"`` returns to the default, progressive embedding (fast model
-        first, then the upgrade to e5: :mod:`core.indexing.progressive`)."""
+        on another; ``"e5"`` means progressive embedding (the fast model first, then the
+        upgrade to e5: :mod:`core.indexing.progressive`); ``"auto"`` returns to the default,
+        the fast model."""
         if embedder is not None:
             from core.indexing.embedders import packaged_embedder
             from core.indexing.progressive import AUTO, set_chosen_embedder

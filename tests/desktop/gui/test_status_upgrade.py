@@ -13,7 +13,7 @@ pytestmark = pytest.mark.gui
 def test_status_bar_says_how_far_the_upgrade_is(library) -> None:
     for body in ("# 커피\n\n아침 커피 한 잔.", "# Tea\n\nGreen tea at noon.", "# 빵\n\n식빵 굽기."):
         library.notes.create(body)
-    library.indexer.run(upgrade=False)
+    library.indexer_with("e5").run(upgrade=False)  # `saem index --embedder e5 --fast-only`
     state = read_state(library)
     assert (state.stage, state.meaning, index_text(state)) == ("idle", "", "Index up to date")
     library.indexer.run(limit=1)  # the upgrade has begun: one note has e5 vectors
