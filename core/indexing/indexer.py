@@ -14,12 +14,7 @@ vectors afterwards.
 Invariant: a chunk without a vector of the serving model (or, during an upgrade, of the
 target model) always has a runnable "index", "embed" or "upgrade" job.
 
-Progressive embedding (the default, :mod:`core.indexing.progressive`): new content is embedded
-with the fast model (USE-m3); once nothing new waits, "upgrade" jobs add the better model's
-(e5) vectors next to the old ones, item by item, each in its own transaction. Search uses both
-meanwhile (each chunk its best vector); when every chunk has one, the better model becomes
-the serving one and the old vectors are dropped in the same transaction. Choosing one embedder
-(``saem index --embedder``) re-embeds the same way when the library was on another one.
+Progressive embedding (``saem index --embedder e5``): see :mod:`core.indexing.progressive`.
 """
 
 from __future__ import annotations
@@ -39,13 +34,21 @@ from core.indexing.progressive import (
     FAST_EMBEDDER,
     INDEX_JOB,
     JOB_KINDS,
+    PROGRESSIVE,
     UPGRADE_JOB,
     chosen_embedder,
     maybe_switch,
     prepare_model,
     queue_upgrade,
 )
-from core.indexing.work import IndexReport, IndexStatus, embed_text, keyword_pass, note_chunks
+from core.indexing.work import (
+    IndexReport,
+    IndexStatus,
+    embed_text,
+    index_status,
+    keyword_pass,
+    note_chunks,
+)
 from core.photos.reread import queue_stale_ocr
 from core.photos.text import PhotoDerived, analyze, photo_chunks, photo_semantic_vector
 from models.errors import ModelError, ModelNotInstalledError
@@ -133,19 +136,19 @@ class Indexer:
 
     def goal_embedder(self) -> TextEmbedder:
         """The embedder the library ends up on: the caller's, the one the library was told
-        to stay on (``saem index --embedder``), else e5 reached progressively from the
-        library's fast model (or the library's model when that is not a packaged USE-m3)."""
+        to stay on (``saem index --embedder``), e5 when told ``e5`` (progressive, from the
+        fast model), else the library's own text model."""
         if self._embedder is not None:
             return self._embedder
         if "goal" in self._held:
             model: TextEmbedder = self._held["goal"]
             return model
         chosen = chosen_embedder(self.db)
-        if chosen:
+        if chosen and chosen != PROGRESSIVE:
             model = self._packaged(chosen) or self._library_embedder()
         else:
             model = self._library_embedder()
-            if model.model_id.startswith(FAST_EMBEDDER):
+            if chosen == PROGRESSIVE and model.model_id.startswith(FAST_EMBEDDER):
                 model = self._packaged(BEST_EMBEDDER) or model
         if self._run_models is not None:
             self._held["goal"] = model
@@ -154,7 +157,7 @@ class Indexer:
     def _fast_for(self, goal: TextEmbedder) -> TextEmbedder | None:
         """The fast model a library is first made meaning-searchable with on its way to
         ``goal``, or None when it goes to ``goal`` directly (a chosen embedder)."""
-        if self._embedder is not None or chosen_embedder(self.db):
+        if self._embedder is not None or chosen_embedder(self.db) != PROGRESSIVE:
             return None
         fast = self._library_embedder()
         return fast if fast.model_id != goal.model_id else None
@@ -229,28 +232,7 @@ class Indexer:
     # -- status -------------------------------------------------------------------------------
 
     def status(self) -> IndexStatus:
-        counts = jobs.counts(self.db)
-        serving = vector_store.serving_model(self.db)
-        target = vector_store.target_model(self.db)
-        # counting chunks without vectors scans the table: only while re-embedding
-        missing = vector_store.chunks_missing(self.db, target) if target else 0
-        if jobs.runnable_count(self.db, JOB_KINDS):
-            stage = "indexing" if jobs.ready_count(self.db) else "waiting-retry"
-        elif jobs.runnable_count(self.db, [UPGRADE_JOB]):
-            stage = "upgrading"
-        else:
-            stage = "idle"
-        return IndexStatus(
-            counts["pending"],
-            counts["running"],
-            counts["done"],
-            counts["failed"],
-            stage,
-            chunk_store.count_chunks(self.db),
-            serving,
-            target,
-            missing,
-        )
+        return index_status(self.db)
 
     # -- model switch -------------------------------------------------------------------------
 

@@ -54,18 +54,16 @@ def display_name(model_id: str | None) -> str:
 
 
 def chosen_embedder(db: Database) -> str | None:
-    """The packaged embedder the library stays on (the fast one unless told otherwise), or
-    None when it is upgraded progressively to e5 (``saem index --embedder e5``)."""
-    value = vector_store.get_setting(db, POLICY_KEY)
-    if value == PROGRESSIVE:
-        return None
-    return value or FAST_EMBEDDER
+    """What the library was told (``saem index --embedder``): a packaged embedder to stay
+    on, :data:`PROGRESSIVE` (``e5``: the fast model first, then the upgrade to e5), or None —
+    the default: the library's own text model (USE-m3 unless another was registered)."""
+    return vector_store.get_setting(db, POLICY_KEY) or None
 
 
 def set_chosen_embedder(db: Database, name: str | None) -> None:
     """Stay on ``name`` (a packaged embedder); ``None``/``"auto"``: the default (the fast
     model); ``"e5"``: progressive — the fast model first, then the upgrade to e5."""
-    value = None if name in (None, AUTO, FAST_EMBEDDER) else name
+    value = None if name in (None, AUTO) else name
     if value in (BEST_EMBEDDER, "e5onnx"):
         value = PROGRESSIVE
     with db.transaction():

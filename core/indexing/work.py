@@ -8,9 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.content.chunking import chunk_markdown
-from core.indexing.progressive import EMBED_JOB, INDEX_JOB, MeaningProgress
+from core.indexing.progressive import (
+    EMBED_JOB,
+    INDEX_JOB,
+    JOB_KINDS,
+    UPGRADE_JOB,
+    MeaningProgress,
+)
 from storage import chunks as chunk_store
 from storage import items, jobs, notes, tags
+from storage import vectors as vector_store
 from storage.chunks import NewChunk
 from storage.db import Database
 
@@ -122,3 +129,29 @@ def keyword_pass(
         chunked += len(batch)
         if progress:
             progress(0, total, f"keywords: {chunked} notes")
+
+
+def index_status(db: Database) -> IndexStatus:
+    """The queue's counts and stage, and which model serves meaning search / is the target."""
+    counts = jobs.counts(db)
+    serving = vector_store.serving_model(db)
+    target = vector_store.target_model(db)
+    # counting chunks without vectors scans the table: only while re-embedding
+    missing = vector_store.chunks_missing(db, target) if target else 0
+    if jobs.runnable_count(db, JOB_KINDS):
+        stage = "indexing" if jobs.ready_count(db) else "waiting-retry"
+    elif jobs.runnable_count(db, [UPGRADE_JOB]):
+        stage = "upgrading"
+    else:
+        stage = "idle"
+    return IndexStatus(
+        counts["pending"],
+        counts["running"],
+        counts["done"],
+        counts["failed"],
+        stage,
+        chunk_store.count_chunks(db),
+        serving,
+        target,
+        missing,
+    )

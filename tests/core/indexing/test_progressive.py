@@ -12,7 +12,12 @@ import pytest
 
 from core.indexing.embedders import packaged_embedder
 from core.indexing.indexer import Indexer
-from core.indexing.progressive import UPGRADE_JOB, chosen_embedder, set_chosen_embedder
+from core.indexing.progressive import (
+    PROGRESSIVE,
+    UPGRADE_JOB,
+    chosen_embedder,
+    set_chosen_embedder,
+)
 from core.library import Library
 from core.photos.analysis import analyze_photo
 from models.protocols import OcrEngine, OcrLine
@@ -51,7 +56,7 @@ def test_by_default_a_library_stays_on_the_fast_model(
     fast, _ = models
     lib, _ = _library(library_path, progressive=False)
     try:
-        assert chosen_embedder(lib.db) == "usem3"
+        assert chosen_embedder(lib.db) is None
         report = lib.indexer.run()
         assert report.processed == len(NOTES) and report.upgraded == 0
         status = lib.indexer.status()
@@ -191,7 +196,7 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         assert jobs.runnable_count(lib.db) == 0
         # e5: the progressive upgrade starts
         report = lib.indexer_with("e5").run(limit=1)
-        assert chosen_embedder(lib.db) is None and report.upgraded == 1
+        assert chosen_embedder(lib.db) == PROGRESSIVE and report.upgraded == 1
         assert lib.indexer.status().target_model == best
         # choosing USE-m3 again gives the half-built upgrade up (its vectors go)
         lib.indexer_with("usem3").run()
@@ -199,7 +204,7 @@ def test_choosing_one_embedder_stays_on_it(library_path: Path, models: tuple[str
         assert (status.serving_model, status.target_model) == (fast, None)
         assert vector_store.model_ids(lib.db) == [fast]
         lib.indexer_with("auto")  # the default again: the fast model
-        assert chosen_embedder(lib.db) == "usem3"
+        assert chosen_embedder(lib.db) is None
     finally:
         lib.close()
 
