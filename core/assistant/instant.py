@@ -90,7 +90,11 @@ _LABEL_ROW = re.compile(r"^\s*([^:：\n]{1,20})[:：]\s*(\S.*)$")
 _COUNTER = re.compile(
     r"몇\s*([가-힣A-Za-z]{1,3}?)(?:인가|인지|입니까|을|를|이|가|은|는|에|의|도|째|\?|\s|$)"
 )
-_SENTENCE = re.compile(r"[^.!?。\n]*(?:[.!?。](?=\s|$)|\n|$)")
+# A sentence ends at ., !, ?, 。 followed by white space or the end; a stop inside a word
+# ("Minnesota.Patients", "0.8 g", "$153.56") does not end it. (The first version matched only
+# sentences free of such stops and silently skipped the text before them: a SciFact abstract
+# lost two of its five sentences, with the asked number.)
+_SENTENCE = re.compile(r"(?:[^.!?。\n]|[.!?。](?![.!?。]*(?:\s|$)))*(?:[.!?。]+(?=\s|$)|\n|$)")
 _NOT_NAMES = frozenset(
     [
         "그는",
