@@ -120,10 +120,13 @@ _CONTENT = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]")
 _WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]+")
 
 
-def says_nothing(answer: str, question: str = "", titles: Sequence[str] = ()) -> bool:
+def says_nothing(
+    answer: str, question: str = "", titles: Sequence[str] = (), sources: Sequence[str] = ()
+) -> bool:
     """An answer that tells nothing: no word once its citations are removed ("[1]"), only
-    words of the question ("28조" to "28조에 따라 어느 처벌까지…"), or only a source's title
-    (the label of a source copied instead of its text: "[1] 이명박")."""
+    words of the question ("28조" to "28조에 따라 어느 처벌까지…"), only a source's title
+    (the label of a source copied instead of its text: "[1] 이명박"), or a source pasted
+    whole instead of an answer (:func:`copies_source`)."""
     bare = _CITE.sub(" ", answer).strip(" .#\n")
     words = _WORD.findall(bare)
     if not words:
@@ -131,7 +134,20 @@ def says_nothing(answer: str, question: str = "", titles: Sequence[str] = ()) ->
     q = question.lower()
     if all(w.lower() in q for w in words):
         return True
+    if copies_source(answer, sources):
+        return True
     return any(bare.lower() == t.strip().lower() for t in titles if t.strip())
+
+
+def copies_source(answer: str, sources: Sequence[str]) -> bool:
+    """An answer that pastes a source instead of answering — the 0.5B answered "what was the
+    total on the café receipt?" with the receipt's whole OCR text, store to "Thank you!": four
+    or more lines, at least 70 % of them found verbatim in one source."""
+    lines = [line.strip(" -*#>\t") for line in _CITE.sub(" ", answer).splitlines()]
+    lines = [line for line in lines if len(line) >= 3]
+    if len(lines) < 4:
+        return False
+    return any(sum(line in source for line in lines) >= 0.7 * len(lines) for source in sources)
 
 
 FALLBACK = {
@@ -150,11 +166,12 @@ def fallback(
     *,
     question: str = "",
     titles: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> str:
     """The text added after an answer that states a value found in no source, or says nothing:
     the flag and the instant answer's sentence (its span in bold), citing its source. "" when
     the answer passes the check or there is no instant answer to show instead."""
-    if instant is None or not (flagged or says_nothing(answer, question, titles)):
+    if instant is None or not (flagged or says_nothing(answer, question, titles, sources)):
         return ""
     what = ", ".join(flagged) if flagged else NOTHING[lang]
     text = FALLBACK[lang].format(what=what, text=instant.highlighted().strip())

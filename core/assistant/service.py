@@ -219,8 +219,8 @@ class Assistant:
         # instant answer's sentence is shown after it (streamed too: the stored text is shown)
         number = next((s.number for s in cited if instant and s.item_id == instant.item_id), None)
         titles = [s.title for s in cited]
-        added = fallback(said, flagged, instant, number, lang, question=question,
-                         titles=titles) if self.grounding else ""  # fmt: skip
+        added = fallback(said, flagged, instant, number, lang, question=question, titles=titles,
+                         sources=[s.text for s in cited]) if self.grounding else ""  # fmt: skip
         if added and on_token:
             on_token(added)
         answer = self._store(chat, question, said + added, lang, given, True, query, timing,
@@ -335,9 +335,11 @@ class Assistant:
         messages, given = self._fit(model, system, history, question, given, lang, extra=extra,
                                     images=images)  # fmt: skip
         said = self._generate(model, messages, timing, started, on_token, should_cancel, lang)
-        flagged = unsupported(said, [extra, *(s.text for s in given)], question)
-        added = fallback(said, flagged, instant, None, lang, question=question,
-                         titles=[s.title for s in given]) if self.grounding else ""  # fmt: skip
+        texts = [extra, *(s.text for s in given)]
+        flagged = unsupported(said, texts, question)
+        titles = [s.title for s in given]
+        added = fallback(said, flagged, instant, None, lang, question=question, titles=titles,
+                         sources=texts) if self.grounding else ""  # fmt: skip
         if added and on_token:
             on_token(added)
         answer = self._store(chat, question, said + added, lang, given, True, question, timing,

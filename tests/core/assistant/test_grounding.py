@@ -59,3 +59,28 @@ def test_heading_lines_are_no_neighbours() -> None:
     text = "# 이명박\n\n태평소는 음색이 강하다. 북은 힘차다. 셋째 문장."
     assert "# 이명박" not in around(text, text.index("태평소"))
     assert says_nothing("[1] # 이명박", "전통악기는?", ["이명박"])
+
+
+RECEIPT = """Store/가게: 카페샘물
+Total/합계: 16,000
+카페 샘물
+서울시 종로구 삼 청로 12
+2024-07-14 10:32
+아메리카노 … 4,500
+카 페라테 … 5,000
+합계 TOTAL … 16,000
+감사합니다 Thank you!"""
+
+
+def test_a_source_pasted_whole_says_nothing() -> None:
+    """The 0.5B answered "what was the total?" with the receipt's whole text."""
+    pasted = "[1] Store/가게: 카페샘물\nTotal/합계: 16,000\n카페 샘물\n서울시 종로구 삼 청로 12\n" + (
+        "2024-07-14 10:32\n아메리카노 … 4,500"
+    )
+    question = "카페 영수증의 합계는 얼마였어?"
+    assert says_nothing(pasted, question, ["cafe_receipt"], [RECEIPT])
+    assert not says_nothing(pasted, question, ["cafe_receipt"])  # nothing to compare with
+    # a real answer quoting one line, or a list the sources do not hold, is an answer
+    assert not says_nothing("합계는 16,000원입니다 [1].", question, [], [RECEIPT])
+    listed = "1. 아메리카노\n2. 라떼\n3. 케이크\n4. 쿠키"
+    assert not says_nothing(listed, "무엇을 샀어?", [], [RECEIPT])
