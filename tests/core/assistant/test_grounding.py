@@ -74,8 +74,15 @@ Total/합계: 16,000
 
 def test_a_source_pasted_whole_says_nothing() -> None:
     """The 0.5B answered "what was the total?" with the receipt's whole text."""
-    pasted = "[1] Store/가게: 카페샘물\nTotal/합계: 16,000\n카페 샘물\n서울시 종로구 삼 청로 12\n" + (
-        "2024-07-14 10:32\n아메리카노 … 4,500"
+    pasted = "\n".join(
+        [
+            "[1] Store/가게: 카페샘물",
+            "Total/합계: 16,000",
+            "카페 샘물",
+            "서울시 종로구 삼 청로 12",
+            "2024-07-14 10:32",
+            "아메리카노 … 4,500",
+        ]
     )
     question = "카페 영수증의 합계는 얼마였어?"
     assert says_nothing(pasted, question, ["cafe_receipt"], [RECEIPT])
