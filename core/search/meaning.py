@@ -111,13 +111,9 @@ class MeaningSearch:
         release the GIL, so on two cores a hybrid query costs about the slower of the two
         instead of their sum. The caller must :meth:`Prefetch.close` it (releases the
         embedders' leases)."""
-        serving = vector_store.serving_model(self.db)
+        serving, _, models = self._models()
         if serving is None:
             return None
-        target = vector_store.target_model(self.db)
-        models = [serving]
-        if target and target != serving and self._has_vectors(target):
-            models = [target, serving]
         text = q.text or " ".join(q.words)
         pending = Prefetch(text, contextlib.ExitStack())
         result = MeaningResult()
@@ -149,13 +145,9 @@ class MeaningSearch:
 
     def _gather(self, q: Query, sources: dict[str, Source]) -> MeaningResult:
         result = MeaningResult()
-        serving = vector_store.serving_model(self.db)
+        serving, target, models = self._models()
         if serving is None:
             return result
-        target = vector_store.target_model(self.db)
-        models = [serving]
-        if target and target != serving and self._has_vectors(target):
-            models = [target, serving]
         with contextlib.ExitStack() as stack:
             embedders: dict[str, TextEmbedder] = {}
             for model in models:
@@ -298,6 +290,17 @@ class MeaningSearch:
         return part, stats
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _models(self) -> tuple[str | None, str | None, list[str]]:
+        """(serving model, upgrade target, the models a query is embedded with: the target
+        first when it already has vectors, then the serving one)."""
+        serving = vector_store.serving_model(self.db)
+        target = vector_store.target_model(self.db)
+        if serving is None:
+            return None, target, []
+        if target and target != serving and self._has_vectors(target):
+            return serving, target, [target, serving]
+        return serving, target, [serving]
 
     def _has_vectors(self, model: str) -> bool:
         return bool(self.vectors.index(model, "chunk") or self.vectors.index(model, "photo"))
